@@ -1,0 +1,34 @@
+// addon.cc — the addon's entry point: creates per-environment state and registers every export.
+#include <napi.h>
+
+#include "env_state.h"
+#include "tensor_wrap.h"
+
+namespace nt {
+void RegisterTensorCreation(Napi::Env env, Napi::Object exports);
+void RegisterTensorData(Napi::Env env, Napi::Object exports);
+void RegisterTensorMath(Napi::Env env, Napi::Object exports);
+void RegisterTensorShape(Napi::Env env, Napi::Object exports);
+void RegisterNnFunctional(Napi::Env env, Napi::Object exports);
+void RegisterAutograd(Napi::Env env, Napi::Object exports);
+void RegisterRuntime(Napi::Env env, Napi::Object exports);
+}  // namespace nt
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  nt::InitEnvState(env);
+  nt::RegisterTensorWrap(env, exports);
+  nt::RegisterTensorCreation(env, exports);
+  nt::RegisterTensorData(env, exports);
+  nt::RegisterTensorMath(env, exports);
+  nt::RegisterTensorShape(env, exports);
+  nt::RegisterNnFunctional(env, exports);
+  nt::RegisterAutograd(env, exports);
+  nt::RegisterRuntime(env, exports);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(nodetorch, Init)

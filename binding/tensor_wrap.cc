@@ -1,0 +1,170 @@
+// tensor_wrap.cc — tensor handles: creation, unwrapping, disposal, GC backstop, properties, memory().
+#include "tensor_wrap.h"
+
+#include "args.h"
+#include "errors.h"
+
+namespace nt {
+namespace {
+
+// Storage bytes a new handle owns: a fresh result owns its storage alone; a view, or a tensor
+// another handle already holds, shares it and is counted once, by its first owner.
+int64_t OwnedBytes(const at::Tensor& t) {
+  if (!t.has_storage()) return 0;
+  const auto& storage = t.storage();
+  if (storage.use_count() > 1) return 0;
+  return static_cast<int64_t>(storage.nbytes());
+}
+
+void Release(napi_env env, TensorHandle* h) {
+  if (!h->tensor.defined()) return;
+  h->tensor.reset();
+  h->state->numTensors -= 1;
+  h->state->numBytes -= h->bytes;
+  if (h->bytes != 0) {
+    int64_t adjusted;
+    napi_adjust_external_memory(env, -h->bytes, &adjusted);
+  }
+  h->bytes = 0;
+}
+
+void Finalize(napi_env env, void* data, void* /*hint*/) {
+  auto* h = static_cast<TensorHandle*>(data);
+  Release(env, h);
+  delete h;
+}
+
+Napi::Value GuardedCall(const Napi::CallbackInfo& info) {
+  const auto* spec = static_cast<const OpSpec*>(info.Data());
+  try {
+    return spec->body(info);
+  } catch (...) {
+    throw CurrentExceptionAsJs(info.Env(), spec->name);
+  }
+}
+
+}  // namespace
+
+Napi::Value Wrap(Napi::Env env, at::Tensor tensor) {
+  if (!tensor.defined()) return env.Null();
+  auto* state = env.GetInstanceData<EnvState>();
+  auto* h = new TensorHandle();
+  h->bytes = OwnedBytes(tensor);
+  h->tensor = std::move(tensor);
+  h->state = state;
+  napi_value ext;
+  napi_status status = napi_create_external(env, h, Finalize, nullptr, &ext);
+  if (status != napi_ok) {
+    delete h;
+    NAPI_THROW_IF_FAILED(env, status, Napi::Value());
+  }
+  state->numTensors += 1;
+  state->numBytes += h->bytes;
+  if (h->bytes != 0) {
+    int64_t adjusted;
+    napi_adjust_external_memory(env, h->bytes, &adjusted);
+  }
+  return Napi::Value(env, ext);
+}
+
+TensorHandle* HandleOf(napi_env env, napi_value value) {
+  void* data = nullptr;
+  if (napi_get_value_external(env, value, &data) != napi_ok || data == nullptr) return nullptr;
+  auto* h = static_cast<TensorHandle*>(data);
+  return h->magic == TensorHandle::kMagic ? h : nullptr;
+}
+
+const at::Tensor& Unwrap(Napi::Env env, const char* op, napi_value value) {
+  TensorHandle* h = HandleOf(env, value);
+  if (h == nullptr) throw TypeErr(env, op, "expected a Tensor");
+  if (!h->tensor.defined()) throw PlainErr(env, op, "tensor was disposed");
+  return h->tensor;
+}
+
+void Dispose(Napi::Env env, TensorHandle* handle) { Release(env, handle); }
+
+void ExportOps(Napi::Env env, Napi::Object exports, const OpSpec* specs, size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    void* data = const_cast<OpSpec*>(&specs[i]);
+    exports.Set(specs[i].name, Napi::Function::New<GuardedCall>(env, specs[i].name, data));
+  }
+}
+
+EnvState* InitEnvState(Napi::Env env) {
+  auto* state = new EnvState();
+  env.SetInstanceData<EnvState>(state);  // deleted by node-addon-api when the env tears down
+  return state;
+}
+
+namespace {
+
+Napi::Value JsShape(Napi::Env env, at::IntArrayRef sizes) {
+  Napi::Array out = Napi::Array::New(env, sizes.size());
+  for (size_t i = 0; i < sizes.size(); ++i) out.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(sizes[i])));
+  return out;
+}
+
+const OpSpec kTensorWrapOps[] = {
+    {"dispose",
+     [](const Napi::CallbackInfo& info) -> Napi::Value {
+       TensorHandle* h = HandleOf(info.Env(), info[0]);
+       if (h == nullptr) throw TypeErr(info.Env(), "dispose", "expected a Tensor");
+       Dispose(info.Env(), h);
+       return info.Env().Undefined();
+     }},
+    {"isDisposed",
+     [](const Napi::CallbackInfo& info) -> Napi::Value {
+       TensorHandle* h = HandleOf(info.Env(), info[0]);
+       if (h == nullptr) throw TypeErr(info.Env(), "isDisposed", "expected a Tensor");
+       return Napi::Boolean::New(info.Env(), !h->tensor.defined());
+     }},
+    {"shape", [](const Napi::CallbackInfo& info) -> Napi::Value { return JsShape(info.Env(), TensorArg(info, 0).sizes()); }},
+    {"strides", [](const Napi::CallbackInfo& info) -> Napi::Value { return JsShape(info.Env(), TensorArg(info, 0).strides()); }},
+    {"dtype",
+     [](const Napi::CallbackInfo& info) -> Napi::Value {
+       return Napi::Number::New(info.Env(), static_cast<int>(TensorArg(info, 0).scalar_type()));
+     }},
+    {"device",
+     [](const Napi::CallbackInfo& info) -> Napi::Value {
+       return Napi::String::New(info.Env(), TensorArg(info, 0).device().str());
+     }},
+    {"requiresGrad",
+     [](const Napi::CallbackInfo& info) -> Napi::Value {
+       return Napi::Boolean::New(info.Env(), TensorArg(info, 0).requires_grad());
+     }},
+    {"setRequiresGrad",
+     [](const Napi::CallbackInfo& info) -> Napi::Value {
+       TensorArg(info, 0).set_requires_grad(BoolArg(info, 1));
+       return info.Env().Undefined();
+     }},
+    {"isContiguous",
+     [](const Napi::CallbackInfo& info) -> Napi::Value {
+       return Napi::Boolean::New(info.Env(), TensorArg(info, 0).is_contiguous());
+     }},
+    {"isLeaf",
+     [](const Napi::CallbackInfo& info) -> Napi::Value {
+       return Napi::Boolean::New(info.Env(), TensorArg(info, 0).is_leaf());
+     }},
+    {"memory",
+     [](const Napi::CallbackInfo& info) -> Napi::Value {
+       auto* state = info.Env().GetInstanceData<EnvState>();
+       Napi::Object out = Napi::Object::New(info.Env());
+       out.Set("numTensors", Napi::Number::New(info.Env(), static_cast<double>(state->numTensors)));
+       out.Set("numBytes", Napi::Number::New(info.Env(), static_cast<double>(state->numBytes)));
+       return out;
+     }},
+    {"setErrorClasses",
+     [](const Napi::CallbackInfo& info) -> Napi::Value {
+       auto* state = info.Env().GetInstanceData<EnvState>();
+       Napi::Object classes = info[0].As<Napi::Object>();
+       Napi::Value oom = classes.Get("OutOfMemoryError");
+       if (oom.IsFunction()) state->oomErrorClass = Napi::Persistent(oom.As<Napi::Function>());
+       return info.Env().Undefined();
+     }},
+};
+
+}  // namespace
+
+void RegisterTensorWrap(Napi::Env env, Napi::Object exports) { ExportOps(env, exports, kTensorWrapOps); }
+
+}  // namespace nt

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Builds the native addon (build/Release/nodetorch.node) with cmake-js against libtorch.
+# LIBTORCH / Torch_DIR / CMAKE_PREFIX_PATH pick another libtorch (a CUDA build, a pip PyTorch).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+args=(--out build)
+if [ -n "${Torch_DIR:-}" ]; then args+=(--CDTorch_DIR="$Torch_DIR"); fi
+if [ -n "${CMAKE_PREFIX_PATH:-}" ]; then args+=(--CDCMAKE_PREFIX_PATH="$CMAKE_PREFIX_PATH"); fi
+if command -v ninja >/dev/null 2>&1; then args+=(--generator Ninja); fi
+export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc 2>/dev/null || echo 2)}"
+exec npx --no-install cmake-js build "${args[@]}"
