@@ -1,0 +1,234 @@
+/**
+ * binding.ts — the only file that loads the native addon (through node-gyp-build) and the
+ * typed description of its surface. Everything else in lib/ imports `native` from here.
+ */
+import * as path from 'node:path';
+
+/** Opaque native tensor handle (an N-API external owning one `at::Tensor`). */
+export type Handle = { readonly __nodetorchHandle: unique symbol };
+/** A value an elementwise op accepts as its second operand. */
+export type Operand = Handle | number | boolean;
+
+type H = Handle;
+type Hn = Handle | null;
+type Dims = number | readonly number[] | null;
+
+/** The native surface, as registered by binding/addon.cc. */
+export interface NativeBinding {
+  // tensor_wrap.cc
+  dispose(h: H): void;
+  isDisposed(h: H): boolean;
+  shape(h: H): number[];
+  strides(h: H): number[];
+  dtype(h: H): number;
+  device(h: H): string;
+  requiresGrad(h: H): boolean;
+  setRequiresGrad(h: H, value: boolean): void;
+  isContiguous(h: H): boolean;
+  isLeaf(h: H): boolean;
+  memory(): { numTensors: number; numBytes: number };
+  setErrorClasses(classes: { OutOfMemoryError?: new (message: string) => Error }): void;
+  // tensor_creation.cc
+  fromTypedArray(data: ArrayBufferView, shape: readonly number[], dtype: number, device: string, requiresGrad: boolean): H;
+  zeros(shape: readonly number[], dtype: number, device: string, requiresGrad: boolean): H;
+  ones(shape: readonly number[], dtype: number, device: string, requiresGrad: boolean): H;
+  empty(shape: readonly number[], dtype: number, device: string, requiresGrad: boolean): H;
+  rand(shape: readonly number[], dtype: number, device: string, requiresGrad: boolean): H;
+  randn(shape: readonly number[], dtype: number, device: string, requiresGrad: boolean): H;
+  full(shape: readonly number[], value: number | boolean, dtype: number, device: string, requiresGrad: boolean): H;
+  randint(low: number, high: number, shape: readonly number[], dtype: number, device: string, requiresGrad: boolean): H;
+  arange(start: number, end: number, step: number, dtype: number, device: string, requiresGrad: boolean): H;
+  linspace(start: number, end: number, steps: number, dtype: number, device: string, requiresGrad: boolean): H;
+  eye(n: number, m: number, dtype: number, device: string, requiresGrad: boolean): H;
+  to(h: H, dtype: number | null, device: string | null, copy: boolean): H;
+  // tensor_data.cc
+  dataSync(h: H): TypedArrayOut;
+  data(h: H): Promise<TypedArrayOut>;
+  item(h: H): number | boolean;
+  // tensor_math.cc
+  add(a: H, b: Operand): H;
+  sub(a: H, b: Operand): H;
+  mul(a: H, b: Operand): H;
+  div(a: H, b: Operand): H;
+  pow(a: H, b: Operand): H;
+  remainder(a: H, b: Operand): H;
+  eq(a: H, b: Operand): H;
+  ne(a: H, b: Operand): H;
+  lt(a: H, b: Operand): H;
+  le(a: H, b: Operand): H;
+  gt(a: H, b: Operand): H;
+  ge(a: H, b: Operand): H;
+  add_(a: H, b: Operand): void;
+  sub_(a: H, b: Operand): void;
+  mul_(a: H, b: Operand): void;
+  div_(a: H, b: Operand): void;
+  zero_(a: H): void;
+  fill_(a: H, value: number | boolean): void;
+  copy_(a: H, src: H): void;
+  rpow(a: H, base: number): H;
+  maximum(a: H, b: H): H;
+  minimum(a: H, b: H): H;
+  logicalAnd(a: H, b: H): H;
+  logicalOr(a: H, b: H): H;
+  neg(a: H): H;
+  abs(a: H): H;
+  exp(a: H): H;
+  log(a: H): H;
+  sqrt(a: H): H;
+  rsqrt(a: H): H;
+  floor(a: H): H;
+  ceil(a: H): H;
+  round(a: H): H;
+  sign(a: H): H;
+  sin(a: H): H;
+  cos(a: H): H;
+  reciprocal(a: H): H;
+  square(a: H): H;
+  logicalNot(a: H): H;
+  relu(a: H): H;
+  sigmoid(a: H): H;
+  tanh(a: H): H;
+  clone(a: H): H;
+  detach(a: H): H;
+  contiguous(a: H): H;
+  isnan(a: H): H;
+  isfinite(a: H): H;
+  clamp(a: H, min: number | null, max: number | null): H;
+  where(cond: H, a: Operand, b: Operand): H;
+  sum(a: H, dims: Dims, keepdim: boolean): H;
+  mean(a: H, dims: Dims, keepdim: boolean): H;
+  prod(a: H, dim: number | null, keepdim: boolean): H;
+  all(a: H, dim: number | null, keepdim: boolean): H;
+  any(a: H, dim: number | null, keepdim: boolean): H;
+  std(a: H, dims: Dims, correction: number, keepdim: boolean): H;
+  var(a: H, dims: Dims, correction: number, keepdim: boolean): H;
+  max(a: H, dim: number | null, keepdim: boolean): H | [H, H];
+  min(a: H, dim: number | null, keepdim: boolean): H | [H, H];
+  argmax(a: H, dim: number | null, keepdim: boolean): H;
+  argmin(a: H, dim: number | null, keepdim: boolean): H;
+  matmul(a: H, b: H): H;
+  bmm(a: H, b: H): H;
+  linear(x: H, w: H, b: Hn): H;
+  leakyRelu(a: H, slope: number): H;
+  elu(a: H, alpha: number): H;
+  gelu(a: H, approximate: string): H;
+  softmax(a: H, dim: number): H;
+  logSoftmax(a: H, dim: number): H;
+  // tensor_shape.cc
+  reshape(a: H, shape: readonly number[]): H;
+  view(a: H, shape: readonly number[]): H;
+  permute(a: H, dims: readonly number[]): H;
+  transpose(a: H, d0: number, d1: number): H;
+  squeeze(a: H, dim: number | null): H;
+  unsqueeze(a: H, dim: number): H;
+  flatten(a: H, start: number, end: number): H;
+  expand(a: H, shape: readonly number[]): H;
+  repeat(a: H, reps: readonly number[]): H;
+  cat(hs: readonly H[], dim: number): H;
+  stack(hs: readonly H[], dim: number): H;
+  split(a: H, sizes: number | readonly number[], dim: number): H[];
+  chunk(a: H, chunks: number, dim: number): H[];
+  unbind(a: H, dim: number): H[];
+  narrow(a: H, dim: number, start: number, length: number): H;
+  slice(a: H, dim: number, start: number | null, end: number | null, step: number): H;
+  select(a: H, dim: number, index: number): H;
+  indexSelect(a: H, dim: number, index: H): H;
+  gather(a: H, dim: number, index: H): H;
+  scatter(a: H, dim: number, index: H, src: Operand): H;
+  scatterAdd(a: H, dim: number, index: H, src: H): H;
+  maskedFill(a: H, mask: H, value: number | boolean): H;
+  maskedSelect(a: H, mask: H): H;
+  pad(a: H, pads: readonly number[], mode: string, value: number | null): H;
+  flip(a: H, dims: readonly number[]): H;
+  tril(a: H, diagonal: number): H;
+  triu(a: H, diagonal: number): H;
+  // nn_functional.cc
+  conv1d(x: H, w: H, b: Hn, stride: number[], padding: number[] | string, dilation: number[], groups: number): H;
+  conv2d(x: H, w: H, b: Hn, stride: number[], padding: number[] | string, dilation: number[], groups: number): H;
+  convTranspose2d(x: H, w: H, b: Hn, stride: number[], padding: number[], outputPadding: number[], groups: number, dilation: number[]): H;
+  maxPool2d(x: H, kernel: number[], stride: number[], padding: number[], dilation: number[], ceilMode: boolean, returnIndices: boolean): H | [H, H];
+  avgPool2d(x: H, kernel: number[], stride: number[], padding: number[], ceilMode: boolean, countIncludePad: boolean, divisorOverride: number | null): H;
+  adaptiveAvgPool2d(x: H, size: number[]): H;
+  adaptiveMaxPool2d(x: H, size: number[]): H;
+  batchNorm(x: H, runningMean: Hn, runningVar: Hn, weight: Hn, bias: Hn, training: boolean, momentum: number, eps: number): H;
+  layerNorm(x: H, normalizedShape: readonly number[], weight: Hn, bias: Hn, eps: number): H;
+  dropout(x: H, p: number, training: boolean): H;
+  dropout2d(x: H, p: number, training: boolean): H;
+  interpolate(x: H, size: number[] | null, scaleFactors: number[] | null, mode: string, alignCorners: boolean): H;
+  crossEntropy(x: H, target: H, weight: Hn, reduction: string, ignoreIndex: number, labelSmoothing: number): H;
+  nllLoss(x: H, target: H, weight: Hn, reduction: string, ignoreIndex: number): H;
+  binaryCrossEntropy(x: H, target: H, weight: Hn, reduction: string): H;
+  binaryCrossEntropyWithLogits(x: H, target: H, weight: Hn, posWeight: Hn, reduction: string): H;
+  mseLoss(x: H, target: H, reduction: string): H;
+  l1Loss(x: H, target: H, reduction: string): H;
+  smoothL1Loss(x: H, target: H, reduction: string, beta: number): H;
+  huberLoss(x: H, target: H, reduction: string, delta: number): H;
+  klDiv(x: H, target: H, reduction: string, logTarget: boolean): H;
+  // autograd.cc
+  backward(h: H, gradient: Hn, retainGraph: boolean, createGraph: boolean): void;
+  grad(h: H): Hn;
+  setGrad(h: H, grad: Hn): void;
+  gradFn(h: H): string | null;
+  retainGrad(h: H): void;
+  setGradEnabled(enabled: boolean): boolean;
+  isGradEnabled(): boolean;
+  autogradGrad(outputs: readonly H[], inputs: readonly H[], gradOutputs: readonly H[] | null, retainGraph: boolean, createGraph: boolean, allowUnused: boolean): Hn[];
+  // runtime.cc
+  info(): NativeInfo;
+  manualSeed(seed: number): void;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  cudaIsAvailable(): boolean;
+  cudaDeviceCount(): number;
+  cudaSynchronize(device: number | null): void;
+}
+
+/** TypedArrays the addon returns when reading tensor data. */
+export type TypedArrayOut =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Int32Array
+  | BigInt64Array;
+
+/** What `info()` reports about the libtorch this addon runs on. */
+export interface NativeInfo {
+  libtorchVersion: string;
+  cudaAvailable: boolean;
+  cudaBuilt: boolean;
+  cudaDeviceCount: number;
+  cudnnAvailable: boolean;
+  cudaVersion?: string;
+  cudnnVersion?: number;
+  mkldnn: boolean;
+  openmp: boolean;
+  blas: string;
+  numThreads: number;
+  numInteropThreads: number;
+  parallelInfo: string;
+  buildConfig: string;
+  build: { type: string; compiler: string; torchDir: string; napiVersion: number };
+}
+
+function load(): NativeBinding {
+  const root = path.join(__dirname, '..');
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+    return nodeGypBuild(root) as NativeBinding;
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(
+      `nodetorch: could not load the native addon (${reason}).\n` +
+        'No prebuilt binary matches this platform, or libtorch is missing. Build it with\n' +
+        '  npx nodetorch rebuild   (or, inside the repository: npm run build)\n' +
+        "which needs libtorch (Debian: 'apt-get install libtorch-dev libgloo-dev', or set LIBTORCH " +
+        'to a libtorch folder), cmake and a C++17 compiler.',
+    );
+  }
+}
+
+/** The loaded addon. */
+export const native: NativeBinding = load();

@@ -1,0 +1,27 @@
+/**
+ * index.ts — the public API of nodetorch: tensors, ops, autograd, nn.functional, memory
+ * management and runtime settings.
+ */
+import { native } from './binding';
+import { OutOfMemoryError } from './errors';
+import * as functional from './nn/functional';
+
+native.setErrorClasses({ OutOfMemoryError });
+
+export { OutOfMemoryError } from './errors';
+export { Tensor } from './tensor/tensor';
+export type { NestedArray, ReduceOptions, VarianceOptions, BackwardOptions, ToOptions, ValuesIndices } from './tensor/tensor';
+export type { Dtype, TypedArray } from './tensor/dtype';
+export { DTYPES } from './tensor/dtype';
+export type { Device } from './tensor/device';
+export * from './tensor/creation';
+export * from './tensor/ops';
+export { variance as var } from './tensor/ops';
+export { noGrad, enableGrad, isGradEnabled, grad } from './tensor/autograd';
+export type { GradOptions } from './tensor/autograd';
+export { tidy, keep, memory } from './tensor/memory';
+export { info, manualSeed, setNumThreads, getNumThreads, cuda } from './runtime';
+export type { NativeInfo } from './binding';
+
+/** Neural-network building blocks; `nn.functional` holds the stateless ops (alias `nn.F`). */
+export const nn = { functional, F: functional };

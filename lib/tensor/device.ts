@@ -1,0 +1,17 @@
+/**
+ * device.ts — device names ('cpu', 'cuda', 'cuda:N') and their validation.
+ */
+import { invalidValue } from '../errors';
+
+/** Where a tensor lives: PyTorch device strings. */
+export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
+
+const DEVICE_PATTERN = /^(cpu|cuda(:\d+)?)$/;
+
+/** Validates a device string (throws RangeError naming the op). */
+export function checkDevice(op: string, device: unknown): Device {
+  if (typeof device !== 'string' || !DEVICE_PATTERN.test(device)) {
+    throw invalidValue(op, 'device', "'cpu', 'cuda' or 'cuda:N'", device);
+  }
+  return device as Device;
+}
