@@ -83,6 +83,11 @@ const OpSpec kCreationOps[] = {
      [](const Napi::CallbackInfo& i) -> Napi::Value {
        return Finish(i, at::linspace(ScalarArg(i, 0), ScalarArg(i, 1), IntArg(i, 2), CreationOptions(i, 3)), 5);
      }},
+    // (n, dtype, device, requiresGrad)
+    {"randperm",
+     [](const Napi::CallbackInfo& i) -> Napi::Value {
+       return Finish(i, at::randperm(IntArg(i, 0), CreationOptions(i, 1)), 3);
+     }},
     // (n, m, dtype, device, requiresGrad)
     {"eye", [](const Napi::CallbackInfo& i) -> Napi::Value { return Finish(i, at::eye(IntArg(i, 0), IntArg(i, 1), CreationOptions(i, 2)), 4); }},
     // to(tensor, dtype | null, device | null, copy)

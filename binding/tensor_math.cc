@@ -202,6 +202,18 @@ const OpSpec kMathOps[] = {
      [](const CallbackInfo& i) -> Napi::Value { return Wrap(i.Env(), at::argmax(TensorArg(i, 0), OptIntArg(i, 1), BoolArg(i, 2))); }},
     {"argmin",
      [](const CallbackInfo& i) -> Napi::Value { return Wrap(i.Env(), at::argmin(TensorArg(i, 0), OptIntArg(i, 1), BoolArg(i, 2))); }},
+    // sort(t, dim, descending) → [values, indices]; topk(t, k, dim, largest, sorted) → [values, indices]
+    {"sort",
+     [](const CallbackInfo& i) -> Napi::Value { return Pair(i.Env(), at::sort(TensorArg(i, 0), IntArg(i, 1), BoolArg(i, 2))); }},
+    {"topk",
+     [](const CallbackInfo& i) -> Napi::Value {
+       return Pair(i.Env(), at::topk(TensorArg(i, 0), IntArg(i, 1), IntArg(i, 2), BoolArg(i, 3), BoolArg(i, 4)));
+     }},
+    {"cumsum", [](const CallbackInfo& i) -> Napi::Value { return Wrap(i.Env(), at::cumsum(TensorArg(i, 0), IntArg(i, 1))); }},
+    {"logsumexp",
+     [](const CallbackInfo& i) -> Napi::Value {
+       return Wrap(i.Env(), at::logsumexp(TensorArg(i, 0), IntListArg(i, 1), BoolArg(i, 2)));
+     }},
     {"matmul", [](const CallbackInfo& i) -> Napi::Value { return Wrap(i.Env(), at::matmul(TensorArg(i, 0), TensorArg(i, 1))); }},
     {"bmm", [](const CallbackInfo& i) -> Napi::Value { return Wrap(i.Env(), at::bmm(TensorArg(i, 0), TensorArg(i, 1))); }},
     // linear(x, weight, bias | null)

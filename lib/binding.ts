@@ -39,6 +39,7 @@ export interface NativeBinding {
   randint(low: number, high: number, shape: readonly number[], dtype: number, device: string, requiresGrad: boolean): H;
   arange(start: number, end: number, step: number, dtype: number, device: string, requiresGrad: boolean): H;
   linspace(start: number, end: number, steps: number, dtype: number, device: string, requiresGrad: boolean): H;
+  randperm(n: number, dtype: number, device: string, requiresGrad: boolean): H;
   eye(n: number, m: number, dtype: number, device: string, requiresGrad: boolean): H;
   to(h: H, dtype: number | null, device: string | null, copy: boolean): H;
   // tensor_data.cc
@@ -106,6 +107,10 @@ export interface NativeBinding {
   min(a: H, dim: number | null, keepdim: boolean): H | [H, H];
   argmax(a: H, dim: number | null, keepdim: boolean): H;
   argmin(a: H, dim: number | null, keepdim: boolean): H;
+  sort(a: H, dim: number, descending: boolean): [H, H];
+  topk(a: H, k: number, dim: number, largest: boolean, sorted: boolean): [H, H];
+  cumsum(a: H, dim: number): H;
+  logsumexp(a: H, dims: readonly number[], keepdim: boolean): H;
   matmul(a: H, b: H): H;
   bmm(a: H, b: H): H;
   linear(x: H, w: H, b: Hn): H;
@@ -223,7 +228,7 @@ function load(): NativeBinding {
     throw new Error(
       `nodetorch: could not load the native addon (${reason}).\n` +
         'No prebuilt binary matches this platform, or libtorch is missing. Build it with\n' +
-        '  npx nodetorch rebuild   (or, inside the repository: npm run build)\n' +
+        '  npx nodetorch rebuild   (inside the nodetorch repository: npm run build)\n' +
         "which needs libtorch (Debian: 'apt-get install libtorch-dev libgloo-dev', or set LIBTORCH " +
         'to a libtorch folder), cmake and a C++17 compiler.',
     );

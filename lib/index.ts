@@ -4,6 +4,7 @@
  */
 import { native } from './binding';
 import { OutOfMemoryError } from './errors';
+import * as data from './data/idx';
 import * as functional from './nn/functional';
 
 native.setErrorClasses({ OutOfMemoryError });
@@ -22,6 +23,9 @@ export type { GradOptions } from './tensor/autograd';
 export { tidy, keep, memory } from './tensor/memory';
 export { info, manualSeed, setNumThreads, getNumThreads, cuda } from './runtime';
 export type { NativeInfo } from './binding';
+
+/** Dataset readers (IDX for MNIST/Fashion-MNIST). */
+export { data };
 
 /** Neural-network building blocks; `nn.functional` holds the stateless ops (alias `nn.F`). */
 export const nn = { functional, F: functional };

@@ -7,6 +7,9 @@ import { native, type Handle } from '../binding';
 import { checkNumber, checkOneOf, checkShape, checkTuple, invalidType, invalidValue } from '../errors';
 import { Tensor } from '../tensor/tensor';
 
+/** torch.nn.functional also holds these tensor ops. */
+export { linear, relu, leakyRelu, elu, gelu, sigmoid, tanh, softmax, logSoftmax, pad } from '../tensor/ops';
+
 type IntOrPair = number | readonly [number, number] | readonly number[];
 
 function input(op: string, x: unknown, param = 'input'): Tensor {

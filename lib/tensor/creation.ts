@@ -173,6 +173,13 @@ export function arange(...args: (number | CreationOptions | undefined)[]): Tenso
   return new Tensor(native.arange(start, end, step, dtype, device, requiresGrad));
 }
 
+/** A random permutation of 0..n-1 (int64 by default). */
+export function randperm(n: number, options?: CreationOptions): Tensor {
+  if (checkInt('randperm', 'n', n) < 0) throw invalidValue('randperm', 'n', 'non-negative', n);
+  const [dtype, device, requiresGrad] = resolve('randperm', options, 'int64');
+  return new Tensor(native.randperm(n, dtype, device, requiresGrad));
+}
+
 /** `steps` evenly spaced values from start to end (inclusive). */
 export function linspace(start: number, end: number, steps: number, options?: CreationOptions): Tensor {
   checkNumber('linspace', 'start', start);

@@ -102,6 +102,13 @@ export function min(x: Tensor, dim?: number, options?: ReduceOptions): Tensor | 
 export const argmax = (x: Tensor, dim?: number, options?: ReduceOptions): Tensor => input('argmax', x).argmax(dim, options);
 export const argmin = (x: Tensor, dim?: number, options?: ReduceOptions): Tensor => input('argmin', x).argmin(dim, options);
 
+export const sort = (x: Tensor, dim?: number, options?: { descending?: boolean }): ValuesIndices => input('sort', x).sort(dim, options);
+export const argsort = (x: Tensor, dim?: number, options?: { descending?: boolean }): Tensor => input('argsort', x).argsort(dim, options);
+export const topk = (x: Tensor, k: number, dim?: number, options?: { largest?: boolean; sorted?: boolean }): ValuesIndices =>
+  input('topk', x).topk(k, dim, options);
+export const cumsum = (x: Tensor, dim: number): Tensor => input('cumsum', x).cumsum(dim);
+export const logsumexp = (x: Tensor, dim: number | readonly number[], options?: ReduceOptions): Tensor => input('logsumexp', x).logsumexp(dim, options);
+
 export const matmul = (a: Tensor, b: Tensor): Tensor => input('matmul', a).matmul(b);
 export const bmm = (a: Tensor, b: Tensor): Tensor => input('bmm', a).bmm(b);
 /** x · weightᵀ + bias, weight shaped [out, in] (PyTorch's F.linear). */

@@ -460,6 +460,30 @@ export class Tensor {
     return new Tensor(native.argmin(this._h, optDim('argmin', dim), Boolean(options.keepdim)));
   }
 
+  /** Sorted values and their original indices along `dim` (default: last). */
+  sort(dim = -1, options: { descending?: boolean } = {}): ValuesIndices {
+    return valuesOrPair(native.sort(this._h, checkInt('sort', 'dim', dim), Boolean(options.descending))) as ValuesIndices;
+  }
+  /** Indices that sort the tensor along `dim`. */
+  argsort(dim = -1, options: { descending?: boolean } = {}): Tensor {
+    const { values, indices } = this.sort(dim, options);
+    values.dispose();
+    return indices;
+  }
+  /** The k largest (or smallest) values along `dim` and their indices. */
+  topk(k: number, dim = -1, options: { largest?: boolean; sorted?: boolean } = {}): ValuesIndices {
+    const h = native.topk(this._h, checkInt('topk', 'k', k), checkInt('topk', 'dim', dim), options.largest ?? true, options.sorted ?? true);
+    return valuesOrPair(h) as ValuesIndices;
+  }
+  cumsum(dim: number): Tensor {
+    return new Tensor(native.cumsum(this._h, checkInt('cumsum', 'dim', dim)));
+  }
+  /** log(sum(exp(x))) along dims, computed stably. */
+  logsumexp(dim: number | readonly number[], options: ReduceOptions = {}): Tensor {
+    const dims = typeof dim === 'number' ? [checkInt('logsumexp', 'dim', dim)] : checkIntList('logsumexp', 'dim', dim);
+    return new Tensor(native.logsumexp(this._h, dims, Boolean(options.keepdim)));
+  }
+
   // ---- products -----------------------------------------------------------------------------
 
   matmul(other: Tensor): Tensor {
