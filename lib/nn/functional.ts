@@ -5,6 +5,7 @@
  */
 import { native, type Handle } from '../binding';
 import { checkNumber, checkOneOf, checkShape, checkTuple, invalidType, invalidValue } from '../errors';
+import { isFloatingDtype } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
 
 /** torch.nn.functional also holds these tensor ops. */
@@ -201,7 +202,7 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   return new Tensor(native.dropout(input('dropout', x)._h, probability('dropout', p), Boolean(training)));
 }
 
-/** Zeroes whole channels of [N, C, H, W] with probability p when training. */
+/** Zeroes whole channels of [N, C, H, W] with probability p when training; a 3D input is read as [N, C, L], as PyTorch 1.13 does. */
 export function dropout2d(x: Tensor, p = 0.5, training = true): Tensor {
   rank('dropout2d', input('dropout2d', x), [3, 4], '[N, C, H, W]');
   return new Tensor(native.dropout2d(x._h, probability('dropout2d', p), Boolean(training)));
@@ -257,8 +258,15 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
   const op = 'crossEntropy';
   const smoothing = checkNumber(op, 'labelSmoothing', options.labelSmoothing ?? 0);
   if (!(smoothing >= 0 && smoothing <= 1)) throw invalidValue(op, 'labelSmoothing', 'a number in [0, 1]', smoothing);
+  const t = input(op, target, 'target');
+  if (isFloatingDtype(t.dtype) && !shapesEqual(input(op, logits).shape, t.shape)) {
+    throw new RangeError(
+      `${op}: a floating-point target holds class probabilities and must have the input's shape [${logits.shape.join(', ')}], ` +
+        `got [${t.shape.join(', ')}] (class indices must be int64)`,
+    );
+  }
   return new Tensor(
-    native.crossEntropy(input(op, logits)._h, input(op, target, 'target')._h, optional(op, options.weight, 'weight'),
+    native.crossEntropy(input(op, logits)._h, t._h, optional(op, options.weight, 'weight'),
       reduction(op, options.reduction), options.ignoreIndex ?? -100, smoothing),
   );
 }
@@ -286,6 +294,7 @@ export interface BceOptions {
 /** Binary cross entropy of probabilities in [0, 1] against targets of the same shape. */
 export function binaryCrossEntropy(probs: Tensor, target: Tensor, options: BceOptions = {}): Tensor {
   const op = 'binaryCrossEntropy';
+  sameShape(op, input(op, probs), input(op, target, 'target'));
   return new Tensor(
     native.binaryCrossEntropy(input(op, probs)._h, input(op, target, 'target')._h, optional(op, options.weight, 'weight'), reduction(op, options.reduction)),
   );
@@ -299,6 +308,7 @@ export interface BceWithLogitsOptions extends BceOptions {
 /** Binary cross entropy on logits (sigmoid fused, numerically stable). */
 export function binaryCrossEntropyWithLogits(logits: Tensor, target: Tensor, options: BceWithLogitsOptions = {}): Tensor {
   const op = 'binaryCrossEntropyWithLogits';
+  sameShape(op, input(op, logits), input(op, target, 'target'));
   return new Tensor(
     native.binaryCrossEntropyWithLogits(input(op, logits)._h, input(op, target, 'target')._h, optional(op, options.weight, 'weight'),
       optional(op, options.posWeight, 'posWeight'), reduction(op, options.reduction)),
@@ -309,11 +319,13 @@ export interface ReductionOptions {
   reduction?: Reduction;
 }
 
+function shapesEqual(sa: readonly number[], sb: readonly number[]): boolean {
+  return sa.length === sb.length && sa.every((d, i) => d === sb[i]);
+}
+
 function sameShape(op: string, a: Tensor, b: Tensor): void {
-  const sa = a.shape;
-  const sb = b.shape;
-  if (sa.length !== sb.length || sa.some((d, i) => d !== sb[i])) {
-    throw new RangeError(`${op}: input shape [${sa.join(', ')}] and target shape [${sb.join(', ')}] differ`);
+  if (!shapesEqual(a.shape, b.shape)) {
+    throw new RangeError(`${op}: input shape [${a.shape.join(', ')}] and target shape [${b.shape.join(', ')}] differ`);
   }
 }
 
