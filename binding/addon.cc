@@ -12,6 +12,8 @@ void RegisterTensorShape(Napi::Env env, Napi::Object exports);
 void RegisterNnFunctional(Napi::Env env, Napi::Object exports);
 void RegisterAutograd(Napi::Env env, Napi::Object exports);
 void RegisterRuntime(Napi::Env env, Napi::Object exports);
+void RegisterModelWrap(Napi::Env env, Napi::Object exports);
+void RegisterTrainer(Napi::Env env, Napi::Object exports);
 }  // namespace nt
 
 namespace {
@@ -26,6 +28,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   nt::RegisterNnFunctional(env, exports);
   nt::RegisterAutograd(env, exports);
   nt::RegisterRuntime(env, exports);
+  nt::RegisterModelWrap(env, exports);
+  nt::RegisterTrainer(env, exports);
   return exports;
 }
 

@@ -66,7 +66,14 @@ Napi::Error CurrentExceptionAsJs(Napi::Env env, const char* op) {
   } catch (const c10::ValueError& e) {
     return RangeErr(env, op, e.what_without_backtrace());
   } catch (const c10::Error& e) {
-    return PlainErr(env, op, e.what_without_backtrace());
+    // The CPU allocator reports failure as a plain c10::Error ("DefaultCPUAllocator: can't
+    // allocate memory" in libtorch 1.13, "not enough memory" later): still an out-of-memory.
+    const std::string msg = e.what_without_backtrace();
+    if (msg.find("DefaultCPUAllocator: can't allocate memory") != std::string::npos ||
+        msg.find("DefaultCPUAllocator: not enough memory") != std::string::npos) {
+      return OutOfMemory(env, Prefixed(op, msg));
+    }
+    return PlainErr(env, op, msg);
   } catch (const std::bad_alloc&) {
     return OutOfMemory(env, Prefixed(op, "out of memory"));
   } catch (const std::out_of_range& e) {

@@ -188,13 +188,13 @@ const OpSpec kMathOps[] = {
      [](const CallbackInfo& i) -> Napi::Value {
        auto dims = DimsArg(i, 1);
        at::OptionalIntArrayRef ref = dims ? at::OptionalIntArrayRef(*dims) : c10::nullopt;
-       return Wrap(i.Env(), at::std(TensorArg(i, 0), ref, IntArg(i, 2), BoolArg(i, 3)));
+       return Wrap(i.Env(), at::std(TensorArg(i, 0), ref, c10::optional<int64_t>(IntArg(i, 2)), BoolArg(i, 3)));
      }},
     {"var",
      [](const CallbackInfo& i) -> Napi::Value {
        auto dims = DimsArg(i, 1);
        at::OptionalIntArrayRef ref = dims ? at::OptionalIntArrayRef(*dims) : c10::nullopt;
-       return Wrap(i.Env(), at::var(TensorArg(i, 0), ref, IntArg(i, 2), BoolArg(i, 3)));
+       return Wrap(i.Env(), at::var(TensorArg(i, 0), ref, c10::optional<int64_t>(IntArg(i, 2)), BoolArg(i, 3)));
      }},
     {"max", MaxMin<true>},
     {"min", MaxMin<false>},

@@ -134,7 +134,8 @@ const OpSpec kTensorWrapOps[] = {
      }},
     {"setRequiresGrad",
      [](const Napi::CallbackInfo& info) -> Napi::Value {
-       TensorArg(info, 0).set_requires_grad(BoolArg(info, 1));
+       // requires_grad_ (not set_requires_grad) refuses to turn off a non-leaf's flag, as PyTorch does.
+       TensorArg(info, 0).requires_grad_(BoolArg(info, 1));
        return info.Env().Undefined();
      }},
     {"isContiguous",
