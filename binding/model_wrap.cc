@@ -36,20 +36,21 @@ Napi::Value Create(const CallbackInfo& info) {
   return Napi::Value(info.Env(), ext);
 }
 
-// (model) → [[name, tensor], ...] of parameters and buffers (aliases, detached)
+// (model) → [[name, tensor, isParameter], ...] of parameters and buffers (aliases, detached)
 Napi::Value StateDict(const CallbackInfo& info) {
   auto m = ModelArg(info, 0);
   std::lock_guard<std::mutex> lock(m->mutex);
   Napi::Array out = Napi::Array::New(info.Env());
   uint32_t k = 0;
-  auto add = [&](const std::string& name, const at::Tensor& t) {
-    Napi::Array pair = Napi::Array::New(info.Env(), 2);
-    pair.Set(0u, Napi::String::New(info.Env(), name));
-    pair.Set(1u, Wrap(info.Env(), t.detach()));
-    out.Set(k++, pair);
+  auto add = [&](const std::string& name, const at::Tensor& t, bool isParameter) {
+    Napi::Array entry = Napi::Array::New(info.Env(), 3);
+    entry.Set(0u, Napi::String::New(info.Env(), name));
+    entry.Set(1u, Wrap(info.Env(), t.detach()));
+    entry.Set(2u, Napi::Boolean::New(info.Env(), isParameter));
+    out.Set(k++, entry);
   };
-  for (const auto& p : m->graph.net->named_parameters()) add(p.key(), p.value());
-  for (const auto& b : m->graph.net->named_buffers()) add(b.key(), b.value());
+  for (const auto& p : m->graph.net->named_parameters()) add(p.key(), p.value(), true);
+  for (const auto& b : m->graph.net->named_buffers()) add(b.key(), b.value(), false);
   return out;
 }
 
@@ -147,6 +148,16 @@ Napi::Value StopFit(const CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Drops the handle's reference to the native model (its memory goes once async work holding it ends).
+Napi::Value Dispose(const CallbackInfo& info) {
+  auto m = ModelArg(info, 0);
+  RefuseWhileFitting(info, *m);
+  void* data = nullptr;
+  napi_get_value_external(info.Env(), info[0], &data);
+  static_cast<ModelHandle*>(data)->model.reset();
+  return info.Env().Undefined();
+}
+
 Napi::Value IsFitting(const CallbackInfo& info) { return Napi::Boolean::New(info.Env(), ModelArg(info, 0)->fitting.load()); }
 
 const OpSpec kModelOps[] = {
@@ -162,6 +173,7 @@ const OpSpec kModelOps[] = {
     {"modelSetLearningRate", SetLearningRate},
     {"modelStopFit", StopFit},
     {"modelIsFitting", IsFitting},
+    {"modelDispose", Dispose},
 };
 
 }  // namespace
@@ -173,7 +185,9 @@ std::shared_ptr<NativeModel> ModelArg(const Napi::CallbackInfo& info, size_t i) 
       static_cast<ModelHandle*>(data)->magic != ModelHandle::kMagic) {
     throw TypeErr(info.Env(), OpName(info), "expected a model");
   }
-  return static_cast<ModelHandle*>(data)->model;
+  std::shared_ptr<NativeModel> model = static_cast<ModelHandle*>(data)->model;
+  if (!model) throw PlainErr(info.Env(), OpName(info), "the model was disposed");
+  return model;
 }
 
 at::Tensor PredictForward(NativeModel& model, const at::Tensor& x) {

@@ -6,6 +6,8 @@ import * as path from 'node:path';
 
 /** Opaque native tensor handle (an N-API external owning one `at::Tensor`). */
 export type Handle = { readonly __nodetorchHandle: unique symbol };
+/** Opaque native model handle (shared ownership of a module graph and its training state). */
+export type ModelHandle = { readonly __nodetorchModel: unique symbol };
 /** A value an elementwise op accepts as its second operand. */
 export type Operand = Handle | number | boolean;
 
@@ -178,6 +180,29 @@ export interface NativeBinding {
   setGradEnabled(enabled: boolean): boolean;
   isGradEnabled(): boolean;
   autogradGrad(outputs: readonly H[], inputs: readonly H[], gradOutputs: readonly H[] | null, retainGraph: boolean, createGraph: boolean, allowUnused: boolean): Hn[];
+  // model_wrap.cc, trainer.cc
+  modelCreate(specs: readonly object[]): ModelHandle;
+  modelStateDict(m: ModelHandle): [string, H, boolean][];
+  modelLoadState(m: ModelHandle, names: readonly string[], values: readonly H[]): void;
+  modelTo(m: ModelHandle, device: string): void;
+  modelSetTraining(m: ModelHandle, training: boolean): void;
+  modelPredictSync(m: ModelHandle, x: H): H;
+  modelCall(m: ModelHandle, x: H): H;
+  modelCompile(m: ModelHandle, options: object): void;
+  modelGetLearningRate(m: ModelHandle): number;
+  modelSetLearningRate(m: ModelHandle, lr: number): void;
+  modelStopFit(m: ModelHandle): void;
+  modelIsFitting(m: ModelHandle): boolean;
+  modelDispose(m: ModelHandle): void;
+  modelPredict(m: ModelHandle, x: H, batchSize: number): Promise<H>;
+  modelEvaluate(m: ModelHandle, x: H, y: H, batchSize: number): Promise<Record<string, number>>;
+  modelTrainOnBatch(m: ModelHandle, x: H, y: H, classWeight: Hn): Promise<Record<string, number>>;
+  modelTrainOnBatchSync(m: ModelHandle, x: H, y: H, classWeight: Hn): Record<string, number>;
+  modelFit(
+    m: ModelHandle,
+    options: object,
+    onEvent: (type: 'epochBegin' | 'batchEnd' | 'epochEnd', index: number, logs: Record<string, number>, done?: (stop: boolean) => void) => void,
+  ): Promise<{ epochsRun: number; stoppedOnNaN: boolean }>;
   // runtime.cc
   info(): NativeInfo;
   manualSeed(seed: number): void;

@@ -15,6 +15,7 @@ export class OutOfMemoryError extends Error {
 /** A short description of a value for error messages. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
   if (Array.isArray(value)) return `array of length ${value.length}`;
   if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
   if (typeof value === 'string') return `string '${value.length > 40 ? value.slice(0, 40) + '…' : value}'`;

@@ -24,6 +24,14 @@ export { tidy, keep, memory } from './tensor/memory';
 export { info, manualSeed, setNumThreads, getNumThreads, cuda } from './runtime';
 export type { NativeInfo } from './binding';
 
+export * as layers from './layers';
+export { Sequential, sequential } from './models/sequential';
+export type { SequentialArgs, CompileArgs } from './models/sequential';
+export { optimizers, losses, metrics, schedulers, callbacks } from './training';
+export { History } from './training/callbacks';
+export type { Callback, Logs } from './training/callbacks';
+export type { FitOptions } from './training/fit';
+
 /** Dataset readers (IDX for MNIST/Fashion-MNIST). */
 export { data };
 

@@ -18,9 +18,14 @@ export function manualSeed(seed: number): void {
   native.manualSeed(seed);
 }
 
-/** Intra-op threads libtorch uses (like `torch.set_num_threads`). */
+/** Above this, OpenMP aborts the process trying to allocate its thread pool. */
+const MAX_THREADS = 1024;
+
+/** Intra-op threads libtorch uses (like `torch.set_num_threads`), from 1 to 1024. */
 export function setNumThreads(n: number): void {
-  native.setNumThreads(checkInt('setNumThreads', 'n', n));
+  checkInt('setNumThreads', 'n', n);
+  if (n < 1 || n > MAX_THREADS) throw invalidValue('setNumThreads', 'n', `an integer from 1 to ${MAX_THREADS}`, n);
+  native.setNumThreads(n);
 }
 
 export function getNumThreads(): number {

@@ -58,13 +58,28 @@ export function grad(outputs: Tensor | readonly Tensor[], inputs: Tensor | reado
   const outs = list(outputs as Tensor | Tensor[], 'outputs');
   const ins = list(inputs as Tensor | Tensor[], 'inputs');
   const gradOuts = options.gradOutputs === undefined ? null : list(options.gradOutputs as Tensor[], 'gradOutputs').map((t) => t._h);
-  const result = native.autogradGrad(
-    outs.map((t) => t._h),
-    ins.map((t) => t._h),
-    gradOuts,
-    Boolean(options.retainGraph),
-    Boolean(options.createGraph),
-    Boolean(options.allowUnused),
-  );
+  let result: ReturnType<typeof native.autogradGrad>;
+  try {
+    result = native.autogradGrad(
+      outs.map((t) => t._h),
+      ins.map((t) => t._h),
+      gradOuts,
+      Boolean(options.retainGraph),
+      Boolean(options.createGraph),
+      Boolean(options.allowUnused),
+    );
+  } catch (err) {
+    throw renamed(err, 'autogradGrad', 'grad');
+  }
   return result.map((h) => (h === null ? null : new Tensor(h)));
+}
+
+/** A native error prefixed with the binding's op name, re-prefixed with the public name. */
+function renamed(err: unknown, nativeName: string, publicName: string): unknown {
+  if (err instanceof Error && err.message.startsWith(`${nativeName}: `)) {
+    const message = `${publicName}: ${err.message.slice(nativeName.length + 2)}`;
+    err.stack = err.stack?.replace(err.message, message);
+    err.message = message;
+  }
+  return err;
 }

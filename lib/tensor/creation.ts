@@ -199,29 +199,34 @@ export function eye(n: number, m?: number | CreationOptions, options?: CreationO
   return new Tensor(native.eye(n, cols, dtype, device, requiresGrad));
 }
 
-function likeOptions(op: string, t: Tensor, options?: CreationOptions): CreationOptions {
+/** The shape of a *Like function's input, checked to be a Tensor (evaluated before likeOptions). */
+function likeShape(op: string, t: Tensor): readonly number[] {
   if (!(t instanceof Tensor)) throw invalidType(op, 'input', 'a Tensor', t);
+  return t.shape;
+}
+
+function likeOptions(t: Tensor, options?: CreationOptions): CreationOptions {
   return { dtype: t.dtype, device: t.device, ...options };
 }
 
 export function zerosLike(t: Tensor, options?: CreationOptions): Tensor {
-  return zeros(t.shape, likeOptions('zerosLike', t, options));
+  return zeros(likeShape('zerosLike', t), likeOptions(t, options));
 }
 export function onesLike(t: Tensor, options?: CreationOptions): Tensor {
-  return ones(t.shape, likeOptions('onesLike', t, options));
+  return ones(likeShape('onesLike', t), likeOptions(t, options));
 }
 export function emptyLike(t: Tensor, options?: CreationOptions): Tensor {
-  return empty(t.shape, likeOptions('emptyLike', t, options));
+  return empty(likeShape('emptyLike', t), likeOptions(t, options));
 }
 export function fullLike(t: Tensor, value: number | boolean, options?: CreationOptions): Tensor {
-  return full(t.shape, value, likeOptions('fullLike', t, options));
+  return full(likeShape('fullLike', t), value, likeOptions(t, options));
 }
 export function randLike(t: Tensor, options?: CreationOptions): Tensor {
-  return rand(t.shape, likeOptions('randLike', t, options));
+  return rand(likeShape('randLike', t), likeOptions(t, options));
 }
 export function randnLike(t: Tensor, options?: CreationOptions): Tensor {
-  return randn(t.shape, likeOptions('randnLike', t, options));
+  return randn(likeShape('randnLike', t), likeOptions(t, options));
 }
 export function randintLike(t: Tensor, low: number, high: number, options?: CreationOptions): Tensor {
-  return randint(low, high, t.shape, likeOptions('randintLike', t, options));
+  return randint(low, high, likeShape('randintLike', t), likeOptions(t, options));
 }

@@ -4,6 +4,7 @@
  * Tensor itself; GC finalizers are the backstop for whatever is left.
  */
 import { native } from '../binding';
+import { invalidType } from '../errors';
 
 /** What a tidy scope tracks: anything disposable created while it is open. */
 interface Scoped {
@@ -20,6 +21,7 @@ export function trackTensor(t: Scoped): void {
 
 /** Marks a tensor created inside `tidy` so that the scope does not dispose it. */
 export function keep<T extends Scoped>(t: T): T {
+  if (t === null || typeof t !== 'object' || typeof t.dispose !== 'function') throw invalidType('keep', 'tensor', 'a Tensor', t);
   kept.add(t);
   return t;
 }
@@ -44,8 +46,8 @@ function collectReachable(value: unknown, into: Set<unknown>, depth: number): vo
 export function tidy<T>(fn: () => T): T;
 export function tidy<T>(name: string, fn: () => T): T;
 export function tidy<T>(nameOrFn: string | (() => T), maybeFn?: () => T): T {
-  const fn = typeof nameOrFn === 'function' ? nameOrFn : maybeFn;
-  if (typeof fn !== 'function') throw new TypeError(`tidy: fn must be a function, got ${typeof fn}`);
+  const fn = typeof nameOrFn === 'string' ? maybeFn : nameOrFn;
+  if (typeof fn !== 'function') throw invalidType('tidy', 'fn', 'a function', fn);
   const parent = activeScope;
   const scope: Scoped[] = [];
   activeScope = scope;

@@ -5,6 +5,7 @@
 import { native, type Handle } from '../binding';
 import { checkInt, checkIntList, checkOneOf, invalidType } from '../errors';
 import { tensor } from './creation';
+import { isFloatingDtype } from './dtype';
 import { Tensor, type ReduceOptions, type ValuesIndices, type VarianceOptions } from './tensor';
 
 function input(op: string, x: unknown, param = 'input'): Tensor {
@@ -18,14 +19,18 @@ function handles(op: string, list: unknown): Handle[] {
 }
 
 /**
- * A number on the left of a binary op becomes a 0-dim tensor on the right operand's device
- * (int64 for integers, float32 otherwise), which promotes like Python's number literals.
+ * A number on the left of a binary op becomes a 0-dim tensor on the right operand's device: of the
+ * right operand's dtype when the number fits its kind (any number with a floating tensor, an
+ * integer with an integer tensor), else int64 for integers and float32 otherwise. The result dtype
+ * is then Python's for `number op tensor`, also when the tensor is 0-dim.
  */
 function binary(op: string, a: Tensor | number, b: Tensor | number, fn: (x: Tensor, y: Tensor | number) => Tensor): Tensor {
   if (a instanceof Tensor) return fn(a, b);
   if (typeof a !== 'number') throw invalidType(op, 'input', 'a Tensor or a number', a);
   const rhs = input(op, b, 'other');
-  const lhs = tensor(a, { dtype: Number.isInteger(a) ? 'int64' : 'float32', device: rhs.device });
+  const integral = Number.isInteger(a);
+  const sameKind = isFloatingDtype(rhs.dtype) || (integral && rhs.dtype !== 'bool');
+  const lhs = tensor(a, { dtype: sameKind ? rhs.dtype : integral ? 'int64' : 'float32', device: rhs.device });
   try {
     return fn(lhs, rhs);
   } finally {

@@ -142,8 +142,18 @@ export class Tensor {
     const h = native.grad(this._h);
     return h === null ? null : new Tensor(h);
   }
+  /** Sets or clears the gradient; it must match this tensor's shape, dtype and device (as in PyTorch). */
   set grad(value: Tensor | null) {
-    native.setGrad(this._h, optHandle('grad', 'value', value));
+    const h = optHandle('grad', 'value', value);
+    if (value) {
+      if (value.dtype !== this.dtype || value.device !== this.device) {
+        throw new TypeError(`grad: assigned grad is ${value.dtype} on ${value.device}, but the tensor is ${this.dtype} on ${this.device}`);
+      }
+      if (value.shape.length !== this.shape.length || value.shape.some((d, i) => d !== this.shape[i])) {
+        throw new RangeError(`grad: assigned grad has shape [${value.shape.join(', ')}], but the tensor has shape [${this.shape.join(', ')}]`);
+      }
+    }
+    native.setGrad(this._h, h);
   }
   /** Name of the autograd node that produced this tensor, or null for leaves. */
   get gradFn(): string | null {
@@ -315,6 +325,7 @@ export class Tensor {
     return this;
   }
   fill_(value: number | boolean): this {
+    if (typeof value !== 'number' && typeof value !== 'boolean') throw invalidType('fill_', 'value', 'a number or a boolean', value);
     native.fill_(this._h, value);
     return this;
   }
@@ -554,6 +565,7 @@ export class Tensor {
     return new Tensor(native.expand(this._h, shapeArgs('expand', shape)));
   }
   expandAs(other: Tensor): Tensor {
+    if (!(other instanceof Tensor)) throw invalidType('expandAs', 'other', 'a Tensor', other);
     return this.expand(other.shape);
   }
   repeat(...reps: (number | readonly number[])[]): Tensor {

@@ -1,0 +1,90 @@
+/**
+ * layer.ts — the Layer base class (Keras-style): a named description with a config, lazy shape
+ * inference, and the native module specs it expands into when a model is compiled. Layers hold no
+ * tensors; weights live in the model's native module graph.
+ */
+import { invalidType, invalidValue } from '../errors';
+
+/** Shape of one sample (no batch dim), e.g. [1, 28, 28] for NCHW images. */
+export type Shape = readonly number[];
+
+/** One native module of the graph (binding/module_graph.cc reads these). */
+export interface ModuleSpec {
+  kind: string;
+  [option: string]: unknown;
+}
+
+/** Arguments every layer takes. */
+export interface LayerArgs {
+  /** Unique name (default: derived from the class, e.g. 'conv2d_1'). */
+  name?: string;
+  /** Shape of one input sample without the batch dim; only needed on the first layer. */
+  inputShape?: Shape;
+}
+
+/** A layer's serializable description, as `getConfig()` returns it. */
+export type LayerConfig = Record<string, unknown>;
+
+const counters = new Map<string, number>();
+
+function autoName(prefix: string): string {
+  const n = (counters.get(prefix) ?? 0) + 1;
+  counters.set(prefix, n);
+  return `${prefix}_${n}`;
+}
+
+export abstract class Layer {
+  /** Registry name used by `fromConfig` (e.g. 'Conv2D'). */
+  abstract readonly className: string;
+  readonly name: string;
+  readonly inputShape: Shape | undefined;
+
+  constructor(args: LayerArgs, prefix: string) {
+    if (args !== undefined && (args === null || typeof args !== 'object')) throw invalidType(prefix, 'args', 'an object', args);
+    if (args.name !== undefined && typeof args.name !== 'string') throw invalidType(prefix, 'name', 'a string', args.name);
+    this.name = args.name ?? autoName(prefix);
+    if (args.inputShape !== undefined) {
+      const s = args.inputShape;
+      if (!Array.isArray(s) || s.some((d) => !Number.isInteger(d) || d <= 0)) {
+        throw invalidValue(prefix, 'inputShape', 'an array of positive integers (no batch dim)', s);
+      }
+    }
+    this.inputShape = args.inputShape ? [...args.inputShape] : undefined;
+  }
+
+  /** Output shape of one sample for a given input sample shape (throws on incompatible input). */
+  abstract computeOutputShape(inputShape: Shape): number[];
+
+  /** The native modules this layer becomes for a given input shape, in order. */
+  abstract toSpecs(inputShape: Shape): ModuleSpec[];
+
+  /** Layer-specific options (without name/inputShape), for getConfig(). */
+  protected abstract config(): LayerConfig;
+
+  /** Serializable description; `fromConfig(layer.getConfig())` rebuilds an equal layer. */
+  getConfig(): LayerConfig {
+    const base: LayerConfig = { name: this.name };
+    if (this.inputShape !== undefined) base.inputShape = [...this.inputShape];
+    return { ...base, ...this.config() };
+  }
+
+  /** Throws a RangeError naming this layer when `ok` is false. */
+  protected check(ok: boolean, message: string): void {
+    if (!ok) throw new RangeError(`${this.className} '${this.name}': ${message}`);
+  }
+}
+
+type LayerClass = { new (args: never): Layer; readonly className: string };
+const registry = new Map<string, LayerClass>();
+
+/** Registers a layer class for `fromConfig` (done by each layer file). */
+export function registerLayer(cls: LayerClass): void {
+  registry.set(cls.className, cls);
+}
+
+/** Rebuilds a layer from `{ className, config }` (what models serialize). */
+export function layerFromConfig(className: string, config: LayerConfig): Layer {
+  const cls = registry.get(className);
+  if (cls === undefined) throw new RangeError(`fromConfig: unknown layer class '${className}'`);
+  return new cls(config as never);
+}

@@ -1,0 +1,85 @@
+/**
+ * normalization.ts — BatchNormalization (1D/2D by input rank) and LayerNormalization, with
+ * PyTorch's numerics and defaults (momentum 0.1 as the weight of the new batch statistic, eps 1e-5).
+ */
+import { checkNumber, invalidValue } from '../errors';
+import { Layer, type LayerArgs, type LayerConfig, type ModuleSpec, type Shape, registerLayer } from './layer';
+
+export interface BatchNormalizationArgs extends LayerArgs {
+  /**
+   * Weight of the current batch in the running statistics (PyTorch's convention, default 0.1).
+   * Keras' momentum m corresponds to 1 - m here.
+   */
+  momentum?: number;
+  /** Added to the variance (default 1e-5). */
+  epsilon?: number;
+  /** Learn a scale (γ) and an offset (β); both or neither (default true). */
+  affine?: boolean;
+}
+
+/** Normalizes each channel over the batch: [C] / [C, L] samples use BatchNorm1d, [C, H, W] BatchNorm2d. */
+export class BatchNormalization extends Layer {
+  static readonly className = 'BatchNormalization';
+  readonly className = BatchNormalization.className;
+  readonly momentum: number;
+  readonly epsilon: number;
+  readonly affine: boolean;
+  constructor(args: BatchNormalizationArgs = {}) {
+    super(args, 'batch_normalization');
+    this.momentum = checkNumber('batchNormalization', 'momentum', args.momentum ?? 0.1);
+    if (!(this.momentum >= 0 && this.momentum <= 1)) throw invalidValue('batchNormalization', 'momentum', 'a number in [0, 1]', args.momentum);
+    this.epsilon = checkNumber('batchNormalization', 'epsilon', args.epsilon ?? 1e-5);
+    if (!(this.epsilon > 0)) throw invalidValue('batchNormalization', 'epsilon', 'positive', args.epsilon);
+    this.affine = args.affine ?? true;
+  }
+  computeOutputShape(inputShape: Shape): number[] {
+    this.check(inputShape.length >= 1 && inputShape.length <= 3, `expects [C], [C, L] or [C, H, W] samples, got [${inputShape.join(', ')}]`);
+    return [...inputShape];
+  }
+  toSpecs(inputShape: Shape): ModuleSpec[] {
+    this.computeOutputShape(inputShape);
+    const kind = inputShape.length === 3 ? 'batchNorm2d' : 'batchNorm1d';
+    return [{ kind, numFeatures: inputShape[0], eps: this.epsilon, momentum: this.momentum, affine: this.affine }];
+  }
+  protected config(): LayerConfig {
+    return { momentum: this.momentum, epsilon: this.epsilon, affine: this.affine };
+  }
+}
+
+export interface LayerNormalizationArgs extends LayerArgs {
+  /** How many trailing dims to normalize over (default 1, the last). */
+  normalizedDims?: number;
+  epsilon?: number;
+  affine?: boolean;
+}
+
+/** Normalizes each sample over its trailing dims (PyTorch LayerNorm). */
+export class LayerNormalization extends Layer {
+  static readonly className = 'LayerNormalization';
+  readonly className = LayerNormalization.className;
+  readonly normalizedDims: number;
+  readonly epsilon: number;
+  readonly affine: boolean;
+  constructor(args: LayerNormalizationArgs = {}) {
+    super(args, 'layer_normalization');
+    this.normalizedDims = args.normalizedDims ?? 1;
+    if (!Number.isInteger(this.normalizedDims) || this.normalizedDims < 1) {
+      throw invalidValue('layerNormalization', 'normalizedDims', 'a positive integer', args.normalizedDims);
+    }
+    this.epsilon = checkNumber('layerNormalization', 'epsilon', args.epsilon ?? 1e-5);
+    this.affine = args.affine ?? true;
+  }
+  computeOutputShape(inputShape: Shape): number[] {
+    this.check(inputShape.length >= this.normalizedDims, `cannot normalize ${this.normalizedDims} dims of [${inputShape.join(', ')}]`);
+    return [...inputShape];
+  }
+  toSpecs(inputShape: Shape): ModuleSpec[] {
+    this.computeOutputShape(inputShape);
+    return [{ kind: 'layerNorm', normalizedShape: inputShape.slice(-this.normalizedDims), eps: this.epsilon, affine: this.affine }];
+  }
+  protected config(): LayerConfig {
+    return { normalizedDims: this.normalizedDims, epsilon: this.epsilon, affine: this.affine };
+  }
+}
+
+for (const cls of [BatchNormalization, LayerNormalization]) registerLayer(cls);

@@ -1,0 +1,288 @@
+/**
+ * callbacks.ts — training callbacks (Keras semantics): the Callback interface, History, and the
+ * built-ins earlyStopping, modelCheckpoint, learningRateScheduler, reduceLROnPlateau, csvLogger,
+ * terminateOnNaN. They run on the main thread at epoch boundaries while the native loop waits.
+ */
+import * as fs from 'node:fs';
+import { checkNumber, invalidValue } from '../errors';
+import type { Tensor } from '../tensor/tensor';
+
+/** Per-epoch or per-batch values: loss, metrics, val_* and lr. */
+export type Logs = Record<string, number>;
+
+/** What callbacks can do with the model they are attached to. */
+export interface TrainableModel {
+  stopTraining: boolean;
+  getWeights(): Tensor[];
+  setWeights(weights: readonly Tensor[]): void;
+  getLearningRate(): number;
+  setLearningRate(lr: number): void;
+}
+
+/** A training callback; every hook is optional and may return a Promise. */
+export interface Callback {
+  /** Ask the native loop to stop as soon as a batch loss is NaN or infinite. */
+  readonly terminateOnNaN?: boolean;
+  setModel?(model: TrainableModel): void;
+  onTrainBegin?(logs: Logs): void | Promise<void>;
+  onEpochBegin?(epoch: number, logs: Logs): void | Promise<void>;
+  onBatchEnd?(batch: number, logs: Logs): void;
+  onEpochEnd?(epoch: number, logs: Logs): void | Promise<void>;
+  onTrainEnd?(logs: Logs): void | Promise<void>;
+}
+
+/** Per-epoch logs of a fit: `history.history.loss[i]` is the loss of epoch `history.epoch[i]`. */
+export class History {
+  readonly epoch: number[] = [];
+  readonly history: Record<string, number[]> = {};
+  constructor(readonly params: Record<string, unknown>) {}
+  record(epoch: number, logs: Logs): void {
+    this.epoch.push(epoch);
+    for (const [k, v] of Object.entries(logs)) (this.history[k] ??= []).push(v);
+  }
+}
+
+type Mode = 'auto' | 'min' | 'max';
+
+/** Compares a monitored value against the best so far (mode 'auto': max for accuracy-like names). */
+class Monitor {
+  readonly sign: 1 | -1;
+  best: number;
+  constructor(readonly key: string, mode: Mode, readonly minDelta: number) {
+    if (mode !== 'auto' && mode !== 'min' && mode !== 'max') throw invalidValue('callback', 'mode', "'auto', 'min' or 'max'", mode);
+    const max = mode === 'max' || (mode === 'auto' && /acc|precision|recall|auc/i.test(key));
+    this.sign = max ? 1 : -1;
+    this.best = -Infinity * this.sign;
+  }
+  value(logs: Logs): number | undefined {
+    return logs[this.key];
+  }
+  improved(v: number): boolean {
+    return this.sign * (v - this.best) > this.minDelta;
+  }
+}
+
+export interface EarlyStoppingOptions {
+  monitor?: string;
+  minDelta?: number;
+  patience?: number;
+  mode?: Mode;
+  /** Stop at once if the monitored value is not better than this. */
+  baseline?: number;
+  /** Put back the weights of the best epoch when training stops. */
+  restoreBestWeights?: boolean;
+}
+
+export class EarlyStopping implements Callback {
+  private model?: TrainableModel;
+  private readonly monitor: Monitor;
+  private readonly patience: number;
+  private readonly restoreBestWeights: boolean;
+  private readonly baseline: number | undefined;
+  private wait = 0;
+  private bestWeights: Tensor[] | null = null;
+  stoppedEpoch = -1;
+
+  constructor(o: EarlyStoppingOptions = {}) {
+    this.monitor = new Monitor(o.monitor ?? 'val_loss', o.mode ?? 'auto', Math.abs(checkNumber('earlyStopping', 'minDelta', o.minDelta ?? 0)));
+    this.patience = o.patience ?? 0;
+    this.restoreBestWeights = Boolean(o.restoreBestWeights);
+    this.baseline = o.baseline;
+  }
+  setModel(model: TrainableModel): void {
+    this.model = model;
+  }
+  onTrainBegin(): void {
+    this.wait = 0;
+    this.monitor.best = this.baseline ?? -Infinity * this.monitor.sign;
+    this.disposeBest();
+  }
+  onEpochEnd(epoch: number, logs: Logs): void {
+    const v = this.monitor.value(logs);
+    if (v === undefined || this.model === undefined) return;
+    if (this.monitor.improved(v)) {
+      this.monitor.best = v;
+      this.wait = 0;
+      if (this.restoreBestWeights) {
+        this.disposeBest();
+        this.bestWeights = this.model.getWeights();
+      }
+      return;
+    }
+    this.wait += 1;
+    if (this.wait > this.patience) {
+      this.stoppedEpoch = epoch;
+      this.model.stopTraining = true;
+      if (this.restoreBestWeights && this.bestWeights !== null) this.model.setWeights(this.bestWeights);
+    }
+  }
+  onTrainEnd(): void {
+    this.disposeBest();
+  }
+  private disposeBest(): void {
+    this.bestWeights?.forEach((t) => t.dispose());
+    this.bestWeights = null;
+  }
+}
+
+export interface ModelCheckpointOptions {
+  monitor?: string;
+  mode?: Mode;
+  /** Only keep a snapshot when the monitored value improves (default false: every epoch). */
+  saveBestOnly?: boolean;
+  /** Called with the weights each time a snapshot is taken (e.g. to write them somewhere). */
+  onSave?: (weights: readonly Tensor[], epoch: number, logs: Logs) => void | Promise<void>;
+}
+
+/** Keeps a snapshot of the weights (in memory until the persistence format lands); `restore()` puts it back. */
+export class ModelCheckpoint implements Callback {
+  private model?: TrainableModel;
+  private readonly monitor: Monitor;
+  private readonly saveBestOnly: boolean;
+  private readonly onSave: ModelCheckpointOptions['onSave'];
+  weights: Tensor[] | null = null;
+  savedEpoch = -1;
+
+  constructor(o: ModelCheckpointOptions = {}) {
+    this.monitor = new Monitor(o.monitor ?? 'val_loss', o.mode ?? 'auto', 0);
+    this.saveBestOnly = Boolean(o.saveBestOnly);
+    this.onSave = o.onSave;
+  }
+  setModel(model: TrainableModel): void {
+    this.model = model;
+  }
+  async onEpochEnd(epoch: number, logs: Logs): Promise<void> {
+    if (this.model === undefined) return;
+    if (this.saveBestOnly) {
+      const v = this.monitor.value(logs);
+      if (v === undefined || !this.monitor.improved(v)) return;
+      this.monitor.best = v;
+    }
+    this.weights?.forEach((t) => t.dispose());
+    this.weights = this.model.getWeights();
+    this.savedEpoch = epoch;
+    await this.onSave?.(this.weights, epoch, logs);
+  }
+  /** Loads the snapshot back into the model. */
+  restore(): void {
+    if (this.model === undefined || this.weights === null) throw new Error('modelCheckpoint: no snapshot has been taken');
+    this.model.setWeights(this.weights);
+  }
+}
+
+/** Sets the learning rate at the start of each epoch from `schedule(epoch, currentLr)`. */
+export class LearningRateScheduler implements Callback {
+  private model?: TrainableModel;
+  constructor(private readonly schedule: (epoch: number, lr: number) => number) {
+    if (typeof schedule !== 'function') throw invalidValue('learningRateScheduler', 'schedule', 'a function (epoch, lr) => lr', schedule);
+  }
+  setModel(model: TrainableModel): void {
+    this.model = model;
+  }
+  onEpochBegin(epoch: number): void {
+    if (this.model === undefined) return;
+    const lr = this.schedule(epoch, this.model.getLearningRate());
+    if (typeof lr !== 'number' || !(lr >= 0)) throw invalidValue('learningRateScheduler', 'schedule(epoch, lr)', 'a non-negative number', lr);
+    this.model.setLearningRate(lr);
+  }
+}
+
+export interface ReduceLROnPlateauOptions {
+  monitor?: string;
+  factor?: number;
+  patience?: number;
+  mode?: Mode;
+  minDelta?: number;
+  cooldown?: number;
+  minLr?: number;
+}
+
+/** Multiplies the learning rate by `factor` when the monitored value stops improving. */
+export class ReduceLROnPlateau implements Callback {
+  private model?: TrainableModel;
+  private readonly monitor: Monitor;
+  private readonly factor: number;
+  private readonly patience: number;
+  private readonly cooldown: number;
+  private readonly minLr: number;
+  private wait = 0;
+  private cooldownLeft = 0;
+
+  constructor(o: ReduceLROnPlateauOptions = {}) {
+    this.factor = checkNumber('reduceLROnPlateau', 'factor', o.factor ?? 0.1);
+    if (!(this.factor > 0 && this.factor < 1)) throw invalidValue('reduceLROnPlateau', 'factor', 'a number in (0, 1)', o.factor);
+    this.monitor = new Monitor(o.monitor ?? 'val_loss', o.mode ?? 'auto', o.minDelta ?? 1e-4);
+    this.patience = o.patience ?? 10;
+    this.cooldown = o.cooldown ?? 0;
+    this.minLr = o.minLr ?? 0;
+  }
+  setModel(model: TrainableModel): void {
+    this.model = model;
+  }
+  onTrainBegin(): void {
+    this.wait = 0;
+    this.cooldownLeft = 0;
+    this.monitor.best = -Infinity * this.monitor.sign;
+  }
+  onEpochEnd(_epoch: number, logs: Logs): void {
+    const v = this.monitor.value(logs);
+    if (v === undefined || this.model === undefined) return;
+    if (this.cooldownLeft > 0) {
+      this.cooldownLeft -= 1;
+      this.wait = 0;
+    }
+    if (this.monitor.improved(v)) {
+      this.monitor.best = v;
+      this.wait = 0;
+    } else if (this.cooldownLeft === 0) {
+      this.wait += 1;
+      if (this.wait >= this.patience) {
+        const lr = this.model.getLearningRate();
+        const next = Math.max(lr * this.factor, this.minLr);
+        if (next < lr) this.model.setLearningRate(next);
+        this.cooldownLeft = this.cooldown;
+        this.wait = 0;
+      }
+    }
+  }
+}
+
+export interface CsvLoggerOptions {
+  filename: string;
+  separator?: string;
+  append?: boolean;
+}
+
+/** Writes one CSV row per epoch (epoch, then the log keys in order). */
+export class CsvLogger implements Callback {
+  private keys: string[] | null = null;
+  constructor(private readonly o: CsvLoggerOptions) {
+    if (typeof o?.filename !== 'string') throw invalidValue('csvLogger', 'filename', 'a file path', o?.filename);
+  }
+  onTrainBegin(): void {
+    this.keys = null;
+    if (!this.o.append) fs.writeFileSync(this.o.filename, '');
+  }
+  onEpochEnd(epoch: number, logs: Logs): void {
+    const sep = this.o.separator ?? ',';
+    if (this.keys === null) {
+      this.keys = Object.keys(logs);
+      const exists = this.o.append && fs.existsSync(this.o.filename) && fs.statSync(this.o.filename).size > 0;
+      if (!exists) fs.appendFileSync(this.o.filename, ['epoch', ...this.keys].join(sep) + '\n');
+    }
+    fs.appendFileSync(this.o.filename, [epoch, ...this.keys.map((k) => logs[k])].join(sep) + '\n');
+  }
+}
+
+/** Stops training as soon as a batch loss is NaN or infinite (checked natively after each batch). */
+export class TerminateOnNaN implements Callback {
+  readonly terminateOnNaN = true;
+}
+
+export const earlyStopping = (o?: EarlyStoppingOptions): EarlyStopping => new EarlyStopping(o);
+export const modelCheckpoint = (o?: ModelCheckpointOptions): ModelCheckpoint => new ModelCheckpoint(o);
+export const learningRateScheduler = (schedule: (epoch: number, lr: number) => number): LearningRateScheduler =>
+  new LearningRateScheduler(schedule);
+export const reduceLROnPlateau = (o?: ReduceLROnPlateauOptions): ReduceLROnPlateau => new ReduceLROnPlateau(o);
+export const csvLogger = (o: CsvLoggerOptions): CsvLogger => new CsvLogger(o);
+export const terminateOnNaN = (): TerminateOnNaN => new TerminateOnNaN();

@@ -1,0 +1,165 @@
+/**
+ * fit.ts — the JS side of fit(): validates options, prepares validation data, wires callbacks,
+ * progress output and AbortSignal, then runs the native epoch loop (binding/trainer.cc) and turns
+ * its events into callback calls and a History.
+ */
+import { native, type ModelHandle } from '../binding';
+import { checkInt, invalidType, invalidValue } from '../errors';
+import type { Tensor } from '../tensor/tensor';
+import { type Callback, History, type Logs, type TrainableModel } from './callbacks';
+import { Converted, type InputData } from './inputs';
+import { ProgressLogger } from './progress';
+import type { LrSchedulerSpec } from './schedulers';
+
+export interface FitOptions {
+  epochs?: number;
+  /** Samples per gradient step (default 32). */
+  batchSize?: number;
+  /** Fraction of the samples (the last ones, before shuffling) held out for validation. */
+  validationSplit?: number;
+  /** Explicit validation data [x, y] (takes precedence over validationSplit). */
+  validationData?: [InputData, InputData];
+  /** Reshuffle the training samples every epoch (default true). */
+  shuffle?: boolean;
+  /** Loss weight per class index, e.g. { 0: 1, 1: 5 }. */
+  classWeight?: Record<number, number>;
+  /** Epoch to start counting from (resuming). */
+  initialEpoch?: number;
+  /** Batches per epoch (default: all). */
+  stepsPerEpoch?: number;
+  callbacks?: Callback[];
+  /** 0 silent, 1 progress bar on a TTY (plain lines otherwise), 2 one line per epoch (default 1). */
+  verbose?: 0 | 1 | 2;
+  /** Stops training after the current batch when aborted; fit still resolves with the History. */
+  signal?: AbortSignal;
+  /** A native learning-rate schedule; overrides the one given to compile(). */
+  lrScheduler?: LrSchedulerSpec;
+}
+
+/** What fit needs from the model. */
+export interface FitContext {
+  model: TrainableModel & { evaluate?: unknown };
+  handle: ModelHandle;
+  lrScheduler: LrSchedulerSpec | undefined;
+  classWeight(conv: Converted, cw: Record<number, number> | undefined): Tensor | undefined;
+  prepare(conv: Converted, x: InputData, y: InputData): [Tensor, Tensor];
+}
+
+function positive(op: string, name: string, v: number | undefined, fallback: number): number {
+  const value = v ?? fallback;
+  if (checkInt(op, name, value) < 1) throw invalidValue(op, name, 'a positive integer', value);
+  return value;
+}
+
+export async function runFit(ctx: FitContext, x: Tensor, y: Tensor, options: FitOptions, conv: Converted): Promise<History> {
+  if (options === null || typeof options !== 'object') throw invalidType('fit', 'options', 'an object', options);
+  const epochs = positive('fit', 'epochs', options.epochs, 1);
+  const batchSize = positive('fit', 'batchSize', options.batchSize, 32);
+  const initialEpoch = checkInt('fit', 'initialEpoch', options.initialEpoch ?? 0);
+  const verbose = options.verbose ?? 1;
+  if (verbose !== 0 && verbose !== 1 && verbose !== 2) throw invalidValue('fit', 'verbose', '0, 1 or 2', verbose);
+  const callbacks = options.callbacks ?? [];
+  if (!Array.isArray(callbacks)) throw invalidType('fit', 'callbacks', 'an array', callbacks);
+
+  let trainX = x;
+  let trainY = y;
+  let valX: Tensor | undefined;
+  let valY: Tensor | undefined;
+  if (options.validationData !== undefined) {
+    if (!Array.isArray(options.validationData) || options.validationData.length !== 2) {
+      throw invalidType('fit', 'validationData', '[x, y]', options.validationData);
+    }
+    [valX, valY] = ctx.prepare(conv, options.validationData[0], options.validationData[1]);
+  } else if (options.validationSplit !== undefined) {
+    const split = options.validationSplit;
+    if (typeof split !== 'number' || !(split > 0 && split < 1)) throw invalidValue('fit', 'validationSplit', 'a number in (0, 1)', split);
+    const n = x.shape[0];
+    const nVal = Math.floor(n * split);
+    if (nVal < 1 || nVal >= n) throw new RangeError(`fit: validationSplit ${split} of ${n} samples leaves no training or no validation samples`);
+    trainX = conv.own(x.narrow(0, 0, n - nVal));
+    trainY = conv.own(y.narrow(0, 0, n - nVal));
+    valX = conv.own(x.narrow(0, n - nVal, nVal));
+    valY = conv.own(y.narrow(0, n - nVal, nVal));
+  }
+
+  const n = trainX.shape[0];
+  let steps = Math.ceil(n / batchSize);
+  if (options.stepsPerEpoch !== undefined) steps = Math.min(steps, positive('fit', 'stepsPerEpoch', options.stepsPerEpoch, 1));
+
+  const all: Callback[] = [...callbacks];
+  const progress = verbose === 0 ? undefined : new ProgressLogger(epochs, steps, verbose);
+  if (progress) all.push(progress);
+  for (const cb of all) {
+    if (cb === null || typeof cb !== 'object') throw invalidType('fit', 'callbacks[]', 'a callback object', cb);
+    cb.setModel?.(ctx.model);
+  }
+  const batchLogs = callbacks.some((cb) => typeof cb.onBatchEnd === 'function') || Boolean(progress?.wantsBatches);
+  const terminateOnNaN = callbacks.some((cb) => cb.terminateOnNaN === true);
+
+  let schedule = options.lrScheduler ?? ctx.lrScheduler;
+  if (schedule?.kind === 'oneCycle' && schedule.totalSteps === undefined) {
+    schedule = { ...schedule, totalSteps: schedule.interval === 'batch' ? steps * epochs : epochs };
+  }
+
+  const history = new History({ epochs, batchSize, steps, samples: n, validation: valX !== undefined });
+  ctx.model.stopTraining = false;
+  for (const cb of all) await cb.onTrainBegin?.({});
+
+  let callbackError: unknown;
+  const stop = (): void => native.modelStopFit(ctx.handle);
+  options.signal?.addEventListener('abort', stop);
+  if (options.signal?.aborted) stop();
+
+  const onEvent = (type: string, index: number, logs: Logs, done?: (stop: boolean) => void): void => {
+    if (type === 'batchEnd') {
+      try {
+        for (const cb of all) cb.onBatchEnd?.(index, logs);
+      } catch (err) {
+        callbackError ??= err;
+        stop();
+      }
+      return;
+    }
+    void (async () => {
+      try {
+        if (type === 'epochBegin') {
+          for (const cb of all) await cb.onEpochBegin?.(index, {});
+        } else {
+          history.record(index, logs);
+          for (const cb of all) await cb.onEpochEnd?.(index, logs);
+        }
+      } catch (err) {
+        callbackError ??= err;
+      }
+      done?.(callbackError !== undefined || ctx.model.stopTraining || Boolean(options.signal?.aborted));
+    })();
+  };
+
+  try {
+    await native.modelFit(
+      ctx.handle,
+      {
+        x: trainX._h,
+        y: trainY._h,
+        valX: valX?._h,
+        valY: valY?._h,
+        classWeight: ctx.classWeight(conv, options.classWeight)?._h,
+        epochs,
+        initialEpoch,
+        batchSize,
+        stepsPerEpoch: options.stepsPerEpoch,
+        shuffle: options.shuffle ?? true,
+        batchLogs,
+        terminateOnNaN,
+        lrSchedule: schedule,
+      },
+      onEvent,
+    );
+  } finally {
+    options.signal?.removeEventListener('abort', stop);
+  }
+  if (callbackError !== undefined) throw callbackError;
+  const last = history.epoch.length > 0 ? Object.fromEntries(Object.entries(history.history).map(([k, v]) => [k, v[v.length - 1]])) : {};
+  for (const cb of all) await cb.onTrainEnd?.(last);
+  return history;
+}
