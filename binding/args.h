@@ -102,7 +102,7 @@ inline at::Scalar ScalarArg(const Napi::CallbackInfo& info, size_t i) {
   Napi::Value v = info[i];
   if (v.IsBoolean()) return at::Scalar(v.As<Napi::Boolean>().Value());
   double d = NumberArg(info, i);
-  if (d == static_cast<double>(static_cast<int64_t>(d)) && d >= -9.2e18 && d <= 9.2e18) {
+  if (d >= -9.2e18 && d <= 9.2e18 && d == static_cast<double>(static_cast<int64_t>(d))) {
     return at::Scalar(static_cast<int64_t>(d));
   }
   return at::Scalar(d);
