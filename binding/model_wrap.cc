@@ -99,6 +99,10 @@ Napi::Value SetTraining(const CallbackInfo& info) {
 // (model, x) → output, in eval mode without grad
 Napi::Value PredictSync(const CallbackInfo& info) {
   auto m = ModelArg(info, 0);
+  if (m->customLoss && m->fitting.load()) {
+    // fit() waits for this thread to run the JS loss while holding the model lock.
+    throw PlainErr(info.Env(), "predictSync", "cannot run on the main thread while fit() with a custom loss runs; use predict()");
+  }
   return Wrap(info.Env(), PredictForward(*m, TensorArg(info, 1)));
 }
 
@@ -118,7 +122,8 @@ Napi::Value Compile(const CallbackInfo& info) {
   SpecReader s(info[1].As<Napi::Object>(), "compile", "options");
   std::lock_guard<std::mutex> lock(m->mutex);
   m->optimizer = MakeOptimizer(s.Object("optimizer"), m->Parameters(), "compile");
-  m->loss = ReadLossSpec(s.Object("loss"), "compile");
+  m->customLoss = s.Bool("customLoss", false);
+  if (!m->customLoss) m->loss = ReadLossSpec(s.Object("loss"), "compile");
   Napi::Value metrics = s.Raw("metrics");
   m->metrics = metrics.IsArray() ? ReadMetricSpecs(metrics.As<Napi::Array>(), "compile") : std::vector<MetricSpec>{};
   m->fusedTail = s.Int("fusedTail", 0);

@@ -28,6 +28,7 @@ struct NativeModel {
   bool compiled = false;
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   LossSpec loss;
+  bool customLoss = false;          // compiled with a JS loss function (passed to each training call)
   std::vector<MetricSpec> metrics;
   int64_t fusedTail = 0;            // trailing modules (softmax/sigmoid) skipped in the training forward
   GradClip clip;

@@ -38,12 +38,21 @@ void RequireCompiled(const NativeModel& m, const char* op) {
   if (!m.compiled) throw std::logic_error(std::string("the model must be compiled first (call compile())"));
 }
 
+// The batch loss: the compiled one, or the JS loss of a model compiled with one.
+at::Tensor BatchLoss(const NativeModel& m, const at::Tensor& logits, const at::Tensor& target, const at::Tensor& classWeight,
+                     const LossFn* customLoss) {
+  if (!m.customLoss) return ComputeLoss(m.loss, logits, target, classWeight);
+  if (customLoss == nullptr) throw std::logic_error("the model was compiled with a custom loss, but none was passed");
+  if (classWeight.defined()) throw std::invalid_argument("classWeight is not supported with a custom loss");
+  return (*customLoss)(logits, target);
+}
+
 struct EvalResult {
   double loss = 0;
   Logs metrics;
 };
 
-EvalResult Evaluate(NativeModel& m, const at::Tensor& x, const at::Tensor& y, int64_t batchSize) {
+EvalResult Evaluate(NativeModel& m, const at::Tensor& x, const at::Tensor& y, int64_t batchSize, const LossFn* customLoss) {
   MetricState metrics(&m.metrics);
   double lossSum = 0;
   int64_t seen = 0;
@@ -57,7 +66,7 @@ EvalResult Evaluate(NativeModel& m, const at::Tensor& x, const at::Tensor& y, in
     torch::NoGradGuard noGrad;
     ModeGuard mode(m, false);
     at::Tensor logits = m.graph.Forward(xb, 0, TrainableEnd(m));
-    at::Tensor loss = ComputeLoss(m.loss, logits, yb, at::Tensor());
+    at::Tensor loss = BatchLoss(m, logits, yb, at::Tensor(), customLoss);
     at::Tensor penalty = m.graph.Penalty();
     if (penalty.defined()) loss = loss + penalty;
     lossSum += loss.item<double>() * static_cast<double>(len);
@@ -102,15 +111,37 @@ class PredictWorker : public PromiseWorker {
   int64_t batchSize_;
 };
 
+// Owns the JS-loss bridge of a worker (if the call passed a custom loss) and releases it.
+class CustomLossSlot {
+ public:
+  CustomLossSlot(Napi::Env env, Napi::Value fn) {
+    if (fn.IsFunction()) {
+      bridge_ = std::make_unique<JsLossBridge>(env, fn.As<Napi::Function>());
+      fn_ = bridge_->Fn();
+    }
+  }
+  ~CustomLossSlot() { Release(); }
+  const LossFn* get() const { return bridge_ ? &fn_ : nullptr; }
+  void Release() {
+    if (bridge_) bridge_->Release();
+    bridge_.reset();
+  }
+
+ private:
+  std::unique_ptr<JsLossBridge> bridge_;
+  LossFn fn_;
+};
+
 class EvaluateWorker : public PromiseWorker {
  public:
-  EvaluateWorker(Napi::Env env, std::shared_ptr<NativeModel> m, at::Tensor x, at::Tensor y, int64_t batchSize)
-      : PromiseWorker(env, "evaluate"), m_(std::move(m)), x_(std::move(x)), y_(std::move(y)), batchSize_(batchSize) {}
+  EvaluateWorker(Napi::Env env, std::shared_ptr<NativeModel> m, at::Tensor x, at::Tensor y, int64_t batchSize, Napi::Value lossFn)
+      : PromiseWorker(env, "evaluate"), m_(std::move(m)), x_(std::move(x)), y_(std::move(y)), batchSize_(batchSize), loss_(env, lossFn) {}
 
  protected:
   void Run() override {
     RequireCompiled(*m_, "evaluate");
-    result_ = Evaluate(*m_, x_, y_, batchSize_);
+    result_ = Evaluate(*m_, x_, y_, batchSize_, loss_.get());
+    loss_.Release();
   }
   Napi::Value Result(Napi::Env env) override {
     Napi::Object out = LogsObject(env, result_.metrics);
@@ -122,12 +153,13 @@ class EvaluateWorker : public PromiseWorker {
   std::shared_ptr<NativeModel> m_;
   at::Tensor x_, y_;
   int64_t batchSize_;
+  CustomLossSlot loss_;
   EvalResult result_;
 };
 
-Logs StepLogs(NativeModel& m, const at::Tensor& x, const at::Tensor& y, const at::Tensor& classWeight) {
+Logs StepLogs(NativeModel& m, const at::Tensor& x, const at::Tensor& y, const at::Tensor& classWeight, const LossFn* customLoss) {
   MetricState metrics(&m.metrics);
-  double loss = TrainStep(m, x, y, classWeight, &metrics);
+  double loss = TrainStep(m, x, y, classWeight, &metrics, customLoss);
   Logs logs{{"loss", loss}};
   for (const auto& kv : metrics.Values()) logs.push_back(kv);
   return logs;
@@ -135,16 +167,21 @@ Logs StepLogs(NativeModel& m, const at::Tensor& x, const at::Tensor& y, const at
 
 class TrainOnBatchWorker : public PromiseWorker {
  public:
-  TrainOnBatchWorker(Napi::Env env, std::shared_ptr<NativeModel> m, at::Tensor x, at::Tensor y, at::Tensor classWeight)
-      : PromiseWorker(env, "trainOnBatch"), m_(std::move(m)), x_(std::move(x)), y_(std::move(y)), classWeight_(std::move(classWeight)) {}
+  TrainOnBatchWorker(Napi::Env env, std::shared_ptr<NativeModel> m, at::Tensor x, at::Tensor y, at::Tensor classWeight, Napi::Value lossFn)
+      : PromiseWorker(env, "trainOnBatch"), m_(std::move(m)), x_(std::move(x)), y_(std::move(y)), classWeight_(std::move(classWeight)),
+        loss_(env, lossFn) {}
 
  protected:
-  void Run() override { logs_ = StepLogs(*m_, x_, y_, classWeight_); }
+  void Run() override {
+    logs_ = StepLogs(*m_, x_, y_, classWeight_, loss_.get());
+    loss_.Release();
+  }
   Napi::Value Result(Napi::Env env) override { return LogsObject(env, logs_); }
 
  private:
   std::shared_ptr<NativeModel> m_;
   at::Tensor x_, y_, classWeight_;
+  CustomLossSlot loss_;
   Logs logs_;
 };
 
@@ -172,8 +209,8 @@ struct FitEvent {
 
 class FitWorker : public PromiseWorker {
  public:
-  FitWorker(Napi::Env env, std::shared_ptr<NativeModel> m, FitOptions options, Napi::Function onEvent)
-      : PromiseWorker(env, "fit"), m_(std::move(m)), o_(std::move(options)) {
+  FitWorker(Napi::Env env, std::shared_ptr<NativeModel> m, FitOptions options, Napi::Function onEvent, Napi::Value lossFn)
+      : PromiseWorker(env, "fit"), m_(std::move(m)), o_(std::move(options)), loss_(env, lossFn) {
     tsfn_ = Napi::ThreadSafeFunction::New(env, onEvent, "nodetorch.fit", 0, 1);
   }
 
@@ -184,6 +221,7 @@ class FitWorker : public PromiseWorker {
       ~Finish() {
         w->m_->fitting = false;
         w->tsfn_.Release();
+        w->loss_.Release();
       }
     } finish{this};
     NativeModel& m = *m_;
@@ -221,7 +259,7 @@ class FitWorker : public PromiseWorker {
           xb = o_.x.narrow(0, start, len);
           yb = o_.y.narrow(0, start, len);
         }
-        double loss = TrainStep(m, xb.to(m.device), yb.to(m.device), o_.classWeight, &metrics);
+        double loss = TrainStep(m, xb.to(m.device), yb.to(m.device), o_.classWeight, &metrics, loss_.get());
         lossSum += loss * static_cast<double>(len);
         seen += len;
         ++globalStep;
@@ -239,7 +277,7 @@ class FitWorker : public PromiseWorker {
       Logs logs{{"loss", seen > 0 ? lossSum / static_cast<double>(seen) : NAN}};
       for (const auto& kv : metrics.Values()) logs.push_back(kv);
       if (o_.valX.defined() && !stoppedOnNaN_) {
-        EvalResult val = Evaluate(m, o_.valX, o_.valY, o_.batchSize);
+        EvalResult val = Evaluate(m, o_.valX, o_.valY, o_.batchSize, loss_.get());
         logs.emplace_back("val_loss", val.loss);
         for (const auto& kv : val.metrics) logs.emplace_back("val_" + kv.first, kv.second);
       }
@@ -300,6 +338,7 @@ class FitWorker : public PromiseWorker {
   std::shared_ptr<NativeModel> m_;
   FitOptions o_;
   Napi::ThreadSafeFunction tsfn_;
+  CustomLossSlot loss_;
   int64_t epochsRun_ = 0;
   bool stoppedOnNaN_ = false;
 };
@@ -344,7 +383,7 @@ Napi::Value Fit(const Napi::CallbackInfo& info) {
   m->stopRequested = false;
   FitWorker* worker;
   try {
-    worker = new FitWorker(info.Env(), m, std::move(o), info[2].As<Napi::Function>());
+    worker = new FitWorker(info.Env(), m, std::move(o), info[2].As<Napi::Function>(), info[3]);
   } catch (...) {
     m->fitting = false;
     throw;
@@ -369,45 +408,52 @@ const OpSpec kTrainerOps[] = {
        w->Queue();
        return p;
      }},
-    // (model, x, y, batchSize) → Promise<logs>
+    // (model, x, y, batchSize, customLoss?) → Promise<logs>
     {"modelEvaluate",
      [](const Napi::CallbackInfo& i) -> Napi::Value {
-       auto* w = new EvaluateWorker(i.Env(), ModelArg(i, 0), TensorArg(i, 1), TensorArg(i, 2), BatchSizeArg(i, 3));
+       auto* w = new EvaluateWorker(i.Env(), ModelArg(i, 0), TensorArg(i, 1), TensorArg(i, 2), BatchSizeArg(i, 3), i[4]);
        Napi::Promise p = w->Promise();
        w->Queue();
        return p;
      }},
-    // (model, x, y, classWeight | null) → Promise<logs>
+    // (model, x, y, classWeight | null, customLoss?) → Promise<logs>
     {"modelTrainOnBatch",
      [](const Napi::CallbackInfo& i) -> Napi::Value {
        auto m = ModelArg(i, 0);
        if (m->fitting.load()) throw PlainErr(i.Env(), "trainOnBatch", "the model is being trained by fit(); wait for it to finish");
-       auto* w = new TrainOnBatchWorker(i.Env(), m, TensorArg(i, 1), TensorArg(i, 2), OptionalTensor(i, 3));
+       auto* w = new TrainOnBatchWorker(i.Env(), m, TensorArg(i, 1), TensorArg(i, 2), OptionalTensor(i, 3), i[4]);
        Napi::Promise p = w->Promise();
        w->Queue();
        return p;
      }},
-    // (model, x, y, classWeight | null) → logs, on the calling thread
+    // (model, x, y, classWeight | null, customLoss?) → logs, on the calling thread
     {"modelTrainOnBatchSync",
      [](const Napi::CallbackInfo& i) -> Napi::Value {
        auto m = ModelArg(i, 0);
        if (m->fitting.load()) throw PlainErr(i.Env(), "trainOnBatch", "the model is being trained by fit(); wait for it to finish");
        if (!m->compiled) throw PlainErr(i.Env(), "trainOnBatch", "the model must be compiled first (call compile())");
-       return LogsObject(i.Env(), StepLogs(*m, TensorArg(i, 1), TensorArg(i, 2), OptionalTensor(i, 3)));
+       LossFn custom;
+       if (i[4].IsFunction()) {
+         Napi::Env env = i.Env();
+         Napi::Function fn = i[4].As<Napi::Function>();
+         custom = [env, fn](const at::Tensor& pred, const at::Tensor& target) { return CallJsLoss(env, fn, pred, target); };
+       }
+       return LogsObject(i.Env(), StepLogs(*m, TensorArg(i, 1), TensorArg(i, 2), OptionalTensor(i, 3), custom ? &custom : nullptr));
      }},
     {"modelFit", Fit},
 };
 
 }  // namespace
 
-double TrainStep(NativeModel& m, const at::Tensor& x, const at::Tensor& y, const at::Tensor& classWeight, MetricState* metrics) {
+double TrainStep(NativeModel& m, const at::Tensor& x, const at::Tensor& y, const at::Tensor& classWeight, MetricState* metrics,
+                 const LossFn* customLoss) {
   RequireCompiled(m, "trainOnBatch");
   std::lock_guard<std::mutex> lock(m.mutex);
   ModeGuard mode(m, true);
   m.optimizer->zero_grad();
   at::Tensor logits = m.graph.Forward(x.to(m.device), 0, TrainableEnd(m));
   at::Tensor target = y.to(m.device);
-  at::Tensor loss = ComputeLoss(m.loss, logits, target, classWeight);
+  at::Tensor loss = BatchLoss(m, logits, target, classWeight, customLoss);
   at::Tensor penalty = m.graph.Penalty();
   if (penalty.defined()) loss = loss + penalty;
   loss.backward();

@@ -3,13 +3,16 @@
 #pragma once
 #include <napi.h>
 
+#include "custom_loss.h"
 #include "model_wrap.h"
 
 namespace nt {
 
 // One optimizer step on a batch (forward, loss + penalties, backward, clipping, step, metrics).
-// Returns the batch loss. Takes the model lock.
-double TrainStep(NativeModel& model, const at::Tensor& x, const at::Tensor& y, const at::Tensor& classWeight, MetricState* metrics);
+// `customLoss` replaces the compiled loss for models compiled with a JS loss. Returns the batch
+// loss. Takes the model lock.
+double TrainStep(NativeModel& model, const at::Tensor& x, const at::Tensor& y, const at::Tensor& classWeight, MetricState* metrics,
+                 const LossFn* customLoss);
 
 void RegisterTrainer(Napi::Env env, Napi::Object exports);
 

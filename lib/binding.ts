@@ -8,6 +8,8 @@ import * as path from 'node:path';
 export type Handle = { readonly __nodetorchHandle: unique symbol };
 /** Opaque native model handle (shared ownership of a module graph and its training state). */
 export type ModelHandle = { readonly __nodetorchModel: unique symbol };
+/** A JS loss as the native trainer calls it: (predictions, targets) handles → loss handle (consumed). */
+export type NativeLossFn = (pred: Handle, target: Handle) => Handle;
 /** A value an elementwise op accepts as its second operand. */
 export type Operand = Handle | number | boolean;
 
@@ -195,13 +197,14 @@ export interface NativeBinding {
   modelIsFitting(m: ModelHandle): boolean;
   modelDispose(m: ModelHandle): void;
   modelPredict(m: ModelHandle, x: H, batchSize: number): Promise<H>;
-  modelEvaluate(m: ModelHandle, x: H, y: H, batchSize: number): Promise<Record<string, number>>;
-  modelTrainOnBatch(m: ModelHandle, x: H, y: H, classWeight: Hn): Promise<Record<string, number>>;
-  modelTrainOnBatchSync(m: ModelHandle, x: H, y: H, classWeight: Hn): Record<string, number>;
+  modelEvaluate(m: ModelHandle, x: H, y: H, batchSize: number, customLoss?: NativeLossFn): Promise<Record<string, number>>;
+  modelTrainOnBatch(m: ModelHandle, x: H, y: H, classWeight: Hn, customLoss?: NativeLossFn): Promise<Record<string, number>>;
+  modelTrainOnBatchSync(m: ModelHandle, x: H, y: H, classWeight: Hn, customLoss?: NativeLossFn): Record<string, number>;
   modelFit(
     m: ModelHandle,
     options: object,
     onEvent: (type: 'epochBegin' | 'batchEnd' | 'epochEnd', index: number, logs: Record<string, number>, done?: (stop: boolean) => void) => void,
+    customLoss?: NativeLossFn,
   ): Promise<{ epochsRun: number; stoppedOnNaN: boolean }>;
   // runtime.cc
   info(): NativeInfo;

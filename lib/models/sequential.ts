@@ -2,7 +2,7 @@
  * sequential.ts — the Sequential model: a stack of layers turned into one native module graph at
  * build time; compile/fit/evaluate/predict/trainOnBatch run natively (fit on a worker thread).
  */
-import { native, type ModelHandle } from '../binding';
+import { native, type ModelHandle, type NativeLossFn } from '../binding';
 import { invalidType, invalidValue } from '../errors';
 import { Layer, layerFromConfig, type LayerConfig, type ModuleSpec, type Shape } from '../layers/layer';
 import { Embedding } from '../layers/core';
@@ -13,7 +13,7 @@ import type { Logs, TrainableModel } from '../training/callbacks';
 import { runFit, type FitContext, type FitOptions } from '../training/fit';
 import type { History } from '../training/callbacks';
 import { Converted, inputDtype, labelDtype, type InputData } from '../training/inputs';
-import { fusesWith, resolveLoss, type LossSpec } from '../training/losses';
+import { fusesWith, nativeLoss, resolveLoss, type LossFunction, type LossSpec } from '../training/losses';
 import { resolveMetrics, type MetricSpec } from '../training/metrics';
 import { OPTIMIZERS, type OptimizerSpec } from '../training/optimizers';
 import type { LrSchedulerSpec } from '../training/schedulers';
@@ -27,8 +27,12 @@ export interface SequentialArgs {
 export interface CompileArgs {
   /** `nt.optimizers.adam({ lr })`, or a name with default options ('adam', 'sgd', ...). */
   optimizer: OptimizerSpec | string;
-  /** A loss name ('sparseCategoricalCrossentropy', 'mse', ...) or `nt.losses.*()`. */
-  loss: LossSpec | string;
+  /**
+   * A loss name ('sparseCategoricalCrossentropy', 'mse', ...), `nt.losses.*()`, or a function
+   * `(yTrue, yPred) => scalar Tensor` written with the Tensor API (called once per batch from the
+   * native loop; slower than the built-in losses).
+   */
+  loss: LossSpec | string | LossFunction;
   /** 'accuracy', 'topK', 'mse', 'mae', 'precision', 'recall' or `nt.metrics.*()`. */
   metrics?: (string | MetricSpec)[];
   /** A native learning-rate schedule (`nt.schedulers.*`), stepped per epoch or per batch. */
@@ -47,7 +51,9 @@ interface LayerPlan {
 
 /** What compile() resolved, kept for the native trainer. */
 export interface CompiledState {
+  /** The built-in loss, or (for a custom loss) a stand-in used to pick metric forms. */
   loss: LossSpec;
+  customLoss?: NativeLossFn;
   metrics: MetricSpec[];
   optimizer: OptimizerSpec;
   lrScheduler?: LrSchedulerSpec;
@@ -133,8 +139,7 @@ export class Sequential implements TrainableModel {
     if (optimizer === undefined || typeof optimizer !== 'object' || typeof optimizer.kind !== 'string') {
       throw invalidValue('compile', 'optimizer', `an optimizer name (${Object.keys(OPTIMIZERS).join(', ')}) or nt.optimizers.*()`, args.optimizer);
     }
-    const loss = resolveLoss(args.loss);
-    resolveMetrics(args.metrics, loss);
+    resolveMetrics(args.metrics, lossForMetrics(args.loss));
     const resolved = { ...args, optimizer };
     if (this.handle === null && this.inputShape !== undefined) this.build();
     if (this.handle === null) this.pendingCompile = resolved;
@@ -143,19 +148,21 @@ export class Sequential implements TrainableModel {
 
   private applyCompile(args: CompileArgs): void {
     const handle = this.requireHandle('compile');
-    const loss = resolveLoss(args.loss);
+    const custom = typeof args.loss === 'function' ? nativeLoss(args.loss) : undefined;
+    const loss = lossForMetrics(args.loss);
     const metrics = resolveMetrics(args.metrics, loss);
-    const fused = fusesWith(loss, this.finalModule, this.outputShape?.length ?? 0);
+    const fused = custom === undefined && fusesWith(loss, this.finalModule, this.outputShape?.length ?? 0);
     const optimizer = args.optimizer as OptimizerSpec;
     native.modelCompile(handle, {
       optimizer,
       loss: { ...loss, fromLogits: Boolean(loss.fromLogits) || fused },
+      customLoss: custom !== undefined,
       metrics,
       fusedTail: fused ? 1 : 0,
       clipNorm: optimizer.clipNorm,
       clipValue: optimizer.clipValue,
     });
-    this.compiledState = { loss, metrics, optimizer, lrScheduler: args.lrScheduler };
+    this.compiledState = { loss, customLoss: custom, metrics, optimizer, lrScheduler: args.lrScheduler };
     this.pendingCompile = null;
   }
 
@@ -186,7 +193,7 @@ export class Sequential implements TrainableModel {
     const conv = new Converted();
     try {
       const [xt, yt] = this.prepare('evaluate', conv, x, y);
-      return await native.modelEvaluate(this.requireCompiled('evaluate'), xt._h, yt._h, options.batchSize ?? 32);
+      return await native.modelEvaluate(this.requireCompiled('evaluate'), xt._h, yt._h, options.batchSize ?? 32, this.compiledState?.customLoss);
     } finally {
       conv.dispose();
     }
@@ -220,7 +227,7 @@ export class Sequential implements TrainableModel {
     try {
       const [xt, yt] = this.prepare('trainOnBatch', conv, x, y);
       const cw = this.classWeightTensor(conv, options.classWeight);
-      return await native.modelTrainOnBatch(this.requireCompiled('trainOnBatch'), xt._h, yt._h, cw?._h ?? null);
+      return await native.modelTrainOnBatch(this.requireCompiled('trainOnBatch'), xt._h, yt._h, cw?._h ?? null, this.compiledState?.customLoss);
     } finally {
       conv.dispose();
     }
@@ -232,7 +239,7 @@ export class Sequential implements TrainableModel {
     try {
       const [xt, yt] = this.prepare('trainOnBatch', conv, x, y);
       const cw = this.classWeightTensor(conv, options.classWeight);
-      return native.modelTrainOnBatchSync(this.requireCompiled('trainOnBatch'), xt._h, yt._h, cw?._h ?? null);
+      return native.modelTrainOnBatchSync(this.requireCompiled('trainOnBatch'), xt._h, yt._h, cw?._h ?? null, this.compiledState?.customLoss);
     } finally {
       conv.dispose();
     }
@@ -368,8 +375,8 @@ export class Sequential implements TrainableModel {
   private prepare(op: string, conv: Converted, x: InputData, y: InputData): [Tensor, Tensor] {
     if (this.compiledState === null && this.pendingCompile === null) throw new Error(`${op}: model '${this.name}' must be compiled first (call compile())`);
     const xt = this.prepareX(op, conv, x);
-    const sparse = this.compiledState?.loss.kind === 'sparseCategoricalCrossentropy';
-    const yt = conv.tensor(op, 'y', y, labelDtype(sparse));
+    const state = this.compiledState;
+    const yt = conv.tensor(op, 'y', y, state?.customLoss ? undefined : labelDtype(state?.loss.kind === 'sparseCategoricalCrossentropy'));
     if (yt.shape[0] !== xt.shape[0]) throw new RangeError(`${op}: x has ${xt.shape[0]} samples but y has ${yt.shape[0]}`);
     return [xt, yt];
   }
@@ -391,10 +398,16 @@ export class Sequential implements TrainableModel {
       model: this,
       handle: this.requireCompiled('fit'),
       lrScheduler: this.compiledState?.lrScheduler,
+      customLoss: this.compiledState?.customLoss,
       classWeight: (conv: Converted, cw: Record<number, number> | undefined) => this.classWeightTensor(conv, cw),
       prepare: (conv: Converted, x: InputData, y: InputData) => this.prepare('fit', conv, x, y),
     };
   }
+}
+
+/** The loss spec that decides metric forms; a custom loss counts as a sparse classifier loss ('accuracy' → class accuracy). */
+function lossForMetrics(loss: CompileArgs['loss']): LossSpec {
+  return typeof loss === 'function' ? { kind: 'sparseCategoricalCrossentropy', fromLogits: true } : resolveLoss(loss);
 }
 
 /** Creates a Sequential model: `nt.sequential({ layers: [...] })`. */

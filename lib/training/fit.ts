@@ -3,7 +3,7 @@
  * progress output and AbortSignal, then runs the native epoch loop (binding/trainer.cc) and turns
  * its events into callback calls and a History.
  */
-import { native, type ModelHandle } from '../binding';
+import { native, type ModelHandle, type NativeLossFn } from '../binding';
 import { checkInt, invalidType, invalidValue } from '../errors';
 import type { Tensor } from '../tensor/tensor';
 import { type Callback, History, type Logs, type TrainableModel } from './callbacks';
@@ -41,6 +41,7 @@ export interface FitContext {
   model: TrainableModel & { evaluate?: unknown };
   handle: ModelHandle;
   lrScheduler: LrSchedulerSpec | undefined;
+  customLoss: NativeLossFn | undefined;
   classWeight(conv: Converted, cw: Record<number, number> | undefined): Tensor | undefined;
   prepare(conv: Converted, x: InputData, y: InputData): [Tensor, Tensor];
 }
@@ -154,6 +155,7 @@ export async function runFit(ctx: FitContext, x: Tensor, y: Tensor, options: Fit
         lrSchedule: schedule,
       },
       onEvent,
+      ctx.customLoss,
     );
   } finally {
     options.signal?.removeEventListener('abort', stop);

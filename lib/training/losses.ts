@@ -2,7 +2,10 @@
  * losses.ts — `nt.losses.*`: Keras-named losses as descriptions for the native trainer, and the
  * fusion rule: a softmax/sigmoid last layer with a probability loss trains on logits (stable).
  */
+import type { NativeLossFn } from '../binding';
 import { checkNumber, invalidValue } from '../errors';
+import { tidy } from '../tensor/memory';
+import { Tensor } from '../tensor/tensor';
 
 export type LossName =
   | 'sparseCategoricalCrossentropy'
@@ -71,6 +74,28 @@ export const huber = (o: { delta?: number } = {}): LossSpec => {
   return { kind: 'huber', delta };
 };
 export const kld = (): LossSpec => ({ kind: 'kld' });
+
+/** A loss written with the Tensor API: `(yTrue, yPred) => scalar Tensor` (Keras argument order). */
+export type LossFunction = (yTrue: Tensor, yPred: Tensor) => Tensor;
+
+/**
+ * Wraps a JS loss for the native trainer, which calls it once per batch from its loop (the loop
+ * waits for the main thread). Temporaries are freed; the returned loss is consumed natively.
+ */
+export function nativeLoss(fn: LossFunction): NativeLossFn {
+  return (predHandle, targetHandle) => {
+    const pred = new Tensor(predHandle);
+    const target = new Tensor(targetHandle);
+    try {
+      const loss = tidy(() => fn(target, pred));
+      if (!(loss instanceof Tensor)) throw new TypeError(`custom loss: must return a Tensor, got ${typeof loss}`);
+      return loss._h;
+    } finally {
+      pred.dispose();
+      target.dispose();
+    }
+  };
+}
 
 /** Resolves a loss given as a name or a spec. */
 export function resolveLoss(loss: unknown): LossSpec {

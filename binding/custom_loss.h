@@ -1,0 +1,32 @@
+// custom_loss.h — losses written in JS with the Tensor API, called from native training loops:
+// directly on the main thread, or through a thread-safe function from a worker thread (the worker
+// waits for the JS result; autograd links the JS ops into the graph it then backpropagates).
+#pragma once
+#include <napi.h>
+#include <torch/torch.h>
+
+#include <functional>
+#include <memory>
+
+namespace nt {
+
+// (predictions, targets) → scalar loss tensor with autograd.
+using LossFn = std::function<at::Tensor(const at::Tensor& pred, const at::Tensor& target)>;
+
+// Calls `fn(predHandle, targetHandle)` on the current (JS) thread; it must return a tensor handle,
+// which is consumed (disposed) once its tensor has been taken.
+at::Tensor CallJsLoss(Napi::Env env, Napi::Function fn, const at::Tensor& pred, const at::Tensor& target);
+
+// A JS loss usable from one worker thread. Create on the main thread; call Fn() on the worker;
+// Release() when the worker is done with it.
+class JsLossBridge {
+ public:
+  JsLossBridge(Napi::Env env, Napi::Function fn);
+  LossFn Fn();
+  void Release();
+
+ private:
+  Napi::ThreadSafeFunction tsfn_;
+};
+
+}  // namespace nt
