@@ -1,0 +1,28 @@
+// examples.test.ts — runs every script in examples/ in a short mode (few images, one epoch) so
+// none of them rots; the full-length runs are the examples themselves (see README).
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = path.join(__dirname, '..');
+
+function run(script: string, args: string[]): string {
+  return execFileSync(process.execPath, [path.join(root, 'examples', script), ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+}
+
+describe('examples', () => {
+  it('fashion_mnist_mlp.js trains an MLP and reports test accuracy', () => {
+    const out = run('fashion_mnist_mlp.js', ['--epochs', '1', '--limit', '6000']);
+    const match = /epoch 1\/1 {2}loss ([\d.]+) {2}test accuracy ([\d.]+)%/.exec(out);
+    expect(match, out).not.toBeNull();
+    expect(Number(match![2])).toBeGreaterThan(70);
+  });
+
+  it('fashion_mnist_cnn.js trains the CNN with fit and reports test accuracy', () => {
+    const out = run('fashion_mnist_cnn.js', ['--epochs', '1', '--limit', '6000', '--threads', '1']);
+    expect(out).toMatch(/Total params: 225,034/);
+    const match = /test accuracy ([\d.]+)% after 1 epochs/.exec(out);
+    expect(match, out).not.toBeNull();
+    expect(Number(match![1])).toBeGreaterThan(70);
+  });
+});
