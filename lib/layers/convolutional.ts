@@ -40,23 +40,21 @@ export function samePadding(size: number, kernel: number, stride: number, dilati
   return Math.max((target - 1) * stride + dilation * (kernel - 1) + 1 - size, 0);
 }
 
-/** Shared by Conv1D and Conv2D: validated options and the padding plan for a given input. */
-abstract class ConvBase extends Layer {
+/** Options every convolution layer shares, validated once for Conv1D, Conv2D and Conv2DTranspose. */
+abstract class ConvLayer extends Layer {
   readonly filters: number;
   readonly kernelSize: number[];
   readonly strides: number[];
   readonly padding: 'valid' | 'same' | number[];
   readonly dilationRate: number[];
-  readonly groups: number;
   readonly activation: ActivationName | undefined;
   readonly useBias: boolean;
   readonly kernelInitializer: Initializer | undefined;
   readonly biasInitializer: Initializer | undefined;
   readonly kernelRegularizer: Regularizer | undefined;
 
-  protected constructor(args: ConvArgs, prefix: string, readonly rank: 1 | 2) {
+  protected constructor(args: Omit<ConvArgs, 'groups'>, prefix: string, op: string, rank: 1 | 2) {
     super(args, prefix);
-    const op = prefix;
     if (checkInt(op, 'filters', args.filters) <= 0) throw invalidValue(op, 'filters', 'a positive integer', args.filters);
     this.filters = args.filters;
     this.kernelSize = checkTuple(op, 'kernelSize', args.kernelSize, rank);
@@ -64,10 +62,6 @@ abstract class ConvBase extends Layer {
     const p = args.padding ?? 'valid';
     this.padding = p === 'valid' || p === 'same' ? p : checkTuple(op, 'padding', p, rank);
     this.dilationRate = checkTuple(op, 'dilationRate', args.dilationRate ?? 1, rank);
-    this.groups = args.groups ?? 1;
-    if (checkInt(op, 'groups', this.groups) <= 0 || this.filters % this.groups !== 0) {
-      throw invalidValue(op, 'groups', `a positive divisor of filters (${this.filters})`, this.groups);
-    }
     this.activation = args.activation;
     activationSpecs(op, this.activation);
     this.useBias = args.useBias ?? true;
@@ -76,6 +70,44 @@ abstract class ConvBase extends Layer {
     initializerSpec(op, 'kernelInitializer', this.kernelInitializer);
     initializerSpec(op, 'biasInitializer', this.biasInitializer);
     this.kernelRegularizer = regularizerSpec(op, args.kernelRegularizer);
+  }
+
+  /** The kernel/bias options of the native conv spec. */
+  protected kernelSpec(): Record<string, unknown> {
+    return {
+      bias: this.useBias,
+      weightInitializer: initializerSpec(this.className, 'kernelInitializer', this.kernelInitializer),
+      biasInitializer: initializerSpec(this.className, 'biasInitializer', this.biasInitializer),
+      regularizer: this.kernelRegularizer,
+    };
+  }
+
+  protected config(): LayerConfig {
+    return {
+      filters: this.filters,
+      kernelSize: this.kernelSize,
+      strides: this.strides,
+      padding: this.padding,
+      dilationRate: this.dilationRate,
+      activation: this.activation,
+      useBias: this.useBias,
+      kernelInitializer: this.kernelInitializer,
+      biasInitializer: this.biasInitializer,
+      kernelRegularizer: this.kernelRegularizer,
+    };
+  }
+}
+
+/** Shared by Conv1D and Conv2D: groups and the padding plan for a given input. */
+abstract class ConvBase extends ConvLayer {
+  readonly groups: number;
+
+  protected constructor(args: ConvArgs, prefix: string, readonly rank: 1 | 2) {
+    super(args, prefix, prefix, rank);
+    this.groups = args.groups ?? 1;
+    if (checkInt(prefix, 'groups', this.groups) <= 0 || this.filters % this.groups !== 0) {
+      throw invalidValue(prefix, 'groups', `a positive divisor of filters (${this.filters})`, this.groups);
+    }
   }
 
   /** Total padding per spatial dim for this input. */
@@ -111,6 +143,7 @@ abstract class ConvBase extends Layer {
       padding = [0, 0];
     }
     specs.push({
+      ...this.kernelSpec(),
       kind: this.rank === 1 ? 'conv1d' : 'conv2d',
       inChannels: inputShape[0],
       outChannels: this.filters,
@@ -119,28 +152,12 @@ abstract class ConvBase extends Layer {
       padding,
       dilation: this.dilationRate,
       groups: this.groups,
-      bias: this.useBias,
-      weightInitializer: initializerSpec(this.className, 'kernelInitializer', this.kernelInitializer),
-      biasInitializer: initializerSpec(this.className, 'biasInitializer', this.biasInitializer),
-      regularizer: this.kernelRegularizer,
     });
     return [...specs, ...activationSpecs(this.className, this.activation)];
   }
 
-  protected config(): LayerConfig {
-    return {
-      filters: this.filters,
-      kernelSize: this.kernelSize,
-      strides: this.strides,
-      padding: this.padding,
-      dilationRate: this.dilationRate,
-      groups: this.groups,
-      activation: this.activation,
-      useBias: this.useBias,
-      kernelInitializer: this.kernelInitializer,
-      biasInitializer: this.biasInitializer,
-      kernelRegularizer: this.kernelRegularizer,
-    };
+  protected override config(): LayerConfig {
+    return { ...super.config(), groups: this.groups };
   }
 }
 
@@ -170,43 +187,17 @@ export interface Conv2DTransposeArgs extends Omit<ConvArgs, 'padding' | 'groups'
 }
 
 /** Transposed 2D convolution (PyTorch ConvTranspose2d; weight [C, filters, kH, kW]) — the DCGAN upsampler. */
-export class Conv2DTranspose extends Layer {
+export class Conv2DTranspose extends ConvLayer {
   static readonly className = 'Conv2DTranspose';
   readonly className = Conv2DTranspose.className;
-  readonly filters: number;
-  readonly kernelSize: number[];
-  readonly strides: number[];
-  readonly padding: 'valid' | 'same' | number[];
   readonly outputPadding: number[];
-  readonly dilationRate: number[];
-  readonly activation: ActivationName | undefined;
-  readonly useBias: boolean;
-  readonly kernelInitializer: Initializer | undefined;
-  readonly biasInitializer: Initializer | undefined;
-  readonly kernelRegularizer: Regularizer | undefined;
 
   constructor(args: Conv2DTransposeArgs) {
-    super(args, 'conv2d_transpose');
-    const op = 'conv2dTranspose';
-    if (checkInt(op, 'filters', args.filters) <= 0) throw invalidValue(op, 'filters', 'a positive integer', args.filters);
-    this.filters = args.filters;
-    this.kernelSize = checkTuple(op, 'kernelSize', args.kernelSize, 2);
-    this.strides = checkTuple(op, 'strides', args.strides ?? 1, 2);
-    const p = args.padding ?? 'valid';
-    this.padding = p === 'valid' || p === 'same' ? p : checkTuple(op, 'padding', p, 2);
-    this.outputPadding = checkTuple(op, 'outputPadding', args.outputPadding ?? 0, 2);
+    super(args, 'conv2d_transpose', 'conv2dTranspose', 2);
+    this.outputPadding = checkTuple('conv2dTranspose', 'outputPadding', args.outputPadding ?? 0, 2);
     if (typeof this.padding === 'string' && args.outputPadding !== undefined) {
-      throw new TypeError(`${op}: outputPadding is only accepted with explicit numeric padding`);
+      throw new TypeError('conv2dTranspose: outputPadding is only accepted with explicit numeric padding');
     }
-    this.dilationRate = checkTuple(op, 'dilationRate', args.dilationRate ?? 1, 2);
-    this.activation = args.activation;
-    activationSpecs(op, this.activation);
-    this.useBias = args.useBias ?? true;
-    this.kernelInitializer = args.kernelInitializer;
-    this.biasInitializer = args.biasInitializer;
-    initializerSpec(op, 'kernelInitializer', this.kernelInitializer);
-    initializerSpec(op, 'biasInitializer', this.biasInitializer);
-    this.kernelRegularizer = regularizerSpec(op, args.kernelRegularizer);
   }
 
   /** PyTorch padding and output_padding per dim that realize this layer's padding mode. */
@@ -236,6 +227,7 @@ export class Conv2DTranspose extends Layer {
     const { padding, outputPadding } = this.torchPadding();
     return [
       {
+        ...this.kernelSpec(),
         kind: 'convTranspose2d',
         inChannels: inputShape[0],
         outChannels: this.filters,
@@ -245,29 +237,13 @@ export class Conv2DTranspose extends Layer {
         outputPadding,
         dilation: this.dilationRate,
         groups: 1,
-        bias: this.useBias,
-        weightInitializer: initializerSpec(this.className, 'kernelInitializer', this.kernelInitializer),
-        biasInitializer: initializerSpec(this.className, 'biasInitializer', this.biasInitializer),
-        regularizer: this.kernelRegularizer,
       },
       ...activationSpecs(this.className, this.activation),
     ];
   }
 
-  protected config(): LayerConfig {
-    return {
-      filters: this.filters,
-      kernelSize: this.kernelSize,
-      strides: this.strides,
-      padding: this.padding,
-      outputPadding: this.outputPadding,
-      dilationRate: this.dilationRate,
-      activation: this.activation,
-      useBias: this.useBias,
-      kernelInitializer: this.kernelInitializer,
-      biasInitializer: this.biasInitializer,
-      kernelRegularizer: this.kernelRegularizer,
-    };
+  protected override config(): LayerConfig {
+    return { ...super.config(), outputPadding: this.outputPadding };
   }
 }
 
