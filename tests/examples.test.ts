@@ -20,7 +20,7 @@ describe('examples', () => {
 
   it('fashion_mnist_cnn.js trains the CNN with fit and reports test accuracy', () => {
     const out = run('fashion_mnist_cnn.js', ['--epochs', '1', '--limit', '6000', '--threads', '1']);
-    expect(out).toMatch(/Total params: 225,034/);
+    expect(out).toMatch(/Total params: 421,834/);
     const match = /test accuracy ([\d.]+)% after 1 epochs/.exec(out);
     expect(match, out).not.toBeNull();
     expect(Number(match![1])).toBeGreaterThan(70);
