@@ -11,8 +11,8 @@ namespace {
 
 using CallbackInfo = Napi::CallbackInfo;
 
-void RefuseWhileFitting(const CallbackInfo& info, NativeModel& m) {
-  if (m.fitting.load()) throw PlainErr(info.Env(), OpName(info), "the model is being trained by fit(); wait for it to finish");
+void RefuseWhileFitting(const CallbackInfo& info, NativeModel& m, const char* op) {
+  if (m.fitting.load()) throw PlainErr(info.Env(), op, "the model is being trained by fit(); wait for it to finish");
 }
 
 // (specs[]) → model handle
@@ -54,10 +54,10 @@ Napi::Value StateDict(const CallbackInfo& info) {
   return out;
 }
 
-// (model, names[], tensors[]) copies values into parameters/buffers; shapes must match
+// (model, names[], tensors[]) copies values into parameters/buffers; shapes must match. Allowed
+// while fit runs (callbacks restore weights): the model lock puts the copy between two steps.
 Napi::Value LoadState(const CallbackInfo& info) {
   auto m = ModelArg(info, 0);
-  RefuseWhileFitting(info, *m);
   Napi::Array names = info[1].As<Napi::Array>();
   std::vector<at::Tensor> values = TensorListArg(info, 2);
   std::lock_guard<std::mutex> lock(m->mutex);
@@ -80,7 +80,7 @@ Napi::Value LoadState(const CallbackInfo& info) {
 
 Napi::Value To(const CallbackInfo& info) {
   auto m = ModelArg(info, 0);
-  RefuseWhileFitting(info, *m);
+  RefuseWhileFitting(info, *m, "to");
   at::Device device = DeviceArg(info, 1);
   std::lock_guard<std::mutex> lock(m->mutex);
   m->graph.net->to(device);
@@ -90,7 +90,7 @@ Napi::Value To(const CallbackInfo& info) {
 
 Napi::Value SetTraining(const CallbackInfo& info) {
   auto m = ModelArg(info, 0);
-  RefuseWhileFitting(info, *m);
+  RefuseWhileFitting(info, *m, "train");
   std::lock_guard<std::mutex> lock(m->mutex);
   m->graph.net->train(BoolArg(info, 1));
   return info.Env().Undefined();
@@ -109,7 +109,7 @@ Napi::Value PredictSync(const CallbackInfo& info) {
 // (model, x) → output with autograd, in the current mode (like calling a PyTorch module)
 Napi::Value Call(const CallbackInfo& info) {
   auto m = ModelArg(info, 0);
-  RefuseWhileFitting(info, *m);
+  RefuseWhileFitting(info, *m, "call");
   std::lock_guard<std::mutex> lock(m->mutex);
   return Wrap(info.Env(), m->graph.Forward(TensorArg(info, 1)));
 }
@@ -117,7 +117,7 @@ Napi::Value Call(const CallbackInfo& info) {
 // (model, { optimizer, loss, metrics, fusedTail, clipNorm, clipValue })
 Napi::Value Compile(const CallbackInfo& info) {
   auto m = ModelArg(info, 0);
-  RefuseWhileFitting(info, *m);
+  RefuseWhileFitting(info, *m, "compile");
   if (!info[1].IsObject()) throw TypeErr(info.Env(), "compile", "options must be an object");
   SpecReader s(info[1].As<Napi::Object>(), "compile", "options");
   std::lock_guard<std::mutex> lock(m->mutex);
@@ -156,7 +156,7 @@ Napi::Value StopFit(const CallbackInfo& info) {
 // Drops the handle's reference to the native model (its memory goes once async work holding it ends).
 Napi::Value Dispose(const CallbackInfo& info) {
   auto m = ModelArg(info, 0);
-  RefuseWhileFitting(info, *m);
+  RefuseWhileFitting(info, *m, "dispose");
   void* data = nullptr;
   napi_get_value_external(info.Env(), info[0], &data);
   static_cast<ModelHandle*>(data)->model.reset();

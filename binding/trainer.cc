@@ -347,7 +347,7 @@ class FitWorker : public PromiseWorker {
 void BeginExclusive(const Napi::CallbackInfo& info, NativeModel& m) {
   bool expected = false;
   if (!m.fitting.compare_exchange_strong(expected, true)) {
-    throw PlainErr(info.Env(), OpName(info), "the model is already being trained by fit(); wait for it to finish");
+    throw PlainErr(info.Env(), "fit", "the model is already being trained by fit(); wait for it to finish");
   }
 }
 

@@ -262,7 +262,10 @@ export class Sequential implements TrainableModel {
 
   /** PyTorch state_dict names of the weights, in getWeights() order (parameters, then buffers). */
   weightNames(): string[] {
-    return this.stateEntries().map(([name]) => name);
+    return this.stateEntries().map(([name, h]) => {
+      native.dispose(h);
+      return name;
+    });
   }
   /** Copies of every weight (parameters, then buffers such as batch-norm running statistics). */
   getWeights(): Tensor[] {

@@ -110,7 +110,7 @@ export class EarlyStopping implements Callback {
       return;
     }
     this.wait += 1;
-    if (this.wait > this.patience) {
+    if (this.wait >= this.patience) {
       this.stoppedEpoch = epoch;
       this.model.stopTraining = true;
       if (this.restoreBestWeights && this.bestWeights !== null) this.model.setWeights(this.bestWeights);

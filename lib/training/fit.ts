@@ -54,6 +54,8 @@ function positive(op: string, name: string, v: number | undefined, fallback: num
 
 export async function runFit(ctx: FitContext, x: Tensor, y: Tensor, options: FitOptions, conv: Converted): Promise<History> {
   if (options === null || typeof options !== 'object') throw invalidType('fit', 'options', 'an object', options);
+  // Refused before any side effect (stopTraining, callbacks) that would disturb the running fit.
+  if (native.modelIsFitting(ctx.handle)) throw new Error('fit: the model is already being trained by fit(); wait for it to finish');
   const epochs = positive('fit', 'epochs', options.epochs, 1);
   const batchSize = positive('fit', 'batchSize', options.batchSize, 32);
   const initialEpoch = checkInt('fit', 'initialEpoch', options.initialEpoch ?? 0);
