@@ -195,36 +195,40 @@ export class Conv2DTranspose extends ConvLayer {
   constructor(args: Conv2DTransposeArgs) {
     super(args, 'conv2d_transpose', 'conv2dTranspose', 2);
     this.outputPadding = checkTuple('conv2dTranspose', 'outputPadding', args.outputPadding ?? 0, 2);
-    if (typeof this.padding === 'string' && args.outputPadding !== undefined) {
+    if (typeof this.padding === 'string' && this.outputPadding.some((p) => p !== 0)) {
       throw new TypeError('conv2dTranspose: outputPadding is only accepted with explicit numeric padding');
     }
   }
 
-  /** PyTorch padding and output_padding per dim that realize this layer's padding mode. */
-  private torchPadding(): { padding: number[]; outputPadding: number[] } {
-    if (this.padding === 'valid') return { padding: [0, 0], outputPadding: [0, 0] };
+  /**
+   * PyTorch padding and output_padding per dim that realize this layer's padding mode, and the
+   * rows/columns to crop at the bottom/right: TF's 'same' output starts at floor(excess / 2) of the
+   * full transposed output, so an odd excess leaves one extra row/column at the end.
+   */
+  private torchPadding(): { padding: number[]; outputPadding: number[]; crop: number[] } {
+    if (this.padding === 'valid') return { padding: [0, 0], outputPadding: [0, 0], crop: [0, 0] };
     if (this.padding === 'same') {
       const excess = this.kernelSize.map((k, i) => this.dilationRate[i] * (k - 1) + 1 - this.strides[i]);
-      const padding = excess.map((e) => Math.max(Math.ceil(e / 2), 0));
-      return { padding, outputPadding: padding.map((p, i) => 2 * p - excess[i]) };
+      const padding = excess.map((e) => Math.max(Math.floor(e / 2), 0));
+      return { padding, outputPadding: excess.map((e) => Math.max(-e, 0)), crop: excess.map((e) => (e > 0 ? e % 2 : 0)) };
     }
-    return { padding: this.padding, outputPadding: this.outputPadding };
+    return { padding: this.padding, outputPadding: this.outputPadding, crop: [0, 0] };
   }
 
   computeOutputShape(inputShape: Shape): number[] {
     this.check(inputShape.length === 3, `expects [C, H, W] samples, got [${inputShape.join(', ')}]`);
-    const { padding, outputPadding } = this.torchPadding();
+    const { padding, outputPadding, crop } = this.torchPadding();
     this.check(outputPadding.every((op, i) => op >= 0 && (op < this.strides[i] || op < this.dilationRate[i])),
       `output padding [${outputPadding.join(', ')}] must be smaller than the stride or the dilation`);
     const out = inputShape.slice(1).map((s, i) =>
-      (s - 1) * this.strides[i] - 2 * padding[i] + this.dilationRate[i] * (this.kernelSize[i] - 1) + outputPadding[i] + 1);
+      (s - 1) * this.strides[i] - 2 * padding[i] + this.dilationRate[i] * (this.kernelSize[i] - 1) + outputPadding[i] + 1 - crop[i]);
     this.check(out.every((o) => o > 0), `output size [${out.join(', ')}] is not positive`);
     return [this.filters, ...out];
   }
 
   toSpecs(inputShape: Shape): ModuleSpec[] {
     this.computeOutputShape(inputShape);
-    const { padding, outputPadding } = this.torchPadding();
+    const { padding, outputPadding, crop } = this.torchPadding();
     return [
       {
         ...this.kernelSpec(),
@@ -238,6 +242,7 @@ export class Conv2DTranspose extends ConvLayer {
         dilation: this.dilationRate,
         groups: 1,
       },
+      ...(crop.some((c) => c > 0) ? [{ kind: 'zeroPad2d', padding: [0, -crop[1], 0, -crop[0]] }] : []),
       ...activationSpecs(this.className, this.activation),
     ];
   }
