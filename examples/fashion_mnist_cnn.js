@@ -5,27 +5,8 @@
 // Usage: node examples/fashion_mnist_cnn.js [--epochs 3] [--limit 60000] [--batch-size 32] [--device cpu] [--threads N]
 'use strict';
 const os = require('node:os');
-const path = require('node:path');
 const nt = require('..');
-
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
-
-const DATA_DIR = process.env.FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist';
-
-/** Fashion-MNIST as float32 [N, 1, 28, 28] standardized (train-set mean/std) and int64 labels. */
-function load(split, limit) {
-  const prefix = split === 'train' ? 'train' : 't10k';
-  return nt.tidy(() => {
-    const images = nt.data.readIdx(path.join(DATA_DIR, `${prefix}-images-idx3-ubyte.gz`));
-    const labels = nt.data.readIdx(path.join(DATA_DIR, `${prefix}-labels-idx1-ubyte.gz`));
-    const n = Math.min(limit, images.shape[0]);
-    const x = images.narrow(0, 0, n).float().div(255).sub(0.286).div(0.353).unsqueeze(1);
-    return { x, y: labels.narrow(0, 0, n).long() };
-  });
-}
+const { arg, loadFashionMnist } = require('./fashion_mnist');
 
 /** A small CNN: two conv blocks with batch norm, a dense head with dropout. */
 function buildCnn() {
@@ -53,8 +34,8 @@ async function main() {
   nt.manualSeed(0);
   nt.setNumThreads(Number(arg('threads', os.availableParallelism())));
 
-  const train = load('train', limit);
-  const test = load('test', 10000);
+  const train = loadFashionMnist('train', { limit });
+  const test = loadFashionMnist('test');
   const model = buildCnn().to(device);
   model.compile({ optimizer: nt.optimizers.adam({ lr: 1e-3 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   model.summary();
@@ -66,7 +47,7 @@ async function main() {
   return accuracy;
 }
 
-module.exports = { buildCnn, load, main };
+module.exports = { buildCnn, main };
 
 if (require.main === module) {
   main().catch((err) => {

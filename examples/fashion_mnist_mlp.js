@@ -3,15 +3,9 @@
 // dataset-fashion-mnist) with nodetorch's Tensor API and autograd, and reports test accuracy.
 // Usage: node examples/fashion_mnist_mlp.js [--epochs N] [--limit N] [--device cpu|cuda]
 'use strict';
-const path = require('node:path');
 const nt = require('..');
+const { arg, loadFashionMnist } = require('./fashion_mnist');
 
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
-
-const DATA_DIR = process.env.FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist';
 const epochs = Number(arg('epochs', 5));
 const limit = Number(arg('limit', 60000));
 const device = arg('device', 'cpu');
@@ -19,14 +13,12 @@ const batchSize = 128;
 const lr = 0.05;
 const momentum = 0.9;
 
+/** A split with each image flattened to 784 features. */
 function load(split) {
-  const prefix = split === 'train' ? 'train' : 't10k';
-  const file = (kind) => path.join(DATA_DIR, `${prefix}-${kind}-ubyte.gz`);
-  return nt.tidy(() => {
-    const images = nt.data.readIdx(file('images-idx3')).to({ dtype: 'float32', device }).div(255).sub(0.2860).div(0.3530);
-    const labels = nt.data.readIdx(file('labels-idx1')).to({ dtype: 'int64', device });
-    return { x: images.flatten(1), y: labels };
-  });
+  const { x, y } = loadFashionMnist(split, { device });
+  const flat = x.flatten(1);
+  x.dispose();
+  return { x: flat, y };
 }
 
 function linearParams(inFeatures, outFeatures) {

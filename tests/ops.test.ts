@@ -9,6 +9,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as nt from '../lib';
 import { expectTensorClose, refValue, torchReference, type CloseOptions, type RefCase, type RefValue } from './helpers/torch';
+import { expectThrows as expectError } from './helpers/cases';
 
 type Inputs = Record<string, nt.Tensor>;
 
@@ -109,21 +110,6 @@ function compare(cases: readonly Case[]): void {
       });
     });
   }
-}
-
-type ErrorClass = typeof Error | typeof TypeError | typeof RangeError;
-
-/** Asserts that `fn` throws exactly `cls` with a message matching `message`. */
-function expectError(fn: () => unknown, cls: ErrorClass, message: RegExp): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, 'expected an error').toBeInstanceOf(Error);
-  expect((err as Error).constructor.name, (err as Error).message).toBe(cls.name);
-  expect((err as Error).message).toMatch(message);
 }
 
 /** A value of the wrong type, for bad-call tests. */
