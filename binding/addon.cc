@@ -14,6 +14,9 @@ void RegisterAutograd(Napi::Env env, Napi::Object exports);
 void RegisterRuntime(Napi::Env env, Napi::Object exports);
 void RegisterModelWrap(Napi::Env env, Napi::Object exports);
 void RegisterTrainer(Napi::Env env, Napi::Object exports);
+void RegisterJitWrap(Napi::Env env, Napi::Object exports);
+void RegisterJitExport(Napi::Env env, Napi::Object exports);
+void RegisterSafetensors(Napi::Env env, Napi::Object exports);
 }  // namespace nt
 
 namespace {
@@ -30,6 +33,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   nt::RegisterRuntime(env, exports);
   nt::RegisterModelWrap(env, exports);
   nt::RegisterTrainer(env, exports);
+  nt::RegisterJitWrap(env, exports);
+  nt::RegisterJitExport(env, exports);
+  nt::RegisterSafetensors(env, exports);
   return exports;
 }
 

@@ -3,15 +3,25 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <vector>
 
 namespace nt {
+
+struct TensorHandle;
 
 struct EnvState {
   // Live tensor handles and the native bytes attributed to them (memory()).
   int64_t numTensors = 0;
   int64_t numBytes = 0;
+  // Part of numBytes not yet reported to V8 (tensor_wrap.cc reports it in steps).
+  int64_t unreportedBytes = 0;
   // The JS OutOfMemoryError class, registered by lib/ at load time (optional).
   Napi::FunctionReference oomErrorClass;
+  // Handles whose externals the GC has collected, kept for reuse by the next results: this
+  // saves a malloc/free pair per op, which the GC's batched frees make slow (tensor_wrap.cc).
+  std::vector<TensorHandle*> spareHandles;
+
+  ~EnvState();
 };
 
 // Creates this environment's state and attaches it as instance data (freed with the env).

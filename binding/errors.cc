@@ -21,18 +21,28 @@ std::string Prefixed(const char* op, const std::string& message) {
   return out;
 }
 
+// Creates the JS error with raw N-API calls that report failure instead of throwing: while a
+// worker thread is being terminated every call fails, and the error is then left empty (not thrown).
 Napi::Error Make(Napi::Env env, napi_status (*ctor)(napi_env, napi_value, napi_value, napi_value*),
                  const std::string& message) {
-  napi_value msg, err;
-  napi_create_string_utf8(env, message.data(), message.size(), &msg);
-  ctor(env, nullptr, msg, &err);
+  napi_value msg = nullptr;
+  napi_value err = nullptr;
+  if (napi_create_string_utf8(env, message.data(), message.size(), &msg) != napi_ok ||
+      ctor(env, nullptr, msg, &err) != napi_ok) {
+    return Napi::Error();
+  }
   return Napi::Error(env, err);
 }
 
 Napi::Error OutOfMemory(Napi::Env env, const std::string& message) {
   auto* state = env.GetInstanceData<EnvState>();
-  if (state != nullptr && !state->oomErrorClass.IsEmpty()) {
-    Napi::Object err = state->oomErrorClass.Value().New({Napi::String::New(env, message)});
+  napi_value cls = nullptr;
+  napi_value msg = nullptr;
+  napi_value err = nullptr;
+  if (state != nullptr && !state->oomErrorClass.IsEmpty() &&
+      napi_get_reference_value(env, state->oomErrorClass, &cls) == napi_ok && cls != nullptr &&
+      napi_create_string_utf8(env, message.data(), message.size(), &msg) == napi_ok &&
+      napi_new_instance(env, cls, 1, &msg, &err) == napi_ok) {
     return Napi::Error(env, err);
   }
   return Make(env, napi_create_error, message);

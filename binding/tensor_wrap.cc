@@ -16,22 +16,47 @@ int64_t OwnedBytes(const at::Tensor& t) {
   return static_cast<int64_t>(storage.nbytes());
 }
 
+// V8 hears of native bytes in steps of at least this much: one napi_adjust_external_memory
+// per tiny tensor would cost more than the op. memory() stays exact.
+constexpr int64_t kReportStep = 64 * 1024;
+
+void CountBytes(napi_env env, EnvState* state, int64_t delta) {
+  state->numBytes += delta;
+  state->unreportedBytes += delta;
+  if (state->unreportedBytes >= kReportStep || state->unreportedBytes <= -kReportStep) {
+    int64_t adjusted;
+    napi_adjust_external_memory(env, state->unreportedBytes, &adjusted);
+    state->unreportedBytes = 0;
+  }
+}
+
 void Release(napi_env env, TensorHandle* h) {
   if (!h->tensor.defined()) return;
   h->tensor.reset();
   h->state->numTensors -= 1;
-  h->state->numBytes -= h->bytes;
-  if (h->bytes != 0) {
-    int64_t adjusted;
-    napi_adjust_external_memory(env, -h->bytes, &adjusted);
-  }
+  CountBytes(env, h->state, -h->bytes);
   h->bytes = 0;
 }
+
+// Spare handles kept per environment; beyond this, collected handles are deleted.
+constexpr size_t kMaxSpareHandles = 16384;
 
 void Finalize(napi_env env, void* data, void* /*hint*/) {
   auto* h = static_cast<TensorHandle*>(data);
   Release(env, h);
-  delete h;
+  auto& spare = h->state->spareHandles;
+  if (spare.size() < kMaxSpareHandles) {
+    spare.push_back(h);
+  } else {
+    delete h;
+  }
+}
+
+TensorHandle* NewHandle(EnvState* state) {
+  if (state->spareHandles.empty()) return new TensorHandle();
+  TensorHandle* h = state->spareHandles.back();
+  state->spareHandles.pop_back();
+  return h;
 }
 
 Napi::Value GuardedCall(const Napi::CallbackInfo& info) {
@@ -48,7 +73,7 @@ Napi::Value GuardedCall(const Napi::CallbackInfo& info) {
 Napi::Value Wrap(Napi::Env env, at::Tensor tensor) {
   if (!tensor.defined()) return env.Null();
   auto* state = env.GetInstanceData<EnvState>();
-  auto* h = new TensorHandle();
+  TensorHandle* h = NewHandle(state);
   h->bytes = OwnedBytes(tensor);
   h->tensor = std::move(tensor);
   h->state = state;
@@ -59,11 +84,7 @@ Napi::Value Wrap(Napi::Env env, at::Tensor tensor) {
     NAPI_THROW_IF_FAILED(env, status, Napi::Value());
   }
   state->numTensors += 1;
-  state->numBytes += h->bytes;
-  if (h->bytes != 0) {
-    int64_t adjusted;
-    napi_adjust_external_memory(env, h->bytes, &adjusted);
-  }
+  CountBytes(env, state, h->bytes);
   return Napi::Value(env, ext);
 }
 
@@ -90,6 +111,10 @@ void ExportOps(Napi::Env env, Napi::Object exports, const OpSpec* specs, size_t 
   }
 }
 
+EnvState::~EnvState() {
+  for (TensorHandle* h : spareHandles) delete h;
+}
+
 EnvState* InitEnvState(Napi::Env env) {
   auto* state = new EnvState();
   env.SetInstanceData<EnvState>(state);  // deleted by node-addon-api when the env tears down
@@ -110,6 +135,16 @@ const OpSpec kTensorWrapOps[] = {
        TensorHandle* h = HandleOf(info.Env(), info[0]);
        if (h == nullptr) throw TypeErr(info.Env(), "dispose", "expected a Tensor");
        Dispose(info.Env(), h);
+       return info.Env().Undefined();
+     }},
+    // disposeAll(...handles): a whole tidy scope in one call.
+    {"disposeAll",
+     [](const Napi::CallbackInfo& info) -> Napi::Value {
+       for (size_t k = 0; k < info.Length(); ++k) {
+         TensorHandle* h = HandleOf(info.Env(), info[k]);
+         if (h == nullptr) throw TypeErr(info.Env(), "disposeAll", "expected Tensors");
+         Dispose(info.Env(), h);
+       }
        return info.Env().Undefined();
      }},
     {"isDisposed",

@@ -8,6 +8,10 @@ import * as path from 'node:path';
 export type Handle = { readonly __nodetorchHandle: unique symbol };
 /** Opaque native model handle (shared ownership of a module graph and its training state). */
 export type ModelHandle = { readonly __nodetorchModel: unique symbol };
+/** Opaque native TorchScript module handle (shared ownership of a `torch::jit::Module`). */
+export type JitHandle = { readonly __nodetorchJit: unique symbol };
+/** What TorchScript method calls take and return natively: tensor handles inside JS values. */
+export type NativeScriptValue = Handle | number | bigint | boolean | string | null | undefined | NativeScriptValue[] | { [key: string]: NativeScriptValue };
 /** A JS loss as the native trainer calls it: (predictions, targets) handles → loss handle (consumed). */
 export type NativeLossFn = (pred: Handle, target: Handle) => Handle;
 /** A value an elementwise op accepts as its second operand. */
@@ -21,6 +25,7 @@ type Dims = number | readonly number[] | null;
 export interface NativeBinding {
   // tensor_wrap.cc
   dispose(h: H): void;
+  disposeAll(...hs: H[]): void;
   isDisposed(h: H): boolean;
   shape(h: H): number[];
   strides(h: H): number[];
@@ -214,6 +219,25 @@ export interface NativeBinding {
   cudaIsAvailable(): boolean;
   cudaDeviceCount(): number;
   cudaSynchronize(device: number | null): void;
+  // safetensors.cc
+  saveSafetensors(path: string, names: readonly string[], tensors: readonly H[], metadata: Record<string, string> | null): Promise<void>;
+  saveSafetensorsSync(path: string, names: readonly string[], tensors: readonly H[], metadata: Record<string, string> | null): void;
+  loadSafetensors(path: string): Promise<{ tensors: [string, H][]; metadata: [string, string][] }>;
+  loadSafetensorsSync(path: string): { tensors: [string, H][]; metadata: [string, string][] };
+  // jit_wrap.cc, jit_export.cc
+  jitLoad(path: string, device: string | null): Promise<JitHandle>;
+  jitRunMethod(m: JitHandle, name: string, args: readonly NativeScriptValue[]): Promise<NativeScriptValue>;
+  jitRunMethodSync(m: JitHandle, name: string, args: readonly NativeScriptValue[]): NativeScriptValue;
+  jitNamedParameters(m: JitHandle): [string, H][];
+  jitNamedBuffers(m: JitHandle): [string, H][];
+  jitMethodNames(m: JitHandle): string[];
+  jitSchema(m: JitHandle, name: string): string;
+  jitSetTraining(m: JitHandle, training: boolean): void;
+  jitIsTraining(m: JitHandle): boolean;
+  jitTo(m: JitHandle, device: string): void;
+  jitSave(m: JitHandle, path: string): Promise<void>;
+  jitDispose(m: JitHandle): void;
+  jitExportModel(m: ModelHandle, modules: readonly { className: string; source: string }[], forward: string, path: string): Promise<void>;
 }
 
 /** TypedArrays the addon returns when reading tensor data. */
@@ -250,7 +274,9 @@ function load(): NativeBinding {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
-    return nodeGypBuild(root) as NativeBinding;
+    // Copied into a plain object: the addon's exports object has too many properties for V8's
+    // fast mode, and a dictionary lookup on every `native.op(...)` call costs more than the copy.
+    return { ...(nodeGypBuild(root) as NativeBinding) };
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw new Error(

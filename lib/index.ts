@@ -26,7 +26,12 @@ export type { NativeInfo } from './binding';
 
 export * as layers from './layers';
 export { Sequential, sequential } from './models/sequential';
-export type { SequentialArgs, CompileArgs } from './models/sequential';
+export * as jit from './io/jit';
+export type { SequentialArgs, CompileArgs, CompileConfig } from './models/sequential';
+export * as io from './io';
+export { loadModel } from './io/load_model';
+export type { LoadModelOptions } from './io/load_model';
+export type { LoadWeightsOptions, WeightsReport } from './io/weights';
 export { optimizers, losses, metrics, schedulers, callbacks } from './training';
 export { History } from './training/callbacks';
 export type { Callback, Logs } from './training/callbacks';

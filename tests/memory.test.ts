@@ -186,8 +186,10 @@ describe('memory() accounting', () => {
     t.dataSync();
     t.arraySync();
     one.item();
-    await t.data();
     expect(nt.memory()).toEqual(start);
+    // Across an await, GC finalizers of earlier tests' garbage may run and lower the count.
+    await t.data();
+    expect(nt.memory().numTensors).toBeLessThanOrEqual(start.numTensors);
   });
 });
 

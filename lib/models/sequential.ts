@@ -18,6 +18,9 @@ import { resolveMetrics, type MetricSpec } from '../training/metrics';
 import { OPTIMIZERS, type OptimizerSpec } from '../training/optimizers';
 import type { LrSchedulerSpec } from '../training/schedulers';
 import { formatSummary } from './summary';
+import { saveModel } from '../io/save_model';
+import { checkFilePath, loadModelWeights, saveModelWeights, type LoadWeightsOptions, type WeightsReport } from '../io/weights';
+import { exportSequential } from '../io/jit_export';
 
 export interface SequentialArgs {
   layers?: Layer[];
@@ -36,6 +39,15 @@ export interface CompileArgs {
   /** 'accuracy', 'topK', 'mse', 'mae', 'precision', 'recall' or `nt.metrics.*()`. */
   metrics?: (string | MetricSpec)[];
   /** A native learning-rate schedule (`nt.schedulers.*`), stepped per epoch or per batch. */
+  lrScheduler?: LrSchedulerSpec;
+}
+
+/** What compile() was given, in serializable form (`model.getCompileConfig()`, saved in model.json). */
+export interface CompileConfig {
+  optimizer: OptimizerSpec;
+  /** The built-in loss; null for a custom JS loss (a function cannot be serialized). */
+  loss: LossSpec | null;
+  metrics: MetricSpec[];
   lrScheduler?: LrSchedulerSpec;
 }
 
@@ -321,6 +333,50 @@ export class Sequential implements TrainableModel {
     return new Sequential({ name: config.config.name, layers: config.config.layers.map((l) => layerFromConfig(l.className, l.config)) });
   }
 
+  /**
+   * Writes the model as a TorchScript module (atomically) that Python's `torch.jit.load` runs
+   * without nodetorch: submodules "0", "1", ... carry the weights under their state_dict names.
+   * Saved in eval mode; compiling and writing run off the event loop.
+   */
+  async exportTorchScript(path: string): Promise<void> {
+    const handle = this.builtHandle('exportTorchScript');
+    await exportSequential(handle, this.plan.flatMap((p) => p.layer.toSpecs(p.inputShape)), path);
+  }
+
+  /** What compile() was given, in serializable form; null before compile. */
+  getCompileConfig(): CompileConfig | null {
+    const s = this.compiledState;
+    if (s === null) return null;
+    const config: CompileConfig = { optimizer: s.optimizer, loss: s.customLoss === undefined ? s.loss : null, metrics: s.metrics };
+    if (s.lrScheduler !== undefined) config.lrScheduler = s.lrScheduler;
+    return structuredClone(config);
+  }
+
+  /**
+   * Saves the model into `dir`: model.json (topology, compile configuration, versions) and
+   * weights.safetensors (PyTorch state_dict names), each replaced atomically, off the event loop.
+   * `nt.loadModel(dir)` rebuilds it.
+   */
+  async save(dir: string): Promise<void> {
+    if (typeof dir !== 'string' || dir.length === 0) throw invalidType('save', 'dir', 'a non-empty string', dir);
+    const handle = this.builtHandle('save');
+    await saveModel(dir, handle, { modelTopology: this.getConfig(), buildInputShape: [...this.plan[0].inputShape], trainingConfig: this.getCompileConfig() });
+  }
+
+  /** Writes every weight (parameters and buffers) to a safetensors file under its state_dict name, atomically. */
+  async saveWeights(path: string): Promise<void> {
+    await saveModelWeights(this.builtHandle('saveWeights'), checkFilePath('saveWeights', path));
+  }
+
+  /**
+   * Loads weights from a safetensors file (from saveWeights, or a PyTorch state_dict). Strict by
+   * default: throws listing missing, unexpected and mis-shaped keys; `{ strict: false }` loads the
+   * keys that match and resolves to the report.
+   */
+  async loadWeights(path: string, options: LoadWeightsOptions = {}): Promise<WeightsReport> {
+    return loadModelWeights('loadWeights', this.builtHandle('loadWeights'), checkFilePath('loadWeights', path), options);
+  }
+
   /** Frees the native model now (later calls throw). */
   dispose(): void {
     if (this.handle !== null) native.modelDispose(this.handle);
@@ -352,6 +408,12 @@ export class Sequential implements TrainableModel {
   private requireHandle(op: string): ModelHandle {
     if (this.handle === null) throw new Error(`${op}: model '${this.name}' is not built yet (give the first layer an inputShape or call fit/predict first)`);
     return this.handle;
+  }
+
+  /** The native model, built first when the input shape is known. */
+  private builtHandle(op: string): ModelHandle {
+    if (this.handle === null && this.inputShape !== undefined) this.build();
+    return this.requireHandle(op);
   }
 
   private requireCompiled(op: string): ModelHandle {

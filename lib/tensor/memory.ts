@@ -3,13 +3,17 @@
  * (live tensor count and bytes, for leak tests). `dispose()` and `[Symbol.dispose]` live on
  * Tensor itself; GC finalizers are the backstop for whatever is left.
  */
-import { native } from '../binding';
+import { native, type Handle } from '../binding';
 import { invalidType } from '../errors';
 
-/** What a tidy scope tracks: anything disposable created while it is open. */
+/** What a tidy scope tracks: the tensors created while it is open. */
 interface Scoped {
+  readonly _h: Handle;
   dispose(): void;
 }
+
+/** Handles per native disposeAll call (they travel as call arguments, the cheapest way in). */
+const DISPOSE_BATCH = 1024;
 
 let activeScope: Scoped[] | null = null;
 const kept = new WeakSet<Scoped>();
@@ -56,24 +60,34 @@ export function tidy<T>(nameOrFn: string | (() => T), maybeFn?: () => T): T {
     result = fn();
   } catch (err) {
     activeScope = parent;
-    for (const t of scope) if (!kept.has(t)) t.dispose();
+    disposeAllBut(scope, new Set(), null);
     throw err;
   }
   activeScope = parent;
   if (result instanceof Promise) {
-    for (const t of scope) if (!kept.has(t)) t.dispose();
+    disposeAllBut(scope, new Set(), null);
     throw new TypeError('tidy: fn must be synchronous (it returned a Promise); dispose tensors explicitly in async code');
   }
   const survivors = new Set<unknown>();
   collectReachable(result, survivors, 0);
+  disposeAllBut(scope, survivors, parent);
+  return result;
+}
+
+/**
+ * Disposes the scope's tensors, a batch per native call, except survivors and kept ones; those
+ * move to `into` (the enclosing scope) when there is one.
+ */
+function disposeAllBut(scope: readonly Scoped[], survivors: Set<unknown>, into: Scoped[] | null): void {
+  const doomed: Handle[] = [];
   for (const t of scope) {
-    if (survivors.has(t) || kept.has(t)) {
-      if (parent !== null) parent.push(t);
+    if ((survivors.size !== 0 && survivors.has(t)) || kept.has(t)) {
+      if (into !== null) into.push(t);
     } else {
-      t.dispose();
+      doomed.push(t._h);
     }
   }
-  return result;
+  for (let i = 0; i < doomed.length; i += DISPOSE_BATCH) native.disposeAll(...doomed.slice(i, i + DISPOSE_BATCH));
 }
 
 /** Native tensors alive in this thread and the bytes of storage they own. */

@@ -1,0 +1,93 @@
+// jit_export.cc — exportTorchScript for native Sequential models: builds a TorchScript module
+// whose submodules "0", "1", ... hold each nn module's parameters and buffers (so state_dict
+// names match the model's), compiles the TorchScript source lib/io/jit_export.ts generated for
+// each submodule and for the top-level forward, and saves it atomically (off the event loop).
+#include <torch/script.h>
+
+#include "args.h"
+#include "async.h"
+#include "jit_wrap.h"
+#include "model_wrap.h"
+#include "tensor_wrap.h"
+
+namespace nt {
+namespace {
+
+struct SubmoduleSource {
+  std::string className;  // e.g. "Conv2d" (mangled if repeated)
+  std::string source;     // TorchScript `def forward(self, x): ...`
+};
+
+// Builds the module in eval mode, sharing the model's tensors (they are only read while saving).
+torch::jit::Module BuildScriptModule(NativeModel& model, const std::vector<SubmoduleSource>& subs, const std::string& forward) {
+  auto cu = std::make_shared<torch::jit::CompilationUnit>();
+  torch::jit::Module top(c10::QualifiedName("__torch__.nodetorch.Sequential"), cu, true);
+  top.register_attribute("training", c10::BoolType::get(), false);
+  for (size_t i = 0; i < subs.size(); ++i) {
+    std::shared_ptr<torch::nn::Module> native = model.graph.net->ptr(i);
+    torch::jit::Module sub(c10::QualifiedName("__torch__.nodetorch." + subs[i].className), cu, true);
+    sub.register_attribute("training", c10::BoolType::get(), false);
+    for (const auto& p : native->named_parameters(false)) sub.register_parameter(p.key(), p.value(), false);
+    for (const auto& b : native->named_buffers(false)) sub.register_buffer(b.key(), b.value());
+    try {
+      sub.define(subs[i].source);
+    } catch (const c10::Error& e) {
+      throw std::logic_error("module " + std::to_string(i) + " (" + subs[i].className + ") did not compile: " + e.what_without_backtrace());
+    }
+    top.register_module(std::to_string(i), sub);
+  }
+  top.define(forward);
+  return top;
+}
+
+class ExportWorker : public PromiseWorker {
+ public:
+  ExportWorker(Napi::Env env, std::shared_ptr<NativeModel> model, std::vector<SubmoduleSource> subs, std::string forward, std::string path)
+      : PromiseWorker(env, "exportTorchScript"),
+        model_(std::move(model)),
+        subs_(std::move(subs)),
+        forward_(std::move(forward)),
+        path_(std::move(path)) {}
+
+ protected:
+  void Run() override {
+    std::lock_guard<std::mutex> lock(model_->mutex);
+    if (subs_.size() != model_->graph.net->size()) {
+      throw std::logic_error("got sources for " + std::to_string(subs_.size()) + " modules, the model has " +
+                             std::to_string(model_->graph.net->size()));
+    }
+    SaveModuleAtomically(BuildScriptModule(*model_, subs_, forward_), path_);
+  }
+  Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
+
+ private:
+  std::shared_ptr<NativeModel> model_;
+  std::vector<SubmoduleSource> subs_;
+  std::string forward_;
+  std::string path_;
+};
+
+// (model, [{ className, source }], forwardSource, path) → Promise<void>
+Napi::Value ExportModel(const Napi::CallbackInfo& info) {
+  auto model = ModelArg(info, 0);
+  if (!info[1].IsArray()) throw TypeErr(info.Env(), "exportTorchScript", "module sources must be an array");
+  Napi::Array arr = info[1].As<Napi::Array>();
+  std::vector<SubmoduleSource> subs;
+  for (uint32_t i = 0; i < arr.Length(); ++i) {
+    Napi::Object entry = arr.Get(i).As<Napi::Object>();
+    subs.push_back({entry.Get("className").As<Napi::String>().Utf8Value(), entry.Get("source").As<Napi::String>().Utf8Value()});
+  }
+  auto* worker = new ExportWorker(info.Env(), std::move(model), std::move(subs), StringArg(info, 2), StringArg(info, 3));
+  worker->Queue();
+  return worker->Promise();
+}
+
+const OpSpec kJitExportOps[] = {
+    {"jitExportModel", ExportModel},
+};
+
+}  // namespace
+
+void RegisterJitExport(Napi::Env env, Napi::Object exports) { ExportOps(env, exports, kJitExportOps); }
+
+}  // namespace nt

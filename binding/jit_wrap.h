@@ -1,0 +1,33 @@
+// jit_wrap.h — the native side of a loaded TorchScript module (nt.jit.load): the module, the
+// lock that serializes calls into it, and the atomic writer shared with exportTorchScript.
+#pragma once
+#include <napi.h>
+#include <torch/script.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace nt {
+
+// One TorchScript module. Every method call, mode change, device move and save holds `mutex`,
+// so concurrent async calls on one module run one after another (TorchScript modules are not
+// safe to mutate — train(), to(), buffer updates in training mode — while another call runs).
+struct JitModel {
+  torch::jit::Module module;
+  std::mutex mutex;
+};
+
+struct JitHandle {
+  static constexpr uint64_t kMagic = 0x6e744a69744d6f31ull;
+  uint64_t magic = kMagic;
+  std::shared_ptr<JitModel> model;
+};
+
+// Saves `module` to `path` atomically: writes a temp file beside it, fsyncs it and renames it
+// over `path`, so a crash leaves either the old file or the new one. Errors name the file.
+void SaveModuleAtomically(const torch::jit::Module& module, const std::string& path);
+
+void RegisterJitWrap(Napi::Env env, Napi::Object exports);
+
+}  // namespace nt
