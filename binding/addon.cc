@@ -17,6 +17,7 @@ void RegisterTrainer(Napi::Env env, Napi::Object exports);
 void RegisterJitWrap(Napi::Env env, Napi::Object exports);
 void RegisterJitExport(Napi::Env env, Napi::Object exports);
 void RegisterSafetensors(Napi::Env env, Napi::Object exports);
+void RegisterTrainingState(Napi::Env env, Napi::Object exports);
 }  // namespace nt
 
 namespace {
@@ -36,6 +37,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   nt::RegisterJitWrap(env, exports);
   nt::RegisterJitExport(env, exports);
   nt::RegisterSafetensors(env, exports);
+  nt::RegisterTrainingState(env, exports);
   return exports;
 }
 

@@ -198,6 +198,7 @@ struct FitOptions {
   bool terminateOnNaN = false;
   bool hasSchedule = false;
   LrSchedule schedule;
+  double baseLr = -1;  // the lr schedules start from (< 0: the optimizer's lr when fit starts)
 };
 
 struct FitEvent {
@@ -231,7 +232,7 @@ class FitWorker : public PromiseWorker {
     TORCH_CHECK(n > 0, "no training samples");
     int64_t steps = (n + o_.batchSize - 1) / o_.batchSize;
     if (o_.stepsPerEpoch > 0) steps = std::min(steps, o_.stepsPerEpoch);
-    const double baseLr = GetLr(*m.optimizer);
+    const double baseLr = o_.baseLr >= 0 ? o_.baseLr : GetLr(*m.optimizer);
     int64_t globalStep = o_.initialEpoch * steps;
     MetricState metrics(&m.metrics);
     bool stop = false;
@@ -373,6 +374,7 @@ Napi::Value Fit(const Napi::CallbackInfo& info) {
   o.shuffle = s.Bool("shuffle", true);
   o.batchLogs = s.Bool("batchLogs", false);
   o.terminateOnNaN = s.Bool("terminateOnNaN", false);
+  o.baseLr = s.Number("baseLr", -1);
   if (s.Has("lrSchedule")) {
     o.hasSchedule = true;
     o.schedule = ReadLrSchedule(s.Object("lrSchedule"), "fit");

@@ -224,6 +224,11 @@ export interface NativeBinding {
   saveSafetensorsSync(path: string, names: readonly string[], tensors: readonly H[], metadata: Record<string, string> | null): void;
   loadSafetensors(path: string): Promise<{ tensors: [string, H][]; metadata: [string, string][] }>;
   loadSafetensorsSync(path: string): { tensors: [string, H][]; metadata: [string, string][] };
+  // training_state.cc
+  modelOptimizerState(m: ModelHandle): H;
+  modelLoadOptimizerState(m: ModelHandle, bytes: H): void;
+  rngGetCpuState(): H;
+  rngSetCpuState(state: H): void;
   // jit_wrap.cc, jit_export.cc
   jitLoad(path: string, device: string | null): Promise<JitHandle>;
   jitRunMethod(m: JitHandle, name: string, args: readonly NativeScriptValue[]): Promise<NativeScriptValue>;

@@ -19,6 +19,7 @@ import { OPTIMIZERS, type OptimizerSpec } from '../training/optimizers';
 import type { LrSchedulerSpec } from '../training/schedulers';
 import { formatSummary } from './summary';
 import { saveModel } from '../io/save_model';
+import { loadCheckpoint, saveCheckpoint, type TrainingProgress } from '../io/checkpoint';
 import { checkFilePath, loadModelWeights, saveModelWeights, type LoadWeightsOptions, type WeightsReport } from '../io/weights';
 import { exportSequential } from '../io/jit_export';
 
@@ -86,6 +87,8 @@ export class Sequential implements TrainableModel {
   private finalModule: string | undefined;
   /** compile() called before the input shape was known: applied at build. */
   private pendingCompile: CompileArgs | null = null;
+  /** The last epoch fit() completed and its schedule's base lr (saved in checkpoints); null before any. */
+  private progress: TrainingProgress | null = null;
 
   constructor(args: SequentialArgs = {}) {
     this.name = args.name ?? `sequential_${++modelCounter}`;
@@ -360,7 +363,19 @@ export class Sequential implements TrainableModel {
   async save(dir: string): Promise<void> {
     if (typeof dir !== 'string' || dir.length === 0) throw invalidType('save', 'dir', 'a non-empty string', dir);
     const handle = this.builtHandle('save');
-    await saveModel(dir, handle, { modelTopology: this.getConfig(), buildInputShape: [...this.plan[0].inputShape], trainingConfig: this.getCompileConfig() });
+    await saveModel(dir, handle, this.saveDescription());
+  }
+
+  /**
+   * Saves a resumable checkpoint into `dir`: the model as save() writes it, plus
+   * training_state.safetensors (optimizer state, the schedule's base lr, the last completed epoch
+   * and the CPU RNG state). `fit(x, y, { resumeFrom: dir })` continues from it.
+   */
+  async saveCheckpoint(dir: string): Promise<void> {
+    if (typeof dir !== 'string' || dir.length === 0) throw invalidType('saveCheckpoint', 'dir', 'a non-empty string', dir);
+    const handle = this.requireCompiled('saveCheckpoint');
+    const progress = this.progress ?? { epoch: -1, baseLr: this.getLearningRate() };
+    await saveCheckpoint(dir, handle, this.saveDescription(), progress, this.optimizerKind());
   }
 
   /** Writes every weight (parameters and buffers) to a safetensors file under its state_dict name, atomically. */
@@ -383,6 +398,14 @@ export class Sequential implements TrainableModel {
   }
 
   // ---- internals ----------------------------------------------------------------------------
+
+  private saveDescription(): Parameters<typeof saveModel>[2] {
+    return { modelTopology: this.getConfig(), buildInputShape: [...this.plan[0].inputShape], trainingConfig: this.getCompileConfig() };
+  }
+
+  private optimizerKind(): string {
+    return (this.compiledState as CompiledState).optimizer.kind;
+  }
 
   private stateEntries(): [string, import('../binding').Handle, boolean][] {
     return native.modelStateDict(this.requireHandle('getWeights'));
@@ -466,6 +489,10 @@ export class Sequential implements TrainableModel {
       customLoss: this.compiledState?.customLoss,
       classWeight: (conv: Converted, cw: Record<number, number> | undefined) => this.classWeightTensor(conv, cw),
       prepare: (conv: Converted, x: InputData, y: InputData) => this.prepare('fit', conv, x, y),
+      resume: (dir: string) => loadCheckpoint('fit', dir, this.requireCompiled('fit'), this.optimizerKind()),
+      recordProgress: (progress: TrainingProgress) => {
+        this.progress = progress;
+      },
     };
   }
 }

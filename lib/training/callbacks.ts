@@ -17,6 +17,8 @@ export interface TrainableModel {
   setWeights(weights: readonly Tensor[]): void;
   getLearningRate(): number;
   setLearningRate(lr: number): void;
+  /** Writes a resumable checkpoint (modelCheckpoint({ dir })). */
+  saveCheckpoint?(dir: string): Promise<void>;
 }
 
 /** A training callback; every hook is optional and may return a Promise. */
@@ -130,16 +132,22 @@ export interface ModelCheckpointOptions {
   mode?: Mode;
   /** Only keep a snapshot when the monitored value improves (default false: every epoch). */
   saveBestOnly?: boolean;
-  /** Called with the weights each time a snapshot is taken (e.g. to write them somewhere). */
+  /**
+   * Write a resumable checkpoint into this directory (`model.saveCheckpoint`, replaced at each
+   * save) instead of keeping a snapshot in memory; `fit({ resumeFrom: dir })` continues from it.
+   */
+  dir?: string;
+  /** Called with the weights each time an in-memory snapshot is taken (e.g. to write them somewhere). */
   onSave?: (weights: readonly Tensor[], epoch: number, logs: Logs) => void | Promise<void>;
 }
 
-/** Keeps a snapshot of the weights (in memory until the persistence format lands); `restore()` puts it back. */
+/** Keeps a snapshot of the weights in memory (`restore()` puts it back), or writes checkpoints into `dir`. */
 export class ModelCheckpoint implements Callback {
   private model?: TrainableModel;
   private readonly monitor: Monitor;
   private readonly saveBestOnly: boolean;
   private readonly onSave: ModelCheckpointOptions['onSave'];
+  private readonly dir: string | undefined;
   weights: Tensor[] | null = null;
   savedEpoch = -1;
 
@@ -147,6 +155,9 @@ export class ModelCheckpoint implements Callback {
     this.monitor = new Monitor(o.monitor ?? 'val_loss', o.mode ?? 'auto', 0);
     this.saveBestOnly = Boolean(o.saveBestOnly);
     this.onSave = o.onSave;
+    if (o.dir !== undefined && (typeof o.dir !== 'string' || o.dir.length === 0)) throw invalidValue('modelCheckpoint', 'dir', 'a directory path', o.dir);
+    if (o.dir !== undefined && o.onSave !== undefined) throw new Error('modelCheckpoint: onSave applies to in-memory snapshots; give either dir or onSave');
+    this.dir = o.dir;
   }
   setModel(model: TrainableModel): void {
     this.model = model;
@@ -157,6 +168,12 @@ export class ModelCheckpoint implements Callback {
       const v = this.monitor.value(logs);
       if (v === undefined || !this.monitor.improved(v)) return;
       this.monitor.best = v;
+    }
+    if (this.dir !== undefined) {
+      if (this.model.saveCheckpoint === undefined) throw new Error('modelCheckpoint: this model cannot write checkpoints');
+      await this.model.saveCheckpoint(this.dir);
+      this.savedEpoch = epoch;
+      return;
     }
     this.weights?.forEach((t) => t.dispose());
     this.weights = this.model.getWeights();

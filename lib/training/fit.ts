@@ -5,6 +5,7 @@
  */
 import { native, type ModelHandle, type NativeLossFn } from '../binding';
 import { checkInt, invalidType, invalidValue } from '../errors';
+import type { TrainingProgress } from '../io/checkpoint';
 import type { Tensor } from '../tensor/tensor';
 import { type Callback, History, type Logs, type TrainableModel } from './callbacks';
 import { Converted, type InputData } from './inputs';
@@ -34,6 +35,12 @@ export interface FitOptions {
   signal?: AbortSignal;
   /** A native learning-rate schedule; overrides the one given to compile(). */
   lrScheduler?: LrSchedulerSpec;
+  /**
+   * A checkpoint directory (`model.saveCheckpoint`, `modelCheckpoint({ dir })`) to continue from:
+   * loads its weights, optimizer state, schedule position and RNG state; initialEpoch defaults to
+   * the epoch after the saved one. With the same data and seed, the result equals an uninterrupted run.
+   */
+  resumeFrom?: string;
 }
 
 /** What fit needs from the model. */
@@ -44,6 +51,10 @@ export interface FitContext {
   customLoss: NativeLossFn | undefined;
   classWeight(conv: Converted, cw: Record<number, number> | undefined): Tensor | undefined;
   prepare(conv: Converted, x: InputData, y: InputData): [Tensor, Tensor];
+  /** Loads a checkpoint directory into the model (see resumeFrom). */
+  resume(dir: string): Promise<TrainingProgress>;
+  /** Called after each completed epoch, before the callbacks (checkpoints record it). */
+  recordProgress(progress: TrainingProgress): void;
 }
 
 function positive(op: string, name: string, v: number | undefined, fallback: number): number {
@@ -58,7 +69,10 @@ export async function runFit(ctx: FitContext, x: Tensor, y: Tensor, options: Fit
   if (native.modelIsFitting(ctx.handle)) throw new Error('fit: the model is already being trained by fit(); wait for it to finish');
   const epochs = positive('fit', 'epochs', options.epochs, 1);
   const batchSize = positive('fit', 'batchSize', options.batchSize, 32);
-  const initialEpoch = checkInt('fit', 'initialEpoch', options.initialEpoch ?? 0);
+  const givenInitialEpoch = options.initialEpoch === undefined ? undefined : checkInt('fit', 'initialEpoch', options.initialEpoch);
+  if (options.resumeFrom !== undefined && (typeof options.resumeFrom !== 'string' || options.resumeFrom.length === 0)) {
+    throw invalidType('fit', 'resumeFrom', 'a checkpoint directory path', options.resumeFrom);
+  }
   const verbose = options.verbose ?? 1;
   if (verbose !== 0 && verbose !== 1 && verbose !== 2) throw invalidValue('fit', 'verbose', '0, 1 or 2', verbose);
   const callbacks = options.callbacks ?? [];
@@ -104,6 +118,11 @@ export async function runFit(ctx: FitContext, x: Tensor, y: Tensor, options: Fit
     schedule = { ...schedule, totalSteps: schedule.interval === 'batch' ? steps * epochs : epochs };
   }
 
+  const resumed = options.resumeFrom === undefined ? undefined : await ctx.resume(options.resumeFrom);
+  if (resumed !== undefined) ctx.recordProgress(resumed);
+  const initialEpoch = givenInitialEpoch ?? (resumed === undefined ? 0 : resumed.epoch + 1);
+  const baseLr = resumed?.baseLr ?? native.modelGetLearningRate(ctx.handle);
+
   const history = new History({ epochs, batchSize, steps, samples: n, validation: valX !== undefined });
   ctx.model.stopTraining = false;
   for (const cb of all) await cb.onTrainBegin?.({});
@@ -129,6 +148,7 @@ export async function runFit(ctx: FitContext, x: Tensor, y: Tensor, options: Fit
           for (const cb of all) await cb.onEpochBegin?.(index, {});
         } else {
           history.record(index, logs);
+          ctx.recordProgress({ epoch: index, baseLr });
           for (const cb of all) await cb.onEpochEnd?.(index, logs);
         }
       } catch (err) {
@@ -155,6 +175,7 @@ export async function runFit(ctx: FitContext, x: Tensor, y: Tensor, options: Fit
         batchLogs,
         terminateOnNaN,
         lrSchedule: schedule,
+        baseLr,
       },
       onEvent,
       ctx.customLoss,
