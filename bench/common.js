@@ -1,0 +1,83 @@
+/**
+ * common.js — helpers shared by the benches: persistent line-protocol children (the PyTorch-Python
+ * and C++ sides), compiling a C++ side against libtorch once, medians and Markdown tables.
+ */
+'use strict';
+const { execFileSync, spawn } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const readline = require('node:readline');
+
+const root = path.join(__dirname, '..');
+
+/** A child process answering one line per request line. */
+class LineChild {
+  constructor(name, command, args) {
+    this.name = name;
+    this.proc = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.pending = [];
+    this.exited = new Promise((resolve) => this.proc.on('exit', resolve));
+    this.proc.on('exit', (code) => {
+      for (const p of this.pending.splice(0)) p.reject(new Error(`${name} exited (code ${code})`));
+    });
+    this.proc.on('error', (err) => {
+      for (const p of this.pending.splice(0)) p.reject(err);
+    });
+    readline.createInterface({ input: this.proc.stdout }).on('line', (line) => this.pending.shift()?.resolve(line));
+  }
+  ask(line) {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ resolve, reject });
+      this.proc.stdin.write(line + '\n');
+    });
+  }
+  close() {
+    this.proc.stdin.end();
+    return this.exited;
+  }
+}
+
+/** The Python that runs the PyTorch sides. */
+function pythonCommand() {
+  return process.env.NODETORCH_BENCH_PYTHON || '/usr/bin/python3';
+}
+
+/**
+ * Compiles bench/<name>.cc into build/bench/<name> when the binary is missing or older than the
+ * source (g++ against the system libtorch, or $LIBTORCH); null (with a note) if g++ fails.
+ */
+function cppBinary(name) {
+  const src = path.join(__dirname, `${name}.cc`);
+  const bin = path.join(root, 'build', 'bench', name);
+  if (fs.existsSync(bin) && fs.statSync(bin).mtimeMs >= fs.statSync(src).mtimeMs) return bin;
+  fs.mkdirSync(path.dirname(bin), { recursive: true });
+  const torchRoot = process.env.LIBTORCH;
+  const paths = torchRoot
+    ? [`-I${torchRoot}/include`, `-I${torchRoot}/include/torch/csrc/api/include`, `-L${torchRoot}/lib`, `-Wl,-rpath,${torchRoot}/lib`]
+    : ['-I/usr/include/torch/csrc/api/include'];
+  const args = ['-O2', '-std=c++17', '-D_GLIBCXX_USE_CXX11_ABI=1', ...paths, src, '-o', bin, '-ltorch', '-ltorch_cpu', '-lc10'];
+  process.stderr.write(`compiling ${path.relative(root, src)} (once) ...\n`);
+  try {
+    execFileSync('g++', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    return bin;
+  } catch (err) {
+    process.stderr.write(`C++ column skipped: g++ ${args.join(' ')} failed\n${err.stderr ?? err.message}\n`);
+    return null;
+  }
+}
+
+function median(xs) {
+  const s = [...xs].sort((p, q) => p - q);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** A Markdown table; the first `left` columns are left-aligned, the rest right-aligned. */
+function table(rows, headers, left) {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells) => '| ' + cells.map((c, i) => (i < left ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
+  const rule = '|' + widths.map((w, i) => (i < left ? ':' : '-') + '-'.repeat(w) + (i < left ? '-' : ':')).join('|') + '|';
+  return [line(headers), rule, ...rows.map(line)].join('\n');
+}
+
+module.exports = { LineChild, pythonCommand, cppBinary, median, table, root };

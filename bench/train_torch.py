@@ -1,0 +1,64 @@
+"""train_torch.py — the PyTorch-Python side of bench/train.js (run with /usr/bin/python3).
+
+Trains the benchmark CNN the way a PyTorch user writes it: nn.Sequential, torch.optim.Adam,
+F.cross_entropy on the logits, and loss.item() each step (as logging does). One request per
+line on stdin, one answer line on stdout:
+  setup <batch> <samples>   new model and optimizer, <samples> synthetic samples cut into batches
+                            -> "ok <torch version> <threads>"
+  run <steps>               one timing round of <steps> train steps over the next batches
+                            -> "<wall ns> <cpu ns> <last loss>"
+"""
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def build_cnn():
+    """conv32-pool-conv64-pool-dense128-dense10 on [1, 28, 28]; the softmax lives in the loss."""
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding="same"), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding="same"), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10),
+    )
+
+
+def main():
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    model = optimizer = None
+    batches = []
+    next_batch = 0
+    for line in sys.stdin:
+        cmd, *args = line.split()
+        if cmd == "setup":
+            batch, samples = int(args[0]), int(args[1])
+            model = build_cnn()
+            optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+            count = samples // batch
+            x = torch.randn(samples, 1, 28, 28)
+            y = torch.randint(10, (samples,))
+            batches = list(zip(x.split(batch)[:count], y.split(batch)[:count]))
+            next_batch = 0
+            reply = f"ok {torch.__version__} {torch.get_num_threads()}"
+        else:
+            steps = int(args[0])
+            wall, cpu = time.perf_counter_ns(), time.process_time_ns()
+            loss = 0.0
+            for _ in range(steps):
+                xb, yb = batches[next_batch % len(batches)]
+                next_batch += 1
+                optimizer.zero_grad()
+                out = F.cross_entropy(model(xb), yb)
+                out.backward()
+                optimizer.step()
+                loss = out.item()
+            reply = f"{time.perf_counter_ns() - wall} {time.process_time_ns() - cpu} {loss}"
+        sys.stdout.write(reply + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
