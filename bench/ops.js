@@ -18,13 +18,10 @@
  * counting (GC enabled); C++ at the end of each statement.
  */
 'use strict';
-const { execFileSync, spawn } = require('node:child_process');
-const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const readline = require('node:readline');
+const { LineChild, pythonCommand, cppBinary, median, table, root } = require('./common');
 
-const root = path.join(__dirname, '..');
 const nt = require(root);
 const F = nt.nn.functional;
 
@@ -60,33 +57,6 @@ function parseArgs(argv) {
   return opts;
 }
 
-/** A child process answering one line per request line. */
-class LineChild {
-  constructor(name, command, args) {
-    this.name = name;
-    this.proc = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
-    this.pending = [];
-    this.exited = new Promise((resolve) => this.proc.on('exit', resolve));
-    this.proc.on('exit', (code) => {
-      for (const p of this.pending.splice(0)) p.reject(new Error(`${name} exited (code ${code})`));
-    });
-    this.proc.on('error', (err) => {
-      for (const p of this.pending.splice(0)) p.reject(err);
-    });
-    readline.createInterface({ input: this.proc.stdout }).on('line', (line) => this.pending.shift()?.resolve(line));
-  }
-  ask(line) {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ resolve, reject });
-      this.proc.stdin.write(line + '\n');
-    });
-  }
-  close() {
-    this.proc.stdin.end();
-    return this.exited;
-  }
-}
-
 /** The nodetorch side: one timing function per op and disposal style. */
 function nodeSide() {
   nt.setNumThreads(1);
@@ -109,36 +79,14 @@ function nodeSide() {
 }
 
 async function startPython() {
-  const python = process.env.NODETORCH_BENCH_PYTHON || '/usr/bin/python3';
-  const child = new LineChild('PyTorch-Python', python, [path.join(__dirname, 'ops_torch.py')]);
+  const child = new LineChild('PyTorch-Python', pythonCommand(), [path.join(__dirname, 'ops_torch.py')]);
   const ops = Object.fromEntries(OPS.map((op) => [op.name, op.py]));
   const setup = JSON.parse(await child.ask(JSON.stringify({ cmd: 'setup', ops, shapes: SHAPES })));
   return { child, version: setup.torch, threads: setup.threads };
 }
 
-/** Compiles bench/ops_cpp.cc when its binary is missing or older; null (with a note) if g++ fails. */
-function cppBinary() {
-  const src = path.join(__dirname, 'ops_cpp.cc');
-  const bin = path.join(root, 'build', 'bench', 'ops_cpp');
-  if (fs.existsSync(bin) && fs.statSync(bin).mtimeMs >= fs.statSync(src).mtimeMs) return bin;
-  fs.mkdirSync(path.dirname(bin), { recursive: true });
-  const torchRoot = process.env.LIBTORCH;
-  const paths = torchRoot
-    ? [`-I${torchRoot}/include`, `-L${torchRoot}/lib`, `-Wl,-rpath,${torchRoot}/lib`]
-    : [];
-  const args = ['-O2', '-std=c++17', '-D_GLIBCXX_USE_CXX11_ABI=1', ...paths, src, '-o', bin, '-ltorch', '-ltorch_cpu', '-lc10'];
-  process.stderr.write(`compiling ${path.relative(root, src)} (once) ...\n`);
-  try {
-    execFileSync('g++', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    return bin;
-  } catch (err) {
-    process.stderr.write(`C++ column skipped: g++ ${args.join(' ')} failed\n${err.stderr ?? err.message}\n`);
-    return null;
-  }
-}
-
 async function startCpp() {
-  const bin = cppBinary();
+  const bin = cppBinary('ops_cpp');
   if (bin === null) return null;
   const child = new LineChild('C++ libtorch', bin, []);
   for (const [name, shape] of Object.entries(SHAPES)) await child.ask(`tensor ${name} ${shape.join(' ')}`);
@@ -147,12 +95,6 @@ async function startCpp() {
 
 function loadAvg() {
   return os.loadavg().map((x) => x.toFixed(2)).join(' ');
-}
-
-function median(xs) {
-  const s = [...xs].sort((p, q) => p - q);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** Iterations per round: enough for ~ROUND_MS on nodetorch, a multiple of the tidy chunk. */
@@ -189,12 +131,6 @@ async function benchOp(op, node, python, cpp, rounds) {
   return { n, medians, ratios };
 }
 
-function table(rows, headers) {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells) => '| ' + cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
-  return [line(headers), '|' + widths.map((w, i) => (i < 2 ? ':' : '-') + '-'.repeat(w) + (i < 2 ? '-' : ':')).join('|') + '|', ...rows.map(line)].join('\n');
-}
-
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const ops = opts.only === null ? OPS : OPS.filter((op) => opts.only.includes(op.name));
@@ -218,7 +154,7 @@ async function main() {
   }
   console.log(table(rows, [
     'op', 'inputs', 'iters/round', 'nt dispose ns', 'nt tidy ns', 'PyTorch ns', 'C++ ns', 'nt dispose / Py', 'nt tidy / Py', 'C++ / Py',
-  ]));
+  ], 2));
   console.log('\nns = median ns per op over the rounds; ratio = median over the rounds of (that side / PyTorch-Python in the');
   console.log('same round); <= 1.00: as fast or faster. nt dispose: `.dispose()` after each call; nt tidy: `nt.tidy` per 10 calls.');
   console.log(`load average before / after: ${loadBefore} / ${loadAvg()} (${os.cpus().length} cores; noise grows with it)`);
