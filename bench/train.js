@@ -4,8 +4,9 @@
  * Adam step): nodetorch vs PyTorch-Python vs a plain C++ libtorch loop vs @tensorflow/tfjs, all
  * on one thread, at several batch sizes.
  *
- *   npm run bench:train     (or: node bench/train.js [--rounds 5] [--batch 1,8,64,256]
- *                                 [--tfjs-batch 1,8 | none] [--tfjs-rounds 3] [--round-ms 500])
+ *   npm run bench:train     (or: node bench/train.js [--rounds 15] [--batch 1,8,64,256]
+ *                                 [--tfjs-batch 1,8 | none] [--tfjs-rounds 3] [--round-ms 250]
+ *                                 [--pin-malloc])
  *
  * The model is conv32-pool-conv64-pool-dense128-dense10 on [1, 28, 28], trained with Adam (lr
  * 1e-3) on sparse categorical cross-entropy of the logits (nodetorch fuses the final softmax into
@@ -25,10 +26,14 @@
  * PyTorch and C++ run as persistent child processes driven over stdin/stdout. For each batch size
  * every side runs one untimed warm-up round, then the timed rounds alternate between the sides
  * (the order rotates every round) so the machine's noise hits all of them alike. img/s is the
- * median over the rounds; a ratio is the median of the per-round ratios (pairs measured seconds
- * apart).
+ * median over the rounds; a ratio is the median of the per-round ratios (pairs measured within
+ * a second or two), and is also given from each side's best round. Minor page faults per step are
+ * reported too: glibc returns large freed blocks to the kernel depending on each process's
+ * history, and re-faulting them can cost a side 20-30 % at some batch sizes; --pin-malloc runs
+ * every side under one fixed malloc policy instead (PINNED_MALLOC below).
  */
 'use strict';
+const { spawnSync } = require('node:child_process');
 const os = require('node:os');
 const path = require('node:path');
 const { LineChild, pythonCommand, cppBinary, median, table, root } = require('./common');
@@ -47,8 +52,12 @@ const SIDES = ['sync', 'fit', 'python', 'cpp', 'tfjs'];
 const LABELS = { sync: 'nt trainOnBatchSync', fit: 'nt fit', python: 'PyTorch', cpp: 'C++', tfjs: 'tfjs' };
 
 function parseArgs(argv) {
-  const opts = { rounds: 5, batches: BATCH_SIZES, tfjsBatches: [1, 8], tfjsRounds: 3, roundMs: 500 };
+  const opts = { rounds: 15, batches: BATCH_SIZES, tfjsBatches: [1, 8], tfjsRounds: 3, roundMs: 250, pinMalloc: false };
   const sizes = (s) => (s === 'none' ? [] : s.split(',').map(Number));
+  for (let i = argv.indexOf('--pin-malloc'); i >= 0; i = argv.indexOf('--pin-malloc')) {
+    opts.pinMalloc = true;
+    argv = argv.filter((_, j) => j !== i);
+  }
   const flags = {
     '--rounds': (v) => (opts.rounds = Number(v)),
     '--batch': (v) => (opts.batches = sizes(v)),
@@ -58,7 +67,7 @@ function parseArgs(argv) {
   };
   for (let i = 0; i < argv.length; i += 2) {
     if (!(argv[i] in flags) || argv[i + 1] === undefined) {
-      throw new Error(`bench/train.js: unknown argument '${argv[i]}' (expected ${Object.keys(flags).join(', ')}, each with a value)`);
+      throw new Error(`bench/train.js: unknown argument '${argv[i]}' (expected --pin-malloc, or ${Object.keys(flags).join(', ')} with a value)`);
     }
     flags[argv[i]](argv[i + 1]);
   }
@@ -71,15 +80,28 @@ function parseArgs(argv) {
   return opts;
 }
 
+/**
+ * glibc malloc settings for --pin-malloc: never mmap, never trim, so that after warm-up no side
+ * page-faults fresh memory for its per-step temporaries. By default glibc's thresholds adapt to
+ * the largest block each process has freed so far, so how many page faults a step pays depends
+ * on each process's history (see the page-fault column).
+ */
+const PINNED_MALLOC = { MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: String(2 ** 30), MALLOC_TOP_PAD_: String(2 ** 26) };
+
 /** The pool size at a batch size: whole batches only, at least one. */
 function poolSamples(batch) {
   return Math.max(1, Math.floor(POOL_SAMPLES / batch)) * batch;
 }
 
-/** A timing of one round: wall and process CPU time in ns. */
-function timed(startCpu, startWall) {
-  const cpu = process.cpuUsage(startCpu);
-  return { wall: Number(process.hrtime.bigint() - startWall), cpu: (cpu.user + cpu.system) * 1e3 };
+/** Times `fn` (sync or async): wall and process CPU time in ns, and minor page faults. */
+async function timed(fn) {
+  const faults = process.resourceUsage().minorPageFault;
+  const cpu = process.cpuUsage();
+  const wall = process.hrtime.bigint();
+  await fn();
+  const elapsed = Number(process.hrtime.bigint() - wall);
+  const used = process.cpuUsage(cpu);
+  return { wall: elapsed, cpu: (used.user + used.system) * 1e3, faults: process.resourceUsage().minorPageFault - faults };
 }
 
 // ---- nodetorch ------------------------------------------------------------------------------
@@ -114,18 +136,11 @@ function nodetorchSides(batch) {
   const syncModel = ntCnn();
   const fitModel = ntCnn();
   let next = 0;
-  const sync = async (n) => {
-    const cpu = process.cpuUsage();
-    const wall = process.hrtime.bigint();
-    for (let i = 0; i < n; i++, next = (next + 1) % xs.length) syncModel.trainOnBatchSync(xs[next], ys[next]);
-    return timed(cpu, wall);
-  };
-  const fit = async (n) => {
-    const cpu = process.cpuUsage();
-    const wall = process.hrtime.bigint();
-    await fitModel.fit(x, y, { batchSize: batch, epochs: 1, stepsPerEpoch: n, verbose: 0 });
-    return timed(cpu, wall);
-  };
+  const sync = (n) =>
+    timed(() => {
+      for (let i = 0; i < n; i++, next = (next + 1) % xs.length) syncModel.trainOnBatchSync(xs[next], ys[next]);
+    });
+  const fit = (n) => timed(() => fitModel.fit(x, y, { batchSize: batch, epochs: 1, stepsPerEpoch: n, verbose: 0 }));
   const dispose = () => {
     for (const t of [x, y, ...xs, ...ys]) t.dispose();
     syncModel.dispose();
@@ -154,9 +169,9 @@ function childSide(child, batch, steps) {
   const ready = child.ask(`setup ${batch} ${poolSamples(batch)}`);
   return async () => {
     await ready;
-    const [wall, cpu, loss] = (await child.ask(`run ${steps}`)).split(' ').map(Number);
+    const [wall, cpu, faults, loss] = (await child.ask(`run ${steps}`)).split(' ').map(Number);
     if (!Number.isFinite(loss)) throw new Error(`${child.name}: training diverged (loss ${loss})`);
-    return { wall, cpu };
+    return { wall, cpu, faults };
   };
 }
 
@@ -195,12 +210,10 @@ async function tfjsSide(tf, batch, roundMs) {
   const warm = process.hrtime.bigint();
   await step();
   const steps = Math.max(1, Math.round((roundMs * 1e6) / Number(process.hrtime.bigint() - warm)));
-  const run = async () => {
-    const cpu = process.cpuUsage();
-    const wall = process.hrtime.bigint();
-    for (let i = 0; i < steps; i++) await step();
-    return timed(cpu, wall);
-  };
+  const run = () =>
+    timed(async () => {
+      for (let i = 0; i < steps; i++) await step();
+    });
   const dispose = () => {
     tf.dispose([...xs, ...ys]);
     model.dispose();
@@ -228,7 +241,7 @@ async function benchBatch(batch, opts, python, cpp, tf) {
         const key = order[(r + s) % order.length];
         const t = key === 'tfjs' ? await tfjs.run() : await sides[key]();
         const images = batch * stepsOf[key] * 1e9;
-        samples[key].push({ wall: images / t.wall, cpu: images / t.cpu, load: t.cpu / t.wall, round: r });
+        samples[key].push({ ips: images / t.wall, load: t.cpu / t.wall, faults: t.faults / stepsOf[key], round: r });
       }
       process.stderr.write(`  batch ${batch}: round ${r + 1}/${opts.rounds}\n`);
     }
@@ -239,10 +252,16 @@ async function benchBatch(batch, opts, python, cpp, tf) {
   }
 }
 
-/** Median of the per-round ratios a/b of `field` (img/s by wall or by CPU time) over the rounds where both sides ran. */
-function pairedRatio(samples, a, b, field) {
-  const ratios = samples[a].flatMap((s) => samples[b].filter((t) => t.round === s.round).map((t) => s[field] / t[field]));
+/** Median of the per-round img/s ratios a/b over the rounds where both sides ran. */
+function pairedRatio(samples, a, b) {
+  const ratios = samples[a].flatMap((s) => samples[b].filter((t) => t.round === s.round).map((t) => s.ips / t.ips));
   return ratios.length === 0 ? undefined : median(ratios);
+}
+
+/** The ratio a/b of the sides' best rounds (noise only ever adds time). */
+function bestRatio(samples, a, b) {
+  const best = (k) => Math.max(...samples[k].map((s) => s.ips));
+  return samples[a].length === 0 || samples[b].length === 0 ? undefined : best(a) / best(b);
 }
 
 /** img/s with three significant digits at most (tfjs runs below 1 img/s). */
@@ -256,36 +275,41 @@ function spread(xs) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.pinMalloc && Object.entries(PINNED_MALLOC).some(([k, v]) => process.env[k] !== v)) {
+    // glibc reads these when the process starts: run again with them (the children inherit them).
+    const rerun = spawnSync(process.execPath, process.argv.slice(1), { stdio: 'inherit', env: { ...process.env, ...PINNED_MALLOC } });
+    process.exit(rerun.status ?? 1);
+  }
   nt.setNumThreads(1);
   nt.manualSeed(0);
   const python = new LineChild('PyTorch-Python', pythonCommand(), [path.join(__dirname, 'train_torch.py')]);
   const cppBin = cppBinary('train_cpp');
   const cpp = cppBin === null ? null : new LineChild('C++ libtorch', cppBin, []);
   const tf = opts.tfjsBatches.length > 0 ? loadTfjs() : null;
+  await tf?.ready();
   const [, pyVersion, pyThreads] = (await python.ask(`setup 1 1`)).split(' ');
   const info = nt.info();
   console.log(`nodetorch ${info.nodetorchVersion} (libtorch ${info.libtorchVersion}) on Node ${process.version}; PyTorch ${pyVersion}` +
     `${tf === null ? '' : `; tfjs ${tf.version.tfjs} (${tf.getBackend()} backend)`}; ${os.cpus()[0].model}, ${os.cpus().length} cores`);
   console.log(`threads: nodetorch ${nt.getNumThreads()}, PyTorch ${pyThreads}, C++ 1, tfjs 1, OpenBLAS ${process.env.OPENBLAS_NUM_THREADS}; ${opts.rounds} interleaved rounds ` +
-    `per batch size (tfjs: ${opts.tfjsRounds}), ~${opts.roundMs} ms each\n`);
+    `per batch size (tfjs: ${opts.tfjsRounds}), ~${opts.roundMs} ms each; malloc: ` +
+    `${opts.pinMalloc ? Object.entries(PINNED_MALLOC).map(([k, v]) => `${k}=${v}`).join(' ') : 'glibc defaults'}\n`);
 
   const rows = [];
-  const cpuRows = [];
-  const noise = [];
+  const bestRows = [];
+  const diagRows = [];
   const loads = Object.fromEntries(SIDES.map((k) => [k, []]));
   const pairs = [['sync', 'python'], ['fit', 'python'], ['sync', 'cpp'], ['fit', 'cpp']];
   for (const batch of opts.batches) {
     const { steps, tfjsSteps, samples } = await benchBatch(batch, opts, python, cpp, tf);
-    const ips = (k) => (samples[k].length === 0 ? 'n/a' : rate(median(samples[k].map((s) => s.wall))));
-    const ratio = (a, b, field) => {
-      const v = pairedRatio(samples, a, b, field);
-      return v === undefined ? 'n/a' : v.toFixed(v < 10 ? 2 : 0);
-    };
+    const ips = (k) => (samples[k].length === 0 ? 'n/a' : rate(median(samples[k].map((s) => s.ips))));
+    const ratio = (v) => (v === undefined ? 'n/a' : v.toFixed(v < 10 ? 2 : 0));
     rows.push([String(batch), `${steps}${tfjsSteps === undefined ? '' : ` / ${tfjsSteps}`}`, ...['sync', 'fit', 'python', 'cpp', 'tfjs'].map(ips),
-      ...pairs.map(([a, b]) => ratio(a, b, 'wall')), ratio('sync', 'tfjs', 'wall')]);
-    cpuRows.push([String(batch), ...pairs.map(([a, b]) => ratio(a, b, 'cpu'))]);
-    noise.push(`batch ${batch}: ` + SIDES.filter((k) => samples[k].length > 0)
-      .map((k) => `${LABELS[k]} ${(spread(samples[k].map((s) => s.wall)) * 100).toFixed(0)}%`).join(', '));
+      ...pairs.map(([a, b]) => ratio(pairedRatio(samples, a, b))), ratio(pairedRatio(samples, 'sync', 'tfjs'))]);
+    bestRows.push([String(batch), ...pairs.map(([a, b]) => ratio(bestRatio(samples, a, b)))]);
+    const diag = (k) => (samples[k].length === 0 ? 'n/a'
+      : `${(spread(samples[k].map((s) => s.ips)) * 100).toFixed(0)}% / ${median(samples[k].map((s) => s.faults)).toFixed(0)}`);
+    diagRows.push([String(batch), ...SIDES.map(diag)]);
     for (const k of SIDES) loads[k].push(...samples[k].map((s) => s.load));
   }
   const pairNames = pairs.map(([a, b]) => `${a} / ${b === 'python' ? 'Py' : 'C++'}`);
@@ -294,9 +318,10 @@ async function main() {
   ], 2));
   console.log('\nimg/s = images / wall time, median over the rounds; ratios = median of the per-round ratios (>= 1.00: nodetorch as');
   console.log('fast or faster). steps/round: train steps per timed round (nodetorch, PyTorch, C++ / tfjs).\n');
-  console.log('The same ratios by process CPU time (images per CPU-second), which leaves out time the machine gave to other processes:');
-  console.log(table(cpuRows, ['batch', ...pairNames], 1));
-  console.log(`\nround-to-round spread of img/s, (max - min) / median:\n  ${noise.join('\n  ')}`);
+  console.log('The same ratios from each side\'s best round (on a shared machine noise only ever adds time):');
+  console.log(table(bestRows, ['batch', ...pairNames], 1));
+  console.log('\nRound-to-round spread of img/s, (max - min) / median, and minor page faults per step (median; tfjs: whole process):');
+  console.log(table(diagRows, ['batch', ...SIDES.map((k) => LABELS[k])], 1));
   console.log(`process CPU time / wall time, median over all rounds (1.00 = one busy core): ` +
     SIDES.filter((k) => loads[k].length > 0).map((k) => `${LABELS[k]} ${median(loads[k]).toFixed(2)}`).join(', '));
   await Promise.all([python.close(), cpp?.close()]);

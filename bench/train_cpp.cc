@@ -3,7 +3,9 @@
 // bench/train.js compiles it on first run (g++ against the system libtorch) and talks to it over
 // stdin/stdout, one request per line:
 //   setup <batch> <samples>   new model and optimizer, <samples> synthetic samples cut into batches  -> "ok"
-//   run <steps>               one timing round of <steps> train steps over the next batches        -> "<wall ns> <cpu ns> <last loss>"
+//   run <steps>               one timing round of <steps> train steps over the next batches
+//                             -> "<wall ns> <cpu ns> <minor page faults> <last loss>"
+#include <sys/resource.h>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -29,6 +31,12 @@ double CpuNs() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+}
+
+long MinorFaults() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_minflt;
 }
 
 struct Trainer {
@@ -76,10 +84,11 @@ int main() {
     } else {
       auto wall = std::chrono::steady_clock::now();
       double cpu = CpuNs();
+      long faults = MinorFaults();
       double loss = 0;
       for (int64_t i = 0; i < n; ++i) loss = trainer->Step();
       std::chrono::duration<double, std::nano> elapsed = std::chrono::steady_clock::now() - wall;
-      std::cout << elapsed.count() << ' ' << CpuNs() - cpu << ' ' << loss << std::endl;
+      std::cout << elapsed.count() << ' ' << CpuNs() - cpu << ' ' << MinorFaults() - faults << ' ' << loss << std::endl;
     }
   }
   return 0;

@@ -6,8 +6,9 @@ line on stdin, one answer line on stdout:
   setup <batch> <samples>   new model and optimizer, <samples> synthetic samples cut into batches
                             -> "ok <torch version> <threads>"
   run <steps>               one timing round of <steps> train steps over the next batches
-                            -> "<wall ns> <cpu ns> <last loss>"
+                            -> "<wall ns> <cpu ns> <minor page faults> <last loss>"
 """
+import resource
 import sys
 import time
 
@@ -46,6 +47,7 @@ def main():
         else:
             steps = int(args[0])
             wall, cpu = time.perf_counter_ns(), time.process_time_ns()
+            faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             loss = 0.0
             for _ in range(steps):
                 xb, yb = batches[next_batch % len(batches)]
@@ -55,7 +57,8 @@ def main():
                 out.backward()
                 optimizer.step()
                 loss = out.item()
-            reply = f"{time.perf_counter_ns() - wall} {time.process_time_ns() - cpu} {loss}"
+            faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+            reply = f"{time.perf_counter_ns() - wall} {time.process_time_ns() - cpu} {faults} {loss}"
         sys.stdout.write(reply + "\n")
         sys.stdout.flush()
 
