@@ -16,7 +16,11 @@ inline const at::Tensor& TensorArg(const Napi::CallbackInfo& info, size_t i) {
   return Unwrap(info.Env(), OpName(info), info[i]);
 }
 
-inline bool IsNullish(const Napi::Value& v) { return v.IsUndefined() || v.IsNull(); }
+// One napi_typeof, not two (IsUndefined() then IsNull()): null is the last type it tests.
+inline bool IsNullish(const Napi::Value& v) {
+  napi_valuetype type = v.Type();
+  return type == napi_undefined || type == napi_null;
+}
 
 inline c10::optional<at::Tensor> OptTensorArg(const Napi::CallbackInfo& info, size_t i) {
   if (IsNullish(info[i])) return c10::nullopt;

@@ -49,8 +49,8 @@ Napi::Value StateDict(const CallbackInfo& info) {
     entry.Set(2u, Napi::Boolean::New(info.Env(), isParameter));
     out.Set(k++, entry);
   };
-  for (const auto& p : m->graph.net->named_parameters()) add(p.key(), p.value(), true);
-  for (const auto& b : m->graph.net->named_buffers()) add(b.key(), b.value(), false);
+  for (const auto& p : m->graph.NamedParameters()) add(p.key(), p.value(), true);
+  for (const auto& b : m->graph.NamedBuffers()) add(b.key(), b.value(), false);
   return out;
 }
 
@@ -61,8 +61,8 @@ Napi::Value LoadState(const CallbackInfo& info) {
   Napi::Array names = info[1].As<Napi::Array>();
   std::vector<at::Tensor> values = TensorListArg(info, 2);
   std::lock_guard<std::mutex> lock(m->mutex);
-  auto params = m->graph.net->named_parameters();
-  auto buffers = m->graph.net->named_buffers();
+  auto params = m->graph.NamedParameters();
+  auto buffers = m->graph.NamedBuffers();
   torch::NoGradGuard noGrad;
   for (uint32_t i = 0; i < names.Length(); ++i) {
     std::string name = names.Get(i).As<Napi::String>().Utf8Value();
@@ -83,7 +83,7 @@ Napi::Value To(const CallbackInfo& info) {
   RefuseWhileFitting(info, *m, "to");
   at::Device device = DeviceArg(info, 1);
   std::lock_guard<std::mutex> lock(m->mutex);
-  m->graph.net->to(device);
+  m->graph.To(device);
   m->device = device;
   return info.Env().Undefined();
 }
@@ -92,7 +92,7 @@ Napi::Value SetTraining(const CallbackInfo& info) {
   auto m = ModelArg(info, 0);
   RefuseWhileFitting(info, *m, "train");
   std::lock_guard<std::mutex> lock(m->mutex);
-  m->graph.net->train(BoolArg(info, 1));
+  m->graph.SetTraining(BoolArg(info, 1));
   return info.Env().Undefined();
 }
 
@@ -198,16 +198,16 @@ std::shared_ptr<NativeModel> ModelArg(const Napi::CallbackInfo& info, size_t i) 
 at::Tensor PredictForward(NativeModel& model, const at::Tensor& x) {
   std::lock_guard<std::mutex> lock(model.mutex);
   torch::NoGradGuard noGrad;
-  bool wasTraining = model.graph.net->is_training();
-  model.graph.net->eval();
+  bool wasTraining = model.graph.IsTraining();
+  model.graph.SetTraining(false);
   at::Tensor out;
   try {
     out = model.graph.Forward(x.to(model.device));
   } catch (...) {
-    model.graph.net->train(wasTraining);
+    model.graph.SetTraining(wasTraining);
     throw;
   }
-  model.graph.net->train(wasTraining);
+  model.graph.SetTraining(wasTraining);
   return out;
 }
 

@@ -33,7 +33,7 @@ struct NativeModel {
   int64_t fusedTail = 0;            // trailing modules (softmax/sigmoid) skipped in the training forward
   GradClip clip;
 
-  std::vector<at::Tensor> Parameters() { return graph.net->parameters(); }
+  std::vector<at::Tensor> Parameters() { return graph.Parameters(); }
 };
 
 struct ModelHandle {

@@ -23,6 +23,12 @@ struct ModuleGraph {
 
   // Forward through modules [start, end) (end < 0: to the last one).
   at::Tensor Forward(const at::Tensor& x, int64_t start = 0, int64_t end = -1);
+  std::vector<at::Tensor> Parameters() const { return net->parameters(); }
+  torch::OrderedDict<std::string, at::Tensor> NamedParameters() const { return net->named_parameters(); }
+  torch::OrderedDict<std::string, at::Tensor> NamedBuffers() const { return net->named_buffers(); }
+  void SetTraining(bool on) { net->train(on); }
+  bool IsTraining() const { return net->is_training(); }
+  void To(const at::Device& device) { net->to(device); }
   // The sum of the L1/L2 penalties (a 0-dim tensor on the weights' device), or undefined if none.
   at::Tensor Penalty() const;
 };

@@ -19,8 +19,8 @@ using Logs = std::vector<std::pair<std::string, double>>;
 // Sets train/eval mode for a scope and restores the previous mode.
 class ModeGuard {
  public:
-  ModeGuard(NativeModel& m, bool training) : m_(m), was_(m.graph.net->is_training()) { m_.graph.net->train(training); }
-  ~ModeGuard() { m_.graph.net->train(was_); }
+  ModeGuard(NativeModel& m, bool training) : m_(m), was_(m.graph.IsTraining()) { m_.graph.SetTraining(training); }
+  ~ModeGuard() { m_.graph.SetTraining(was_); }
 
  private:
   NativeModel& m_;

@@ -392,6 +392,11 @@ export class Sequential implements TrainableModel {
     return loadModelWeights('loadWeights', this.builtHandle('loadWeights'), checkFilePath('loadWeights', path), options);
   }
 
+  /** @internal The native model (built first when the input shape is known), for native trainers such as the GAN trainer. */
+  nativeHandle(op: string): ModelHandle {
+    return this.builtHandle(op);
+  }
+
   /** Frees the native model now (later calls throw). */
   dispose(): void {
     if (this.handle !== null) native.modelDispose(this.handle);
