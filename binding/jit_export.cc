@@ -1,6 +1,6 @@
-// jit_export.cc — exportTorchScript for native Sequential models: builds a TorchScript module
-// whose submodules "0", "1", ... hold each nn module's parameters and buffers (so state_dict
-// names match the model's), compiles the TorchScript source lib/io/jit_export.ts generated for
+// jit_export.cc — exportTorchScript for native models: builds a TorchScript module whose
+// submodules hold each nn module's parameters and buffers under the model's names (so state_dict
+// names match), compiles the TorchScript source lib/io/jit_export.ts generated for
 // each submodule and for the top-level forward, and saves it atomically (off the event loop).
 #include <torch/script.h>
 
@@ -19,12 +19,16 @@ struct SubmoduleSource {
 };
 
 // Builds the module in eval mode, sharing the model's tensors (they are only read while saving).
+// Module i is registered under the model's name for it; dotted names become nested containers,
+// so the state_dict names match the model's.
 torch::jit::Module BuildScriptModule(NativeModel& model, const std::vector<SubmoduleSource>& subs, const std::string& forward) {
   auto cu = std::make_shared<torch::jit::CompilationUnit>();
-  torch::jit::Module top(c10::QualifiedName("__torch__.nodetorch.Sequential"), cu, true);
+  torch::jit::Module top(c10::QualifiedName("__torch__.nodetorch.Model"), cu, true);
   top.register_attribute("training", c10::BoolType::get(), false);
+  std::map<std::string, torch::jit::Module> containers;
   for (size_t i = 0; i < subs.size(); ++i) {
-    std::shared_ptr<torch::nn::Module> native = model.graph.net->ptr(i);
+    std::shared_ptr<torch::nn::Module> native = model.graph.modules[i].ptr();
+    const std::string& name = model.graph.ModuleName(i);
     torch::jit::Module sub(c10::QualifiedName("__torch__.nodetorch." + subs[i].className), cu, true);
     sub.register_attribute("training", c10::BoolType::get(), false);
     for (const auto& p : native->named_parameters(false)) sub.register_parameter(p.key(), p.value(), false);
@@ -32,9 +36,23 @@ torch::jit::Module BuildScriptModule(NativeModel& model, const std::vector<Submo
     try {
       sub.define(subs[i].source);
     } catch (const c10::Error& e) {
-      throw std::logic_error("module " + std::to_string(i) + " (" + subs[i].className + ") did not compile: " + e.what_without_backtrace());
+      throw std::logic_error("module '" + name + "' (" + subs[i].className + ") did not compile: " + e.what_without_backtrace());
     }
-    top.register_module(std::to_string(i), sub);
+    torch::jit::Module parent = top;
+    size_t begin = 0;
+    for (size_t dot = name.find('.'); dot != std::string::npos; dot = name.find('.', begin)) {
+      std::string prefix = name.substr(0, dot);
+      auto found = containers.find(prefix);
+      if (found == containers.end()) {
+        torch::jit::Module container(c10::QualifiedName("__torch__.nodetorch.Container" + std::to_string(containers.size())), cu, true);
+        container.register_attribute("training", c10::BoolType::get(), false);
+        parent.register_module(name.substr(begin, dot - begin), container);
+        found = containers.emplace(prefix, container).first;
+      }
+      parent = found->second;
+      begin = dot + 1;
+    }
+    parent.register_module(name.substr(begin), sub);
   }
   top.define(forward);
   return top;
@@ -52,9 +70,9 @@ class ExportWorker : public PromiseWorker {
  protected:
   void Run() override {
     std::lock_guard<std::mutex> lock(model_->mutex);
-    if (subs_.size() != model_->graph.net->size()) {
+    if (subs_.size() != model_->graph.modules.size()) {
       throw std::logic_error("got sources for " + std::to_string(subs_.size()) + " modules, the model has " +
-                             std::to_string(model_->graph.net->size()));
+                             std::to_string(model_->graph.modules.size()));
     }
     SaveModuleAtomically(BuildScriptModule(*model_, subs_, forward_), path_);
   }

@@ -15,13 +15,13 @@ void RefuseWhileFitting(const CallbackInfo& info, NativeModel& m, const char* op
   if (m.fitting.load()) throw PlainErr(info.Env(), op, "the model is being trained by fit(); wait for it to finish");
 }
 
-// (specs[]) → model handle
+// ({ modules, nodes, numInputs, outputs }) → model handle
 Napi::Value Create(const CallbackInfo& info) {
-  if (!info[0].IsArray()) throw TypeErr(info.Env(), "modelCreate", "layer specs must be an array");
+  if (!info[0].IsObject()) throw TypeErr(info.Env(), "modelCreate", "the graph must be an object");
   auto* handle = new ModelHandle();
   try {
     handle->model = std::make_shared<NativeModel>();
-    handle->model->graph = BuildModuleGraph(info[0].As<Napi::Array>(), "compile");
+    handle->model->graph = BuildModuleGraph(info[0].As<Napi::Object>(), "build");
   } catch (...) {
     delete handle;
     throw;
@@ -103,18 +103,35 @@ Napi::Value PredictSync(const CallbackInfo& info) {
     // fit() waits for this thread to run the JS loss while holding the model lock.
     throw PlainErr(info.Env(), "predictSync", "cannot run on the main thread while fit() with a custom loss runs; use predict()");
   }
-  return Wrap(info.Env(), PredictForward(*m, TensorArg(info, 1)));
+  return WrapOutputs(info.Env(), PredictForward(*m, TensorsArg(info, 1)));
 }
 
-// (model, x) → output with autograd, in the current mode (like calling a PyTorch module)
+// (model, x | x[]) → output(s) with autograd, in the current mode (like calling a PyTorch module)
 Napi::Value Call(const CallbackInfo& info) {
   auto m = ModelArg(info, 0);
   RefuseWhileFitting(info, *m, "call");
+  std::vector<at::Tensor> xs = TensorsArg(info, 1);
   std::lock_guard<std::mutex> lock(m->mutex);
-  return Wrap(info.Env(), m->graph.Forward(TensorArg(info, 1)));
+  return WrapOutputs(info.Env(), m->graph.Run(xs));
 }
 
-// (model, { optimizer, loss, metrics, fusedTail, clipNorm, clipValue })
+// Per-output values of a compile option: one entry for all outputs, or one per output.
+template <typename T, typename Read>
+std::vector<T> PerOutput(const SpecReader& s, const char* key, size_t outputs, T fallback, Read read) {
+  if (!s.Has(key)) return std::vector<T>(outputs, fallback);
+  Napi::Value v = s.Raw(key);
+  if (!v.IsArray()) return std::vector<T>(outputs, read(v));
+  Napi::Array arr = v.As<Napi::Array>();
+  if (arr.Length() != outputs) {
+    throw RangeErr(v.Env(), "compile", std::string("'") + key + "' needs one entry per output (" + std::to_string(outputs) + "), got " +
+                                           std::to_string(arr.Length()));
+  }
+  std::vector<T> out;
+  for (uint32_t i = 0; i < arr.Length(); ++i) out.push_back(read(arr.Get(i)));
+  return out;
+}
+
+// (model, { optimizer, loss | loss[], lossWeights?, metrics, fuse: bool[], outputNames, clipNorm, clipValue })
 Napi::Value Compile(const CallbackInfo& info) {
   auto m = ModelArg(info, 0);
   RefuseWhileFitting(info, *m, "compile");
@@ -122,11 +139,24 @@ Napi::Value Compile(const CallbackInfo& info) {
   SpecReader s(info[1].As<Napi::Object>(), "compile", "options");
   std::lock_guard<std::mutex> lock(m->mutex);
   m->optimizer = MakeOptimizer(s.Object("optimizer"), m->Parameters(), "compile");
+  const size_t outputs = m->graph.outputs.size();
   m->customLoss = s.Bool("customLoss", false);
-  if (!m->customLoss) m->loss = ReadLossSpec(s.Object("loss"), "compile");
+  if (m->customLoss && outputs != 1) throw PlainErr(info.Env(), "compile", "a custom JS loss needs a model with one output");
+  if (!m->customLoss) {
+    m->losses = PerOutput<LossSpec>(s, "loss", outputs, LossSpec{}, [](Napi::Value v) {
+      if (!v.IsObject()) throw TypeErr(v.Env(), "compile", "each loss must be a loss spec");
+      return ReadLossSpec(v.As<Napi::Object>(), "compile");
+    });
+  }
+  m->lossWeights = PerOutput<double>(s, "lossWeights", outputs, 1.0, [](Napi::Value v) {
+    if (!v.IsNumber()) throw TypeErr(v.Env(), "compile", "lossWeights must be numbers");
+    return v.As<Napi::Number>().DoubleValue();
+  });
   Napi::Value metrics = s.Raw("metrics");
   m->metrics = metrics.IsArray() ? ReadMetricSpecs(metrics.As<Napi::Array>(), "compile") : std::vector<MetricSpec>{};
-  m->fusedTail = s.Int("fusedTail", 0);
+  m->outputNames = PerOutput<std::string>(s, "outputNames", outputs, "", [](Napi::Value v) { return v.ToString().Utf8Value(); });
+  std::vector<bool> fuse = PerOutput<bool>(s, "fuse", outputs, false, [](Napi::Value v) { return v.ToBoolean().Value(); });
+  m->graph.Fuse(fuse);
   m->clip.norm = s.Number("clipNorm", 0.0);
   m->clip.value = s.Number("clipValue", 0.0);
   m->compiled = true;
@@ -195,20 +225,34 @@ std::shared_ptr<NativeModel> ModelArg(const Napi::CallbackInfo& info, size_t i) 
   return model;
 }
 
-at::Tensor PredictForward(NativeModel& model, const at::Tensor& x) {
+std::vector<at::Tensor> PredictForward(NativeModel& model, const std::vector<at::Tensor>& xs) {
   std::lock_guard<std::mutex> lock(model.mutex);
   torch::NoGradGuard noGrad;
   bool wasTraining = model.graph.IsTraining();
   model.graph.SetTraining(false);
-  at::Tensor out;
+  std::vector<at::Tensor> out;
   try {
-    out = model.graph.Forward(x.to(model.device));
+    std::vector<at::Tensor> onDevice;
+    for (const auto& x : xs) onDevice.push_back(x.to(model.device));
+    out = model.graph.Run(onDevice);
   } catch (...) {
     model.graph.SetTraining(wasTraining);
     throw;
   }
   model.graph.SetTraining(wasTraining);
   return out;
+}
+
+std::vector<at::Tensor> TensorsArg(const Napi::CallbackInfo& info, size_t i) {
+  if (info[i].IsArray()) return TensorListArg(info, i);
+  return {TensorArg(info, i)};
+}
+
+Napi::Value WrapOutputs(Napi::Env env, const std::vector<at::Tensor>& outputs) {
+  if (outputs.size() == 1) return Wrap(env, outputs[0]);
+  Napi::Array arr = Napi::Array::New(env, outputs.size());
+  for (uint32_t k = 0; k < outputs.size(); ++k) arr.Set(k, Wrap(env, outputs[k]));
+  return arr;
 }
 
 void RegisterModelWrap(Napi::Env env, Napi::Object exports) { ExportOps(env, exports, kModelOps); }

@@ -27,10 +27,11 @@ struct NativeModel {
   // compile() state
   bool compiled = false;
   std::unique_ptr<torch::optim::Optimizer> optimizer;
-  LossSpec loss;
+  std::vector<LossSpec> losses;     // one per output
+  std::vector<double> lossWeights;  // one per output: the training loss is the weighted sum
   bool customLoss = false;          // compiled with a JS loss function (passed to each training call)
-  std::vector<MetricSpec> metrics;
-  int64_t fusedTail = 0;            // trailing modules (softmax/sigmoid) skipped in the training forward
+  std::vector<MetricSpec> metrics;  // computed for every output
+  std::vector<std::string> outputNames;  // log prefixes for per-output metrics (models with several outputs)
   GradClip clip;
 
   std::vector<at::Tensor> Parameters() { return graph.Parameters(); }
@@ -46,7 +47,12 @@ struct ModelHandle {
 std::shared_ptr<NativeModel> ModelArg(const Napi::CallbackInfo& info, size_t i);
 
 // Forward for predictions: eval mode, no grad, under the model lock; restores the previous mode.
-at::Tensor PredictForward(NativeModel& model, const at::Tensor& x);
+std::vector<at::Tensor> PredictForward(NativeModel& model, const std::vector<at::Tensor>& xs);
+
+// The model inputs passed as argument i: a tensor handle or an array of them (one per input).
+std::vector<at::Tensor> TensorsArg(const Napi::CallbackInfo& info, size_t i);
+// The model outputs as JS: a tensor handle for one output, an array of handles for several.
+Napi::Value WrapOutputs(Napi::Env env, const std::vector<at::Tensor>& outputs);
 
 void RegisterModelWrap(Napi::Env env, Napi::Object exports);
 

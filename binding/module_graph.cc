@@ -190,41 +190,234 @@ nn::AnyModule BuildModule(const SpecReader& s, const std::string& where, ModuleG
       graph.regularized.push_back({params->named_parameters(false)["weight"], r.Number("l1", 0.0), r.Number("l2", 0.0)});
     }
   }
-  graph.kinds.push_back(kind);
   return module;
+}
+
+at::Tensor Merge(const GraphNode& node, const std::vector<at::Tensor>& in) {
+  const std::string& op = node.merge;
+  if (op == "concatenate") return at::cat(in, node.axis);
+  if (op == "subtract") return in[0] - in[1];
+  at::Tensor out = in[0];
+  for (size_t i = 1; i < in.size(); ++i) {
+    if (op == "add" || op == "average") {
+      out = out + in[i];
+    } else if (op == "multiply") {
+      out = out * in[i];
+    } else if (op == "maximum") {
+      out = at::maximum(out, in[i]);
+    } else {
+      out = at::minimum(out, in[i]);
+    }
+  }
+  return op == "average" ? out / static_cast<double>(in.size()) : out;
+}
+
+const char* const kMerges[] = {"add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate"};
+
+std::vector<int> IntList(Napi::Value v, const std::string& where, const char* field) {
+  if (!v.IsArray()) throw std::invalid_argument(where + ": '" + field + "' must be an array of integers");
+  Napi::Array arr = v.As<Napi::Array>();
+  std::vector<int> out;
+  for (uint32_t i = 0; i < arr.Length(); ++i) {
+    Napi::Value el = arr.Get(i);
+    if (!el.IsNumber()) throw std::invalid_argument(where + ": '" + field + "' must be an array of integers");
+    out.push_back(el.As<Napi::Number>().Int32Value());
+  }
+  return out;
+}
+
+// Runs `fn`, turning libtorch and std errors into JS errors naming `op` (and `where` for libtorch's).
+template <typename Fn>
+void Guarded(Napi::Env env, const char* op, const std::string& where, Fn fn) {
+  try {
+    fn();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const c10::Error& e) {
+    throw PlainErr(env, op, where + ": " + e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throw RangeErr(env, op, e.what());
+  }
 }
 
 }  // namespace
 
-ModuleGraph BuildModuleGraph(Napi::Array specs, const char* op) {
+ModuleGraph BuildModuleGraph(Napi::Object desc, const char* op) {
+  Napi::Env env = desc.Env();
   ModuleGraph graph;
-  for (uint32_t i = 0; i < specs.Length(); ++i) {
-    Napi::Value v = specs.Get(i);
-    std::string where = "layer " + std::to_string(i);
-    if (!v.IsObject()) throw TypeErr(specs.Env(), op, where + " must be an object");
-    SpecReader reader(v.As<Napi::Object>(), op, where);
+  SpecReader top(desc, op, "graph");
+  Napi::Value modules = top.Raw("modules");
+  Napi::Value nodes = top.Raw("nodes");
+  if (!modules.IsArray() || !nodes.IsArray()) throw TypeErr(env, op, "graph: 'modules' and 'nodes' must be arrays");
+  Napi::Array mods = modules.As<Napi::Array>();
+  for (uint32_t i = 0; i < mods.Length(); ++i) {
+    Napi::Value v = mods.Get(i);
+    if (!v.IsObject()) throw TypeErr(env, op, "module " + std::to_string(i) + " must be { name, spec }");
+    SpecReader entry(v.As<Napi::Object>(), op, "module " + std::to_string(i));
+    std::string name = entry.String("name");
+    std::string where = "layer '" + name + "'";
+    Napi::Object spec = entry.Object("spec");
+    SpecReader reader(spec, op, where);
     if (reader.Has("kind")) where += " (" + reader.String("kind") + ")";
-    nn::AnyModule module;
-    try {
-      module = BuildModule(SpecReader(v.As<Napi::Object>(), op, where), where, graph);
-    } catch (const Napi::Error&) {
-      throw;
-    } catch (const c10::Error& e) {
-      throw PlainErr(specs.Env(), op, where + ": " + e.what_without_backtrace());
-    } catch (const std::exception& e) {
-      throw RangeErr(specs.Env(), op, e.what());
-    }
-    graph.net->push_back(std::to_string(i), std::move(module));
+    Guarded(env, op, where, [&] {
+      SpecReader s(spec, op, where);
+      nn::AnyModule module = BuildModule(s, where, graph);
+      graph.AddModule(name, std::move(module), s.String("kind"));
+    });
   }
+  Napi::Array list = nodes.As<Napi::Array>();
+  for (uint32_t i = 0; i < list.Length(); ++i) {
+    Napi::Value v = list.Get(i);
+    if (!v.IsObject()) throw TypeErr(env, op, "node " + std::to_string(i) + " must be an object");
+    SpecReader s(v.As<Napi::Object>(), op, "node " + std::to_string(i));
+    GraphNode node;
+    Guarded(env, op, "node " + std::to_string(i), [&] {
+      node.inputs = IntList(s.Raw("inputs"), "node " + std::to_string(i), "inputs");
+      if (s.Has("module")) {
+        node.module = static_cast<int>(s.Int("module"));
+        if (node.module < 0 || node.module >= static_cast<int>(graph.modules.size())) {
+          throw std::invalid_argument("node " + std::to_string(i) + ": no module " + std::to_string(node.module));
+        }
+        node.where = "layer '" + graph.ModuleName(node.module) + "' (" + graph.kinds[node.module] + ")";
+        if (node.inputs.size() != 1) throw std::invalid_argument(node.where + " takes one input");
+      } else {
+        node.merge = s.String("merge");
+        node.axis = s.Int("axis", 1);
+        node.where = s.Has("name") ? "layer '" + s.String("name") + "' (" + node.merge + ")" : node.merge;
+        if (std::find(std::begin(kMerges), std::end(kMerges), node.merge) == std::end(kMerges)) {
+          throw std::invalid_argument(node.where + ": unknown merge");
+        }
+        if (node.merge == "subtract" ? node.inputs.size() != 2 : node.inputs.size() < 2) {
+          throw std::invalid_argument(node.where + (node.merge == "subtract" ? " takes exactly two inputs" : " takes two or more inputs"));
+        }
+      }
+    });
+    graph.nodes.push_back(std::move(node));
+  }
+  graph.numInputs = static_cast<int>(top.Int("numInputs", 1));
+  Guarded(env, op, "graph", [&] {
+    graph.outputs = IntList(top.Raw("outputs"), "graph", "outputs");
+    graph.Finalize();
+  });
   return graph;
 }
 
-at::Tensor ModuleGraph::Forward(const at::Tensor& x, int64_t start, int64_t end) {
-  int64_t stop = end < 0 ? static_cast<int64_t>(net->size()) : end;
-  at::Tensor out = x;
-  auto it = net->begin() + start;
-  for (int64_t i = start; i < stop; ++i, ++it) out = it->forward(out);
+void ModuleGraph::AddModule(const std::string& name, nn::AnyModule m, const std::string& kind) {
+  if (name.empty() || name.front() == '.' || name.back() == '.' || name.find("..") != std::string::npos) {
+    throw std::invalid_argument("invalid module name '" + name + "'");
+  }
+  std::shared_ptr<nn::Module> parent = root_;
+  std::string prefix;
+  size_t begin = 0;
+  for (size_t dot = name.find('.'); dot != std::string::npos; dot = name.find('.', begin)) {
+    std::string part = name.substr(begin, dot - begin);
+    prefix += (prefix.empty() ? "" : ".") + part;
+    auto found = containers_.find(prefix);
+    if (found == containers_.end()) {
+      if (parent->named_children().contains(part)) throw std::invalid_argument("module name '" + name + "' nests under the layer '" + prefix + "'");
+      auto container = std::make_shared<nn::Module>("Container");
+      parent->register_module(part, container);
+      found = containers_.emplace(prefix, container).first;
+    }
+    parent = found->second;
+    begin = dot + 1;
+  }
+  std::string leaf = name.substr(begin);
+  if (parent->named_children().contains(leaf)) throw std::invalid_argument("two layers are named '" + name + "'");
+  parent->register_module(leaf, m.ptr());
+  modules.push_back(std::move(m));
+  kinds.push_back(kind);
+  names_.push_back(name);
+}
+
+void ModuleGraph::Finalize() {
+  const int numValues = numInputs + static_cast<int>(nodes.size());
+  std::vector<int> lastUse(numValues, -1);
+  for (size_t k = 0; k < nodes.size(); ++k) {
+    for (int v : nodes[k].inputs) {
+      if (v < 0 || v >= numInputs + static_cast<int>(k)) {
+        throw std::invalid_argument(nodes[k].where + ": input " + std::to_string(v) + " is not computed before it");
+      }
+      lastUse[v] = static_cast<int>(k);
+    }
+  }
+  if (outputs.empty()) throw std::invalid_argument("the graph has no outputs");
+  for (int v : outputs) {
+    if (v < 0 || v >= numValues) throw std::invalid_argument("output value " + std::to_string(v) + " does not exist");
+    lastUse[v] = static_cast<int>(nodes.size());
+  }
+  releaseAfter_.assign(nodes.size(), {});
+  for (int v = 0; v < numValues; ++v) {
+    if (lastUse[v] >= 0 && lastUse[v] < static_cast<int>(nodes.size())) releaseAfter_[lastUse[v]].push_back(v);
+  }
+  fused_.assign(outputs.size(), -1);
+}
+
+void ModuleGraph::Fuse(const std::vector<bool>& fuse) {
+  fused_.assign(outputs.size(), -1);
+  for (size_t k = 0; k < outputs.size() && k < fuse.size(); ++k) {
+    int node = outputs[k] - numInputs;
+    if (fuse[k] && node >= 0 && nodes[node].module >= 0) fused_[k] = node;
+  }
+}
+
+std::vector<at::Tensor> ModuleGraph::Execute(const std::vector<at::Tensor>& inputs, const std::vector<int>* fused) {
+  TORCH_CHECK(static_cast<int>(inputs.size()) == numInputs, "the model takes ", numInputs, " input(s), got ", inputs.size());
+  std::vector<at::Tensor> values(numInputs + nodes.size());
+  std::copy(inputs.begin(), inputs.end(), values.begin());
+  // In the logits forward, a fused output's value is its activation's input; the activation
+  // itself only runs if another node uses it.
+  std::vector<bool> skip(nodes.size(), false);
+  if (fused != nullptr) {
+    for (int node : *fused) {
+      if (node >= 0) skip[node] = true;
+    }
+    for (const auto& n : nodes) {
+      for (int v : n.inputs) {
+        if (v >= numInputs) skip[v - numInputs] = false;
+      }
+    }
+  }
+  for (size_t k = 0; k < nodes.size(); ++k) {
+    const GraphNode& n = nodes[k];
+    if (!skip[k]) {
+      try {
+        if (n.module >= 0) {
+          values[numInputs + k] = modules[n.module].forward(values[n.inputs[0]]);
+        } else {
+          std::vector<at::Tensor> in;
+          in.reserve(n.inputs.size());
+          for (int v : n.inputs) in.push_back(values[v]);
+          values[numInputs + k] = Merge(n, in);
+        }
+      } catch (const c10::OutOfMemoryError&) {
+        throw;
+      } catch (const c10::Error& e) {
+        throw std::runtime_error(n.where + ": " + e.what_without_backtrace());
+      }
+    }
+    for (int v : releaseAfter_[k]) {
+      if (fused == nullptr || !skip[k] || v != n.inputs[0]) values[v].reset();
+    }
+  }
+  std::vector<at::Tensor> out;
+  out.reserve(outputs.size());
+  for (size_t k = 0; k < outputs.size(); ++k) {
+    int node = fused != nullptr ? (*fused)[k] : -1;
+    out.push_back(node >= 0 ? values[nodes[node].inputs[0]] : values[outputs[k]]);
+  }
   return out;
+}
+
+at::Tensor ModuleGraph::ApplyTail(size_t k, const at::Tensor& logits) {
+  int node = fused_[k];
+  return node < 0 ? logits : modules[nodes[node].module].forward(logits);
+}
+
+at::Tensor ModuleGraph::Forward(const at::Tensor& x) {
+  TORCH_CHECK(numInputs == 1 && outputs.size() == 1, "this model has ", numInputs, " inputs and ", outputs.size(),
+              " outputs; pass a list of inputs");
+  return Run({x})[0];
 }
 
 at::Tensor ModuleGraph::Penalty() const {

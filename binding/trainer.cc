@@ -16,6 +16,8 @@ namespace {
 
 using Logs = std::vector<std::pair<std::string, double>>;
 
+using Tensors = std::vector<at::Tensor>;
+
 // Sets train/eval mode for a scope and restores the previous mode.
 class ModeGuard {
  public:
@@ -27,51 +29,109 @@ class ModeGuard {
   bool was_;
 };
 
-int64_t TrainableEnd(const NativeModel& m) { return static_cast<int64_t>(m.graph.net->size()) - m.fusedTail; }
-
-// The model's final outputs from the logits the training forward stops at.
-at::Tensor ApplyTail(NativeModel& m, const at::Tensor& logits) {
-  return m.fusedTail == 0 ? logits : m.graph.Forward(logits, TrainableEnd(m));
-}
-
 void RequireCompiled(const NativeModel& m, const char* op) {
   if (!m.compiled) throw std::logic_error(std::string("the model must be compiled first (call compile())"));
 }
 
-// The batch loss: the compiled one, or the JS loss of a model compiled with one.
-at::Tensor BatchLoss(const NativeModel& m, const at::Tensor& logits, const at::Tensor& target, const at::Tensor& classWeight,
-                     const LossFn* customLoss) {
-  if (!m.customLoss) return ComputeLoss(m.loss, logits, target, classWeight);
-  if (customLoss == nullptr) throw std::logic_error("the model was compiled with a custom loss, but none was passed");
-  if (classWeight.defined()) throw std::invalid_argument("classWeight is not supported with a custom loss");
-  return (*customLoss)(logits, target);
+Tensors ToDevice(const Tensors& ts, const at::Device& device) {
+  Tensors out;
+  out.reserve(ts.size());
+  for (const auto& t : ts) out.push_back(t.to(device));
+  return out;
 }
+
+// Rows [start, start + len) of every tensor, or the rows in `idx` when given.
+Tensors Rows(const Tensors& ts, int64_t start, int64_t len, const at::Tensor& idx) {
+  Tensors out;
+  out.reserve(ts.size());
+  for (const auto& t : ts) out.push_back(idx.defined() ? t.index_select(0, idx.to(t.device())) : t.narrow(0, start, len));
+  return out;
+}
+
+// The number of samples, checking that every input and target has it.
+int64_t SampleCount(const NativeModel& m, const Tensors& xs, const Tensors& ys) {
+  TORCH_CHECK(static_cast<int>(xs.size()) == m.graph.numInputs, "the model takes ", m.graph.numInputs, " input(s), got ", xs.size());
+  TORCH_CHECK(ys.size() == m.graph.outputs.size(), "the model has ", m.graph.outputs.size(), " output(s), got ", ys.size(), " target(s)");
+  int64_t n = xs[0].size(0);
+  for (const auto& t : xs) TORCH_CHECK(t.size(0) == n, "x has ", n, " samples but another input has ", t.size(0));
+  for (const auto& t : ys) TORCH_CHECK(t.size(0) == n, "x has ", n, " samples but y has ", t.size(0));
+  return n;
+}
+
+// The batch loss: the weighted sum of the compiled per-output losses, or the JS loss of a model
+// compiled with one; plus the weight penalties.
+at::Tensor BatchLoss(NativeModel& m, const Tensors& logits, const Tensors& targets, const at::Tensor& classWeight, const LossFn* customLoss) {
+  at::Tensor loss;
+  if (m.customLoss) {
+    if (customLoss == nullptr) throw std::logic_error("the model was compiled with a custom loss, but none was passed");
+    if (classWeight.defined()) throw std::invalid_argument("classWeight is not supported with a custom loss");
+    loss = (*customLoss)(logits[0], targets[0]);
+  } else {
+    if (classWeight.defined() && logits.size() > 1) throw std::invalid_argument("classWeight needs a model with one output");
+    for (size_t k = 0; k < logits.size(); ++k) {
+      at::Tensor term = ComputeLoss(m.losses[k], logits[k], targets[k], classWeight);
+      if (m.lossWeights[k] != 1.0) term = term * m.lossWeights[k];
+      loss = loss.defined() ? loss + term : term;
+    }
+  }
+  at::Tensor penalty = m.graph.Penalty();
+  return penalty.defined() ? loss + penalty : loss;
+}
+
+// Metrics of every output (keys prefixed with the output's name when there are several).
+class OutputMetrics {
+ public:
+  explicit OutputMetrics(NativeModel& m) : m_(m) {
+    for (size_t k = 0; k < m.graph.outputs.size(); ++k) states_.emplace_back(&m.metrics);
+  }
+  void Reset() {
+    for (auto& s : states_) s.Reset();
+  }
+  // Updates from the training forward's outputs (applies fused final activations first).
+  void Update(const Tensors& logits, const Tensors& targets) {
+    if (m_.metrics.empty()) return;
+    torch::NoGradGuard noGrad;
+    for (size_t k = 0; k < states_.size(); ++k) states_[k].Update(m_.graph.ApplyTail(k, logits[k].detach()), targets[k]);
+  }
+  Logs Values() const {
+    Logs out;
+    for (size_t k = 0; k < states_.size(); ++k) {
+      std::string prefix = states_.size() > 1 ? m_.outputNames[k] + "_" : "";
+      for (const auto& kv : states_[k].Values()) out.emplace_back(prefix + kv.first, kv.second);
+    }
+    return out;
+  }
+
+ private:
+  NativeModel& m_;
+  std::vector<MetricState> states_;
+};
+
+double TrainStep(NativeModel& m, const Tensors& x, const Tensors& y, const at::Tensor& classWeight, OutputMetrics* metrics,
+                 const LossFn* customLoss);
 
 struct EvalResult {
   double loss = 0;
   Logs metrics;
 };
 
-EvalResult Evaluate(NativeModel& m, const at::Tensor& x, const at::Tensor& y, int64_t batchSize, const LossFn* customLoss) {
-  MetricState metrics(&m.metrics);
+EvalResult Evaluate(NativeModel& m, const Tensors& xs, const Tensors& ys, int64_t batchSize, const LossFn* customLoss) {
+  OutputMetrics metrics(m);
   double lossSum = 0;
   int64_t seen = 0;
-  int64_t n = x.size(0);
-  TORCH_CHECK(y.size(0) == n, "x has ", n, " samples but y has ", y.size(0));
+  const int64_t n = SampleCount(m, xs, ys);
   for (int64_t start = 0; start < n; start += batchSize) {
     int64_t len = std::min(batchSize, n - start);
-    at::Tensor xb = x.narrow(0, start, len).to(m.device);
-    at::Tensor yb = y.narrow(0, start, len).to(m.device);
+    Tensors xb = ToDevice(Rows(xs, start, len, at::Tensor()), m.device);
+    Tensors yb = ToDevice(Rows(ys, start, len, at::Tensor()), m.device);
     std::lock_guard<std::mutex> lock(m.mutex);
     torch::NoGradGuard noGrad;
     ModeGuard mode(m, false);
-    at::Tensor logits = m.graph.Forward(xb, 0, TrainableEnd(m));
+    Tensors logits = m.graph.RunLogits(xb);
     at::Tensor loss = BatchLoss(m, logits, yb, at::Tensor(), customLoss);
-    at::Tensor penalty = m.graph.Penalty();
-    if (penalty.defined()) loss = loss + penalty;
     lossSum += loss.item<double>() * static_cast<double>(len);
     seen += len;
-    metrics.Update(ApplyTail(m, logits), yb);
+    metrics.Update(logits, yb);
   }
   return {seen > 0 ? lossSum / static_cast<double>(seen) : 0.0, metrics.Values()};
 }
@@ -91,23 +151,25 @@ at::Tensor OptionalTensor(const Napi::CallbackInfo& info, size_t i) {
 
 class PredictWorker : public PromiseWorker {
  public:
-  PredictWorker(Napi::Env env, std::shared_ptr<NativeModel> m, at::Tensor x, int64_t batchSize)
-      : PromiseWorker(env, "predict"), m_(std::move(m)), x_(std::move(x)), batchSize_(batchSize) {}
+  PredictWorker(Napi::Env env, std::shared_ptr<NativeModel> m, Tensors xs, int64_t batchSize)
+      : PromiseWorker(env, "predict"), m_(std::move(m)), xs_(std::move(xs)), batchSize_(batchSize) {}
 
  protected:
   void Run() override {
-    std::vector<at::Tensor> parts;
-    int64_t n = x_.size(0);
+    std::vector<Tensors> parts(m_->graph.outputs.size());
+    const int64_t n = xs_[0].size(0);
+    for (const auto& x : xs_) TORCH_CHECK(x.size(0) == n, "the inputs have different numbers of samples (", n, " and ", x.size(0), ")");
     for (int64_t start = 0; start < n; start += batchSize_) {
-      parts.push_back(PredictForward(*m_, x_.narrow(0, start, std::min(batchSize_, n - start))));
+      Tensors out = PredictForward(*m_, Rows(xs_, start, std::min(batchSize_, n - start), at::Tensor()));
+      for (size_t k = 0; k < out.size(); ++k) parts[k].push_back(std::move(out[k]));
     }
-    out_ = parts.size() == 1 ? parts[0] : at::cat(parts, 0);
+    for (auto& p : parts) out_.push_back(p.size() == 1 ? p[0] : at::cat(p, 0));
   }
-  Napi::Value Result(Napi::Env env) override { return Wrap(env, out_); }
+  Napi::Value Result(Napi::Env env) override { return WrapOutputs(env, out_); }
 
  private:
   std::shared_ptr<NativeModel> m_;
-  at::Tensor x_, out_;
+  Tensors xs_, out_;
   int64_t batchSize_;
 };
 
@@ -134,7 +196,7 @@ class CustomLossSlot {
 
 class EvaluateWorker : public PromiseWorker {
  public:
-  EvaluateWorker(Napi::Env env, std::shared_ptr<NativeModel> m, at::Tensor x, at::Tensor y, int64_t batchSize, Napi::Value lossFn)
+  EvaluateWorker(Napi::Env env, std::shared_ptr<NativeModel> m, Tensors x, Tensors y, int64_t batchSize, Napi::Value lossFn)
       : PromiseWorker(env, "evaluate"), m_(std::move(m)), x_(std::move(x)), y_(std::move(y)), batchSize_(batchSize), loss_(env, lossFn) {}
 
  protected:
@@ -151,14 +213,14 @@ class EvaluateWorker : public PromiseWorker {
 
  private:
   std::shared_ptr<NativeModel> m_;
-  at::Tensor x_, y_;
+  Tensors x_, y_;
   int64_t batchSize_;
   CustomLossSlot loss_;
   EvalResult result_;
 };
 
-Logs StepLogs(NativeModel& m, const at::Tensor& x, const at::Tensor& y, const at::Tensor& classWeight, const LossFn* customLoss) {
-  MetricState metrics(&m.metrics);
+Logs StepLogs(NativeModel& m, const Tensors& x, const Tensors& y, const at::Tensor& classWeight, const LossFn* customLoss) {
+  OutputMetrics metrics(m);
   double loss = TrainStep(m, x, y, classWeight, &metrics, customLoss);
   Logs logs{{"loss", loss}};
   for (const auto& kv : metrics.Values()) logs.push_back(kv);
@@ -167,7 +229,7 @@ Logs StepLogs(NativeModel& m, const at::Tensor& x, const at::Tensor& y, const at
 
 class TrainOnBatchWorker : public PromiseWorker {
  public:
-  TrainOnBatchWorker(Napi::Env env, std::shared_ptr<NativeModel> m, at::Tensor x, at::Tensor y, at::Tensor classWeight, Napi::Value lossFn)
+  TrainOnBatchWorker(Napi::Env env, std::shared_ptr<NativeModel> m, Tensors x, Tensors y, at::Tensor classWeight, Napi::Value lossFn)
       : PromiseWorker(env, "trainOnBatch"), m_(std::move(m)), x_(std::move(x)), y_(std::move(y)), classWeight_(std::move(classWeight)),
         loss_(env, lossFn) {}
 
@@ -180,7 +242,8 @@ class TrainOnBatchWorker : public PromiseWorker {
 
  private:
   std::shared_ptr<NativeModel> m_;
-  at::Tensor x_, y_, classWeight_;
+  Tensors x_, y_;
+  at::Tensor classWeight_;
   CustomLossSlot loss_;
   Logs logs_;
 };
@@ -188,7 +251,8 @@ class TrainOnBatchWorker : public PromiseWorker {
 // ---- fit ----------------------------------------------------------------------------------
 
 struct FitOptions {
-  at::Tensor x, y, valX, valY, classWeight;
+  Tensors x, y, valX, valY;
+  at::Tensor classWeight;
   int64_t epochs = 1;
   int64_t initialEpoch = 0;
   int64_t batchSize = 32;
@@ -227,19 +291,19 @@ class FitWorker : public PromiseWorker {
     } finish{this};
     NativeModel& m = *m_;
     RequireCompiled(m, "fit");
-    const int64_t n = o_.x.size(0);
-    TORCH_CHECK(o_.y.size(0) == n, "x has ", n, " samples but y has ", o_.y.size(0));
+    const int64_t n = SampleCount(m, o_.x, o_.y);
     TORCH_CHECK(n > 0, "no training samples");
+    if (!o_.valX.empty()) SampleCount(m, o_.valX, o_.valY);
     int64_t steps = (n + o_.batchSize - 1) / o_.batchSize;
     if (o_.stepsPerEpoch > 0) steps = std::min(steps, o_.stepsPerEpoch);
     const double baseLr = o_.baseLr >= 0 ? o_.baseLr : GetLr(*m.optimizer);
     int64_t globalStep = o_.initialEpoch * steps;
-    MetricState metrics(&m.metrics);
+    OutputMetrics metrics(m);
     bool stop = false;
     for (int64_t epoch = o_.initialEpoch; epoch < o_.epochs && !stop; ++epoch) {
       if (o_.hasSchedule && !o_.schedule.perBatch) SetLr(*m.optimizer, o_.schedule.LrAt(baseLr, epoch));
       if (Emit("epochBegin", epoch, {}, true)) break;
-      at::Tensor perm = o_.shuffle ? at::randperm(n, at::TensorOptions().dtype(at::kLong).device(o_.x.device())) : at::Tensor();
+      at::Tensor perm = o_.shuffle ? at::randperm(n, at::TensorOptions().dtype(at::kLong).device(o_.x[0].device())) : at::Tensor();
       metrics.Reset();
       double lossSum = 0;
       int64_t seen = 0;
@@ -251,16 +315,8 @@ class FitWorker : public PromiseWorker {
         if (o_.hasSchedule && o_.schedule.perBatch) SetLr(*m.optimizer, o_.schedule.LrAt(baseLr, globalStep));
         int64_t start = b * o_.batchSize;
         int64_t len = std::min(o_.batchSize, n - start);
-        at::Tensor xb, yb;
-        if (perm.defined()) {
-          at::Tensor idx = perm.narrow(0, start, len);
-          xb = o_.x.index_select(0, idx);
-          yb = o_.y.index_select(0, idx.to(o_.y.device()));
-        } else {
-          xb = o_.x.narrow(0, start, len);
-          yb = o_.y.narrow(0, start, len);
-        }
-        double loss = TrainStep(m, xb.to(m.device), yb.to(m.device), o_.classWeight, &metrics, loss_.get());
+        at::Tensor idx = perm.defined() ? perm.narrow(0, start, len) : at::Tensor();
+        double loss = TrainStep(m, Rows(o_.x, start, len, idx), Rows(o_.y, start, len, idx), o_.classWeight, &metrics, loss_.get());
         lossSum += loss * static_cast<double>(len);
         seen += len;
         ++globalStep;
@@ -277,7 +333,7 @@ class FitWorker : public PromiseWorker {
       }
       Logs logs{{"loss", seen > 0 ? lossSum / static_cast<double>(seen) : NAN}};
       for (const auto& kv : metrics.Values()) logs.push_back(kv);
-      if (o_.valX.defined() && !stoppedOnNaN_) {
+      if (!o_.valX.empty() && !stoppedOnNaN_) {
         EvalResult val = Evaluate(m, o_.valX, o_.valY, o_.batchSize, loss_.get());
         logs.emplace_back("val_loss", val.loss);
         for (const auto& kv : val.metrics) logs.emplace_back("val_" + kv.first, kv.second);
@@ -357,16 +413,22 @@ Napi::Value Fit(const Napi::CallbackInfo& info) {
   if (!m->compiled) throw PlainErr(info.Env(), "fit", "the model must be compiled first (call compile())");
   SpecReader s(info[1].As<Napi::Object>(), "fit", "options");
   FitOptions o;
-  auto tensorField = [&](const char* key) -> at::Tensor {
-    if (!s.Has(key)) return at::Tensor();
-    return Unwrap(info.Env(), "fit", s.Raw(key));
+  // A tensor or an array of tensors (one per model input/output); empty when absent.
+  auto tensorsField = [&](const char* key) -> Tensors {
+    if (!s.Has(key)) return {};
+    Napi::Value v = s.Raw(key);
+    if (!v.IsArray()) return {Unwrap(info.Env(), "fit", v)};
+    Tensors out;
+    Napi::Array arr = v.As<Napi::Array>();
+    for (uint32_t k = 0; k < arr.Length(); ++k) out.push_back(Unwrap(info.Env(), "fit", arr.Get(k)));
+    return out;
   };
-  o.x = tensorField("x");
-  o.y = tensorField("y");
-  if (!o.x.defined() || !o.y.defined()) throw TypeErr(info.Env(), "fit", "x and y must be tensors");
-  o.valX = tensorField("valX");
-  o.valY = tensorField("valY");
-  o.classWeight = tensorField("classWeight");
+  o.x = tensorsField("x");
+  o.y = tensorsField("y");
+  if (o.x.empty() || o.y.empty()) throw TypeErr(info.Env(), "fit", "x and y must be tensors");
+  o.valX = tensorsField("valX");
+  o.valY = tensorsField("valY");
+  if (s.Has("classWeight")) o.classWeight = Unwrap(info.Env(), "fit", s.Raw("classWeight"));
   o.epochs = s.Int("epochs", 1);
   o.initialEpoch = s.Int("initialEpoch", 0);
   o.batchSize = s.Int("batchSize", 32);
@@ -405,7 +467,7 @@ const OpSpec kTrainerOps[] = {
     // (model, x, batchSize) → Promise<Tensor>
     {"modelPredict",
      [](const Napi::CallbackInfo& i) -> Napi::Value {
-       auto* w = new PredictWorker(i.Env(), ModelArg(i, 0), TensorArg(i, 1), BatchSizeArg(i, 2));
+       auto* w = new PredictWorker(i.Env(), ModelArg(i, 0), TensorsArg(i, 1), BatchSizeArg(i, 2));
        Napi::Promise p = w->Promise();
        w->Queue();
        return p;
@@ -413,7 +475,7 @@ const OpSpec kTrainerOps[] = {
     // (model, x, y, batchSize, customLoss?) → Promise<logs>
     {"modelEvaluate",
      [](const Napi::CallbackInfo& i) -> Napi::Value {
-       auto* w = new EvaluateWorker(i.Env(), ModelArg(i, 0), TensorArg(i, 1), TensorArg(i, 2), BatchSizeArg(i, 3), i[4]);
+       auto* w = new EvaluateWorker(i.Env(), ModelArg(i, 0), TensorsArg(i, 1), TensorsArg(i, 2), BatchSizeArg(i, 3), i[4]);
        Napi::Promise p = w->Promise();
        w->Queue();
        return p;
@@ -423,7 +485,7 @@ const OpSpec kTrainerOps[] = {
      [](const Napi::CallbackInfo& i) -> Napi::Value {
        auto m = ModelArg(i, 0);
        if (m->fitting.load()) throw PlainErr(i.Env(), "trainOnBatch", "the model is being trained by fit(); wait for it to finish");
-       auto* w = new TrainOnBatchWorker(i.Env(), m, TensorArg(i, 1), TensorArg(i, 2), OptionalTensor(i, 3), i[4]);
+       auto* w = new TrainOnBatchWorker(i.Env(), m, TensorsArg(i, 1), TensorsArg(i, 2), OptionalTensor(i, 3), i[4]);
        Napi::Promise p = w->Promise();
        w->Queue();
        return p;
@@ -440,33 +502,33 @@ const OpSpec kTrainerOps[] = {
          Napi::Function fn = i[4].As<Napi::Function>();
          custom = [env, fn](const at::Tensor& pred, const at::Tensor& target) { return CallJsLoss(env, fn, pred, target); };
        }
-       return LogsObject(i.Env(), StepLogs(*m, TensorArg(i, 1), TensorArg(i, 2), OptionalTensor(i, 3), custom ? &custom : nullptr));
+       return LogsObject(i.Env(), StepLogs(*m, TensorsArg(i, 1), TensorsArg(i, 2), OptionalTensor(i, 3), custom ? &custom : nullptr));
      }},
     {"modelFit", Fit},
 };
 
-}  // namespace
-
-double TrainStep(NativeModel& m, const at::Tensor& x, const at::Tensor& y, const at::Tensor& classWeight, MetricState* metrics,
+// One optimizer step on a batch (forward, loss + penalties, backward, clipping, step, metrics).
+// `customLoss` replaces the compiled loss for models compiled with a JS loss. Returns the batch
+// loss. Takes the model lock.
+double TrainStep(NativeModel& m, const Tensors& x, const Tensors& y, const at::Tensor& classWeight, OutputMetrics* metrics,
                  const LossFn* customLoss) {
   RequireCompiled(m, "trainOnBatch");
+  SampleCount(m, x, y);
+  Tensors xs = ToDevice(x, m.device);
+  Tensors targets = ToDevice(y, m.device);
   std::lock_guard<std::mutex> lock(m.mutex);
   ModeGuard mode(m, true);
   m.optimizer->zero_grad();
-  at::Tensor logits = m.graph.Forward(x.to(m.device), 0, TrainableEnd(m));
-  at::Tensor target = y.to(m.device);
-  at::Tensor loss = BatchLoss(m, logits, target, classWeight, customLoss);
-  at::Tensor penalty = m.graph.Penalty();
-  if (penalty.defined()) loss = loss + penalty;
+  Tensors logits = m.graph.RunLogits(xs);
+  at::Tensor loss = BatchLoss(m, logits, targets, classWeight, customLoss);
   loss.backward();
   if (m.clip.norm > 0 || m.clip.value > 0) m.clip.Apply(m.Parameters());
   m.optimizer->step();
-  if (metrics != nullptr && !m.metrics.empty()) {
-    torch::NoGradGuard noGrad;
-    metrics->Update(ApplyTail(m, logits.detach()), target);
-  }
+  if (metrics != nullptr) metrics->Update(logits, targets);
   return loss.item<double>();
 }
+
+}  // namespace
 
 void RegisterTrainer(Napi::Env env, Napi::Object exports) { ExportOps(env, exports, kTrainerOps); }
 

@@ -188,23 +188,23 @@ export interface NativeBinding {
   isGradEnabled(): boolean;
   autogradGrad(outputs: readonly H[], inputs: readonly H[], gradOutputs: readonly H[] | null, retainGraph: boolean, createGraph: boolean, allowUnused: boolean): Hn[];
   // model_wrap.cc, trainer.cc
-  modelCreate(specs: readonly object[]): ModelHandle;
+  modelCreate(graph: object): ModelHandle;
   modelStateDict(m: ModelHandle): [string, H, boolean][];
   modelLoadState(m: ModelHandle, names: readonly string[], values: readonly H[]): void;
   modelTo(m: ModelHandle, device: string): void;
   modelSetTraining(m: ModelHandle, training: boolean): void;
-  modelPredictSync(m: ModelHandle, x: H): H;
-  modelCall(m: ModelHandle, x: H): H;
+  modelPredictSync(m: ModelHandle, x: readonly H[]): H | H[];
+  modelCall(m: ModelHandle, x: readonly H[]): H | H[];
   modelCompile(m: ModelHandle, options: object): void;
   modelGetLearningRate(m: ModelHandle): number;
   modelSetLearningRate(m: ModelHandle, lr: number): void;
   modelStopFit(m: ModelHandle): void;
   modelIsFitting(m: ModelHandle): boolean;
   modelDispose(m: ModelHandle): void;
-  modelPredict(m: ModelHandle, x: H, batchSize: number): Promise<H>;
-  modelEvaluate(m: ModelHandle, x: H, y: H, batchSize: number, customLoss?: NativeLossFn): Promise<Record<string, number>>;
-  modelTrainOnBatch(m: ModelHandle, x: H, y: H, classWeight: Hn, customLoss?: NativeLossFn): Promise<Record<string, number>>;
-  modelTrainOnBatchSync(m: ModelHandle, x: H, y: H, classWeight: Hn, customLoss?: NativeLossFn): Record<string, number>;
+  modelPredict(m: ModelHandle, x: readonly H[], batchSize: number): Promise<H | H[]>;
+  modelEvaluate(m: ModelHandle, x: readonly H[], y: readonly H[], batchSize: number, customLoss?: NativeLossFn): Promise<Record<string, number>>;
+  modelTrainOnBatch(m: ModelHandle, x: readonly H[], y: readonly H[], classWeight: Hn, customLoss?: NativeLossFn): Promise<Record<string, number>>;
+  modelTrainOnBatchSync(m: ModelHandle, x: readonly H[], y: readonly H[], classWeight: Hn, customLoss?: NativeLossFn): Record<string, number>;
   modelFit(
     m: ModelHandle,
     options: object,

@@ -25,9 +25,15 @@ export { info, manualSeed, setNumThreads, getNumThreads, cuda } from './runtime'
 export type { NativeInfo } from './binding';
 
 export * as layers from './layers';
+export { Model } from './models/model';
+export type { CompileArgs, CompileConfig, ModelData } from './models/model';
 export { Sequential, sequential } from './models/sequential';
+export { Functional, model } from './models/functional';
+export type { FunctionalArgs } from './models/functional';
+export { input, SymbolicTensor } from './layers/symbolic';
+export type { InputArgs } from './layers/symbolic';
 export * as jit from './io/jit';
-export type { SequentialArgs, CompileArgs, CompileConfig } from './models/sequential';
+export type { SequentialArgs } from './models/sequential';
 export * as io from './io';
 export { loadModel } from './io/load_model';
 export type { LoadModelOptions } from './io/load_model';

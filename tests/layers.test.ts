@@ -548,9 +548,9 @@ describe('layer harness', () => {
   };
   const ref = (k: number): [RefValue, number, string[], RefValue[]] => refValue(get(k).ref as RefResult) as [RefValue, number, string[], RefValue[]];
 
-  it('covers every layer factory of nt.layers (one per Layer class)', () => {
+  it('covers every single-input layer factory of nt.layers (one per Layer class; merge layers: tests/graph.test.ts)', () => {
     const classes = Object.entries(L)
-      .filter(([, v]) => typeof v === 'function' && v.prototype instanceof L.Layer)
+      .filter(([, v]) => typeof v === 'function' && v.prototype instanceof L.Layer && v !== L.MergeLayer && !(v.prototype instanceof L.MergeLayer))
       .map(([name]) => name);
     const factories = classes.map((cls) => Object.keys(L).find((k) => k !== cls && k.toLowerCase() === cls.toLowerCase()));
     expect(classes.length).toBe(24);

@@ -1,15 +1,16 @@
 /**
- * jit_export.ts — TorchScript source for a Sequential model's native modules (exportTorchScript).
+ * jit_export.ts — TorchScript source for a model's native graph (exportTorchScript).
  *
- * Each native module becomes a TorchScript submodule named like its nn.Sequential index ("0",
- * "1", ...) holding that module's parameters and buffers, with a `forward` that calls the same
- * aten op libtorch's module runs (torch.conv2d, torch.batch_norm, ...) with the spec's constants;
- * the top-level forward chains them. binding/jit_export.cc compiles the sources and saves the
+ * Each native module becomes a TorchScript submodule under the model's name for it ("0", "1", ...
+ * for Sequential models, layer names for functional ones) holding that module's parameters and
+ * buffers, with a `forward` that calls the same aten op libtorch's module runs (torch.conv2d,
+ * torch.batch_norm, ...) with the spec's constants; the top-level forward runs the graph's calls. binding/jit_export.cc compiles the sources and saves the
  * module (in eval mode) for Python's `torch.jit.load`.
  */
 import { native, type ModelHandle } from '../binding';
 import { invalidType } from '../errors';
 import type { ModuleSpec } from '../layers/layer';
+import type { NativeGraph, NativeNode } from '../models/graph_plan';
 import { removeStaleTemps } from './atomic_file';
 import { settle } from './call_site';
 
@@ -106,16 +107,48 @@ export function submoduleSources(specs: readonly ModuleSpec[]): SubmoduleSource[
   });
 }
 
-/** The top-level forward: each submodule in turn, like nn.Sequential. */
-export function sequentialForward(count: number): string {
-  const calls = Array.from({ length: count }, (_, i) => `x = getattr(self, "${i}").forward(x)`);
-  return forward(...calls, 'return x');
+/** A TorchScript expression for the submodule registered under a (dotted) name. */
+function submodule(name: string): string {
+  return name.split('.').reduce((expr, part) => `getattr(${expr}, "${part}")`, 'self');
 }
 
-/** Compiles and saves a native Sequential model as TorchScript at `path` (off the event loop). */
-export async function exportSequential(handle: ModelHandle, specs: readonly ModuleSpec[], path: string): Promise<void> {
+function mergeExpr(node: Extract<NativeNode, { merge: string }>, v: (i: number) => string): string {
+  const args = node.inputs.map(v);
+  switch (node.merge) {
+    case 'concatenate':
+      return `torch.cat([${args.join(', ')}], ${node.axis ?? 1})`;
+    case 'subtract':
+      return `${args[0]} - ${args[1]}`;
+    case 'add':
+      return args.join(' + ');
+    case 'average':
+      return `(${args.join(' + ')}) / ${float(args.length)}`;
+    case 'multiply':
+      return args.join(' * ');
+    case 'maximum':
+    case 'minimum':
+      return args.slice(1).reduce((acc, a) => `torch.${node.merge}(${acc}, ${a})`, args[0]);
+  }
+}
+
+/** The top-level forward: the graph's calls in order, on inputs x0, x1, ... */
+export function graphForward(graph: NativeGraph): string {
+  const v = (i: number): string => (i < graph.numInputs ? `x${i}` : `v${i}`);
+  const params = Array.from({ length: graph.numInputs }, (_, i) => `x${i}`).join(', ');
+  const body = graph.nodes.map((node, k) => {
+    const out = v(graph.numInputs + k);
+    if ('module' in node) return `${out} = ${submodule(graph.modules[node.module].name)}.forward(${v(node.inputs[0])})`;
+    return `${out} = ${mergeExpr(node, v)}`;
+  });
+  const outs = graph.outputs.map(v);
+  body.push(`return ${outs.length === 1 ? outs[0] : `(${outs.join(', ')})`}`);
+  return `def forward(self, ${params}):\n${body.map((l) => `    ${l}`).join('\n')}\n`;
+}
+
+/** Compiles and saves a native model as TorchScript at `path` (off the event loop). */
+export async function exportGraph(handle: ModelHandle, graph: NativeGraph, path: string): Promise<void> {
   const site = new Error();
   if (typeof path !== 'string' || path.length === 0) throw invalidType('exportTorchScript', 'path', 'a non-empty string', path);
-  await settle(native.jitExportModel(handle, submoduleSources(specs), sequentialForward(specs.length), path), site);
+  await settle(native.jitExportModel(handle, submoduleSources(graph.modules.map((m) => m.spec)), graphForward(graph), path), site);
   await removeStaleTemps(path);
 }

@@ -1,6 +1,6 @@
 /**
- * load_model.ts — `nt.loadModel(dir)`: reads and validates model.json, rebuilds the Sequential
- * from its topology, builds it for the saved input shape, loads weights.safetensors (strict) and
+ * load_model.ts — `nt.loadModel(dir)`: reads and validates model.json, rebuilds the Sequential or
+ * functional model from its topology, builds it for the saved input shape, loads weights.safetensors (strict) and
  * compiles it again if it was saved compiled.
  *
  * A model compiled with a custom JS loss is saved without the loss (a function cannot be
@@ -10,7 +10,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { invalidType } from '../errors';
-import { Sequential } from '../models/sequential';
+import { Functional, type FunctionalConfig } from '../models/functional';
+import type { Model } from '../models/model';
+import { Sequential, type SequentialConfig } from '../models/sequential';
 import { checkDevice, type Device } from '../tensor/device';
 import type { LossFunction } from '../training/losses';
 import { MODEL_FILE, MODEL_FORMAT, MODEL_FORMAT_VERSION, NODETORCH_VERSION, WEIGHTS_FILE, type ModelJson } from './save_model';
@@ -25,7 +27,7 @@ export interface LoadModelOptions {
 }
 
 /** Loads a model saved with `model.save(dir)`. */
-export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<Sequential> {
+export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<Model> {
   if (typeof dir !== 'string' || dir.length === 0) throw invalidType('loadModel', 'dir', 'a non-empty string', dir);
   if (options === null || typeof options !== 'object') throw invalidType('loadModel', 'options', 'an object', options);
   const device = options.device === undefined ? undefined : checkDevice('loadModel', options.device);
@@ -51,11 +53,13 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
     );
   }
 
-  let model: Sequential;
+  let model: Model;
   try {
-    model = Sequential.fromConfig(doc.modelTopology);
+    const topology = doc.modelTopology;
+    model =
+      topology.className === 'Sequential' ? Sequential.fromConfig(topology as SequentialConfig) : Functional.fromConfig(topology as unknown as FunctionalConfig);
     if (device !== undefined) model.to(device);
-    model.build(doc.buildInputShape);
+    model.build(topology.className === 'Sequential' ? doc.buildInputShape : undefined);
   } catch (err) {
     throw inFile(file, err);
   }
@@ -70,6 +74,7 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
     model.compile({
       optimizer: training.optimizer,
       loss: training.loss ?? (options.customLoss as LossFunction),
+      lossWeights: training.lossWeights,
       metrics: training.metrics,
       lrScheduler: training.lrScheduler,
     });
@@ -113,13 +118,18 @@ function parseModelJson(file: string, text: string): ModelJson {
   if (!isObject(topology) || !isObject(topology.config) || !Array.isArray(topology.config.layers)) {
     throw bad('"modelTopology" must be { className, config: { name, layers: [...] } }');
   }
-  if (topology.className !== 'Sequential') throw bad(`unsupported model class '${String(topology.className)}' (this version loads Sequential models)`);
+  if (topology.className !== 'Sequential' && topology.className !== 'Functional') {
+    throw bad(`unsupported model class '${String(topology.className)}' (this version loads Sequential and Functional models)`);
+  }
+  if (topology.className === 'Functional' && !(Array.isArray(topology.config.inputs) && Array.isArray(topology.config.calls) && Array.isArray(topology.config.outputs))) {
+    throw bad('a Functional "modelTopology" needs config.inputs, config.calls and config.outputs arrays');
+  }
   const shape = doc.buildInputShape;
   if (!Array.isArray(shape) || shape.length === 0 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
     throw bad('"buildInputShape" must be an array of positive integers');
   }
   const training = doc.trainingConfig;
-  if (training !== null && !(isObject(training) && isObject(training.optimizer) && (training.loss === null || isObject(training.loss)) && Array.isArray(training.metrics))) {
+  if (training !== null && !(isObject(training) && isObject(training.optimizer) && (training.loss === null || isObject(training.loss) || Array.isArray(training.loss)) && Array.isArray(training.metrics))) {
     throw bad('"trainingConfig" must be null or { optimizer, loss, metrics, lrScheduler? }');
   }
   return doc as unknown as ModelJson;

@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ModelHandle } from '../binding';
-import type { CompileConfig, Sequential } from '../models/sequential';
+import type { CompileConfig, ModelConfig } from '../models/model';
 import { writeFileAtomic, removeStaleTemps } from './atomic_file';
 import { saveModelWeights } from './weights';
 
@@ -27,8 +27,8 @@ export interface ModelJson {
   formatVersion: number;
   /** The nodetorch version that wrote the file. */
   nodetorchVersion: string;
-  /** `model.getConfig()`: `Sequential.fromConfig` rebuilds the layers from it. */
-  modelTopology: ReturnType<Sequential['getConfig']>;
+  /** `model.getConfig()`: `Sequential.fromConfig` / `Functional.fromConfig` rebuild the model from it. */
+  modelTopology: ModelConfig;
   /** The sample shape (no batch dim) the model was built for. */
   buildInputShape: number[];
   /** `model.getCompileConfig()`, or null when the model was not compiled. */

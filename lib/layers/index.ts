@@ -4,6 +4,7 @@
 import * as act from './activations';
 import * as conv from './convolutional';
 import * as core from './core';
+import * as merge from './merge';
 import * as norm from './normalization';
 import * as pool from './pooling';
 import type { LayerArgs } from './layer';
@@ -31,11 +32,20 @@ export const relu = (args?: LayerArgs): act.ReLU => new act.ReLU(args);
 export const leakyReLU = (args?: act.LeakyReLUArgs): act.LeakyReLU => new act.LeakyReLU(args);
 export const elu = (args?: act.ELUArgs): act.ELU => new act.ELU(args);
 export const gelu = (args?: act.GELUArgs): act.GELU => new act.GELU(args);
+export const add = (args?: LayerArgs): merge.MergeLayer => new merge.Add(args);
+export const subtract = (args?: LayerArgs): merge.MergeLayer => new merge.Subtract(args);
+export const multiply = (args?: LayerArgs): merge.MergeLayer => new merge.Multiply(args);
+export const average = (args?: LayerArgs): merge.MergeLayer => new merge.Average(args);
+export const maximum = (args?: LayerArgs): merge.MergeLayer => new merge.Maximum(args);
+export const minimum = (args?: LayerArgs): merge.MergeLayer => new merge.Minimum(args);
+export const concatenate = (args?: merge.ConcatenateArgs): merge.Concatenate => new merge.Concatenate(args);
 export const softmax = (args?: act.SoftmaxArgs): act.Softmax => new act.Softmax(args);
 
 export { Layer, layerFromConfig } from './layer';
 export type { LayerArgs, LayerConfig, ModuleSpec, Shape } from './layer';
 export * from './core';
+export * from './merge';
+export { SymbolicTensor } from './symbolic';
 export * from './convolutional';
 export * from './pooling';
 export * from './normalization';

@@ -4,6 +4,7 @@
  * tensors; weights live in the model's native module graph.
  */
 import { invalidType, invalidValue } from '../errors';
+import { SymbolicTensor, symbolicList } from './symbolic';
 
 /** Shape of one sample (no batch dim), e.g. [1, 28, 28] for NCHW images. */
 export type Shape = readonly number[];
@@ -60,6 +61,34 @@ export abstract class Layer {
 
   /** Layer-specific options (without name/inputShape), for getConfig(). */
   protected abstract config(): LayerConfig;
+
+  /**
+   * Calls the layer on symbolic values to build a functional model (Keras `layer.apply`):
+   * `const y = nt.layers.dense({ units: 10 }).apply(x)`. Applying the same layer again shares its
+   * weights; every call must then see the same input shape.
+   */
+  apply(inputs: SymbolicTensor | readonly SymbolicTensor[]): SymbolicTensor {
+    const list = symbolicList(`${this.className}.apply`, inputs);
+    const shape = this.callOutputShape(list.map((x) => x.shape));
+    return new SymbolicTensor(shape, { kind: 'call', layer: this, inputs: list });
+  }
+
+  /** Output shape of a call on values of these shapes; single-input layers take exactly one. */
+  callOutputShape(inputShapes: readonly Shape[]): number[] {
+    this.check(inputShapes.length === 1, `takes one input, got ${inputShapes.length} (use a merge layer such as nt.layers.add() to combine values)`);
+    const [shape] = inputShapes;
+    if (this.appliedShape !== undefined) {
+      this.check(
+        shape.length === this.appliedShape.length && shape.every((d, i) => d === this.appliedShape?.[i]),
+        `is shared between calls with different input shapes [${this.appliedShape.join(', ')}] and [${shape.join(', ')}]`,
+      );
+    }
+    const out = this.computeOutputShape(shape);
+    this.appliedShape = [...shape];
+    return out;
+  }
+
+  private appliedShape: number[] | undefined;
 
   /** Serializable description; `fromConfig(layer.getConfig())` rebuilds an equal layer. */
   getConfig(): LayerConfig {

@@ -8,7 +8,8 @@ import { checkInt, invalidType, invalidValue } from '../errors';
 import type { TrainingProgress } from '../io/checkpoint';
 import type { Tensor } from '../tensor/tensor';
 import { type Callback, History, type Logs, type TrainableModel } from './callbacks';
-import { Converted, type InputData } from './inputs';
+import type { ModelData } from '../models/model';
+import type { Converted } from './inputs';
 import { ProgressLogger } from './progress';
 import type { LrSchedulerSpec } from './schedulers';
 
@@ -19,7 +20,7 @@ export interface FitOptions {
   /** Fraction of the samples (the last ones, before shuffling) held out for validation. */
   validationSplit?: number;
   /** Explicit validation data [x, y] (takes precedence over validationSplit). */
-  validationData?: [InputData, InputData];
+  validationData?: [ModelData, ModelData];
   /** Reshuffle the training samples every epoch (default true). */
   shuffle?: boolean;
   /** Loss weight per class index, e.g. { 0: 1, 1: 5 }. */
@@ -50,7 +51,7 @@ export interface FitContext {
   lrScheduler: LrSchedulerSpec | undefined;
   customLoss: NativeLossFn | undefined;
   classWeight(conv: Converted, cw: Record<number, number> | undefined): Tensor | undefined;
-  prepare(conv: Converted, x: InputData, y: InputData): [Tensor, Tensor];
+  prepare(conv: Converted, x: ModelData, y: ModelData): [Tensor[], Tensor[]];
   /** Loads a checkpoint directory into the model (see resumeFrom). */
   resume(dir: string): Promise<TrainingProgress>;
   /** Called after each completed epoch, before the callbacks (checkpoints record it). */
@@ -63,7 +64,7 @@ function positive(op: string, name: string, v: number | undefined, fallback: num
   return value;
 }
 
-export async function runFit(ctx: FitContext, x: Tensor, y: Tensor, options: FitOptions, conv: Converted): Promise<History> {
+export async function runFit(ctx: FitContext, x: Tensor[], y: Tensor[], options: FitOptions, conv: Converted): Promise<History> {
   if (options === null || typeof options !== 'object') throw invalidType('fit', 'options', 'an object', options);
   // Refused before any side effect (stopTraining, callbacks) that would disturb the running fit.
   if (native.modelIsFitting(ctx.handle)) throw new Error('fit: the model is already being trained by fit(); wait for it to finish');
@@ -80,8 +81,8 @@ export async function runFit(ctx: FitContext, x: Tensor, y: Tensor, options: Fit
 
   let trainX = x;
   let trainY = y;
-  let valX: Tensor | undefined;
-  let valY: Tensor | undefined;
+  let valX: Tensor[] | undefined;
+  let valY: Tensor[] | undefined;
   if (options.validationData !== undefined) {
     if (!Array.isArray(options.validationData) || options.validationData.length !== 2) {
       throw invalidType('fit', 'validationData', '[x, y]', options.validationData);
@@ -90,16 +91,17 @@ export async function runFit(ctx: FitContext, x: Tensor, y: Tensor, options: Fit
   } else if (options.validationSplit !== undefined) {
     const split = options.validationSplit;
     if (typeof split !== 'number' || !(split > 0 && split < 1)) throw invalidValue('fit', 'validationSplit', 'a number in (0, 1)', split);
-    const n = x.shape[0];
+    const n = x[0].shape[0];
     const nVal = Math.floor(n * split);
     if (nVal < 1 || nVal >= n) throw new RangeError(`fit: validationSplit ${split} of ${n} samples leaves no training or no validation samples`);
-    trainX = conv.own(x.narrow(0, 0, n - nVal));
-    trainY = conv.own(y.narrow(0, 0, n - nVal));
-    valX = conv.own(x.narrow(0, n - nVal, nVal));
-    valY = conv.own(y.narrow(0, n - nVal, nVal));
+    const rows = (ts: Tensor[], start: number, len: number): Tensor[] => ts.map((t) => conv.own(t.narrow(0, start, len)));
+    trainX = rows(x, 0, n - nVal);
+    trainY = rows(y, 0, n - nVal);
+    valX = rows(x, n - nVal, nVal);
+    valY = rows(y, n - nVal, nVal);
   }
 
-  const n = trainX.shape[0];
+  const n = trainX[0].shape[0];
   let steps = Math.ceil(n / batchSize);
   if (options.stepsPerEpoch !== undefined) steps = Math.min(steps, positive('fit', 'stepsPerEpoch', options.stepsPerEpoch, 1));
 
@@ -162,10 +164,10 @@ export async function runFit(ctx: FitContext, x: Tensor, y: Tensor, options: Fit
     await native.modelFit(
       ctx.handle,
       {
-        x: trainX._h,
-        y: trainY._h,
-        valX: valX?._h,
-        valY: valY?._h,
+        x: trainX.map((t) => t._h),
+        y: trainY.map((t) => t._h),
+        valX: valX?.map((t) => t._h),
+        valY: valY?.map((t) => t._h),
         classWeight: ctx.classWeight(conv, options.classWeight)?._h,
         epochs,
         initialEpoch,
