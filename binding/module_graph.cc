@@ -32,10 +32,15 @@ void Initialize(at::Tensor p, const SpecReader& init, const std::string& where) 
     nn::init::xavier_uniform_(p);
   } else if (name == "glorotNormal") {
     nn::init::xavier_normal_(p);
-  } else if (name == "heUniform") {
-    nn::init::kaiming_uniform_(p, 0, torch::kFanIn, torch::kReLU);
-  } else if (name == "heNormal") {
-    nn::init::kaiming_normal_(p, 0, torch::kFanIn, torch::kReLU);
+  } else if (name == "heUniform" || name == "heNormal") {
+    std::string mode = init.Has("mode") ? init.String("mode") : "fanIn";
+    if (mode != "fanIn" && mode != "fanOut") throw std::invalid_argument(where + ": initializer mode must be 'fanIn' or 'fanOut'");
+    nn::init::FanModeType fan = mode == "fanOut" ? nn::init::FanModeType(torch::kFanOut) : nn::init::FanModeType(torch::kFanIn);
+    if (name == "heUniform") {
+      nn::init::kaiming_uniform_(p, 0, fan, torch::kReLU);
+    } else {
+      nn::init::kaiming_normal_(p, 0, fan, torch::kReLU);
+    }
   } else {
     throw std::invalid_argument(where + ": unknown initializer '" + name + "'");
   }
@@ -158,6 +163,13 @@ nn::AnyModule BuildModule(const SpecReader& s, const std::string& where, ModuleG
     module = nn::AnyModule(nn::Upsample(o));
   } else if (kind == "zeroPad2d") {
     module = nn::AnyModule(nn::ZeroPad2d(nn::ZeroPad2dOptions(Expand<4>(s.Ints("padding"), where, "padding"))));
+  } else if (kind == "shortcutPad2d") {
+    int64_t stride = s.Int("stride");
+    std::vector<int64_t> pad{0, 0, 0, 0, s.Int("padBefore"), s.Int("padAfter")};
+    module = Functional([stride, pad](at::Tensor x) {
+      at::Tensor sub = stride == 1 ? x : x.slice(2, 0, c10::nullopt, stride).slice(3, 0, c10::nullopt, stride);
+      return at::constant_pad_nd(sub, pad, 0);
+    });
   } else if (kind == "relu") {
     module = nn::AnyModule(nn::ReLU());
   } else if (kind == "leakyRelu") {

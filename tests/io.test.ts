@@ -499,7 +499,8 @@ const ROUND_TRIPS: RoundTrip[] = [
     name: 'image CNN: convolutions, pooling, padding, upsampling, normalization, dropout',
     layers: () => [
       L.conv2d({ filters: 6, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: 'heNormal', kernelRegularizer: nt.layers.regularizers.l2(1e-3), inputShape: [3, 12, 12], name: 'stem' }),
-      L.batchNormalization({ momentum: 0.2, epsilon: 1e-3 }),
+      L.batchNormalization({ momentum: 0.2, epsilon: 1e-3, gammaInitializer: { name: 'normal', mean: 1, std: 0.02 }, betaInitializer: 'zeros' }),
+      L.shortcutPadding2d({ filters: 8 }),
       L.maxPooling2d({ poolSize: 2 }),
       L.zeroPadding2d({ padding: [[1, 0], [0, 2]] }),
       L.conv2d({ filters: 4, kernelSize: [3, 2], strides: [1, 2], dilationRate: 1, groups: 2, useBias: false }),

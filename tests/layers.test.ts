@@ -428,6 +428,20 @@ const CASES: LayerCase[] = [
     outputShape: [1, 4, 6],
     py: 'net = nn.Sequential(nn.ZeroPad2d((2, 2, 1, 1)))',
   },
+  {
+    name: 'shortcutPadding2d 4 → 8 channels, stride 2 (ResNet shortcut A)',
+    inputShape: [4, 5, 5],
+    layers: [['shortcutPadding2d', { filters: 8, strides: 2 }]],
+    outputShape: [8, 3, 3],
+    py: 'class Pad(nn.Module):\n    def forward(self, x):\n        return F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, 2, 2))\nnet = nn.Sequential(Pad())',
+  },
+  {
+    name: 'shortcutPadding2d 3 → 6 channels, stride 1 (uneven split)',
+    inputShape: [3, 4, 4],
+    layers: [['shortcutPadding2d', { filters: 6 }]],
+    outputShape: [6, 4, 4],
+    py: 'class Pad(nn.Module):\n    def forward(self, x):\n        return F.pad(x, (0, 0, 0, 0, 1, 2))\nnet = nn.Sequential(Pad())',
+  },
   // ---- activations ----
   { name: 'activation sigmoid', inputShape: [5], layers: [['activation', { activation: 'sigmoid' }]], outputShape: [5], py: 'net = nn.Sequential(nn.Sigmoid())' },
   {
@@ -553,7 +567,7 @@ describe('layer harness', () => {
       .filter(([, v]) => typeof v === 'function' && v.prototype instanceof L.Layer && v !== L.MergeLayer && !(v.prototype instanceof L.MergeLayer))
       .map(([name]) => name);
     const factories = classes.map((cls) => Object.keys(L).find((k) => k !== cls && k.toLowerCase() === cls.toLowerCase()));
-    expect(classes.length).toBe(24);
+    expect(classes.length).toBe(25);
     expect(factories).not.toContain(undefined);
     const used = new Set<string>(CASES.flatMap((c) => c.layers.map(([f]) => f)));
     expect(factories.filter((f) => !used.has(f as string))).toEqual([]);

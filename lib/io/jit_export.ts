@@ -88,6 +88,10 @@ const GENERATORS: Record<string, [string, (s: ModuleSpec) => string]> = {
   permute: ['Permute', (s) => returns(`x.permute(${ints(s.dims)})`)],
   upsample: ['Upsample', upsample],
   zeroPad2d: ['ZeroPad2d', (s) => returns(`torch.constant_pad_nd(x, ${ints(s.padding)}, 0.0)`)],
+  shortcutPad2d: [
+    'ShortcutPad2d',
+    (s) => returns(`torch.constant_pad_nd(x[:, :, ::${s.stride}, ::${s.stride}], [0, 0, 0, 0, ${s.padBefore}, ${s.padAfter}], 0.0)`),
+  ],
   relu: ['ReLU', () => returns('torch.relu(x)')],
   leakyRelu: ['LeakyReLU', (s) => returns(`torch.leaky_relu(x, ${float(s.negativeSlope ?? 0.01)})`)],
   elu: ['ELU', (s) => returns(`torch.elu(x, ${float(s.alpha ?? 1)}, 1.0, 1.0)`)],

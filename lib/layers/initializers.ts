@@ -6,10 +6,15 @@ import { invalidValue } from '../errors';
 
 export type InitializerName = 'glorotUniform' | 'glorotNormal' | 'heUniform' | 'heNormal' | 'zeros' | 'ones';
 
-/** An initializer: a name, or `{ name: 'normal', mean, std }`, `{ name: 'uniform', min, max }`, `{ name: 'constant', value }`. */
+/**
+ * An initializer: a name, or `{ name: 'normal', mean, std }`, `{ name: 'uniform', min, max }`,
+ * `{ name: 'constant', value }`, `{ name: 'heNormal' | 'heUniform', mode: 'fanIn' | 'fanOut' }`
+ * (He/Kaiming with the fan PyTorch's `mode` picks; default fanIn as in Keras).
+ */
 export type Initializer =
   | InitializerName
   | { name: InitializerName }
+  | { name: 'heNormal' | 'heUniform'; mode?: 'fanIn' | 'fanOut' }
   | { name: 'normal'; mean?: number; std?: number }
   | { name: 'uniform'; min?: number; max?: number }
   | { name: 'constant'; value: number };
@@ -20,6 +25,8 @@ export function initializerSpec(op: string, param: string, init: Initializer | u
   if (init === undefined) return undefined;
   const spec = typeof init === 'string' ? { name: init } : { ...init };
   if (!NAMES.includes(spec.name)) throw invalidValue(op, param, `one of ${NAMES.join(', ')}`, spec.name);
+  const mode = (spec as { mode?: unknown }).mode;
+  if (mode !== undefined && mode !== 'fanIn' && mode !== 'fanOut') throw invalidValue(op, `${param}.mode`, "'fanIn' or 'fanOut'", mode);
   return spec;
 }
 

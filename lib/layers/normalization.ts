@@ -3,6 +3,7 @@
  * PyTorch's numerics and defaults (momentum 0.1 as the weight of the new batch statistic, eps 1e-5).
  */
 import { checkNumber, invalidValue } from '../errors';
+import { type Initializer, initializerSpec } from './initializers';
 import { Layer, type LayerArgs, type LayerConfig, type ModuleSpec, type Shape, registerLayer } from './layer';
 
 export interface BatchNormalizationArgs extends LayerArgs {
@@ -15,6 +16,10 @@ export interface BatchNormalizationArgs extends LayerArgs {
   epsilon?: number;
   /** Learn a scale (γ) and an offset (β); both or neither (default true). */
   affine?: boolean;
+  /** Initializer of γ (default ones; e.g. 'zeros' for the last BN of a residual block, { name: 'normal', mean: 1, std: 0.02 } for DCGAN). */
+  gammaInitializer?: Initializer;
+  /** Initializer of β (default zeros). */
+  betaInitializer?: Initializer;
 }
 
 /** Normalizes each channel over the batch: [C] / [C, L] samples use BatchNorm1d, [C, H, W] BatchNorm2d. */
@@ -24,6 +29,8 @@ export class BatchNormalization extends Layer {
   readonly momentum: number;
   readonly epsilon: number;
   readonly affine: boolean;
+  readonly gammaInitializer: Initializer | undefined;
+  readonly betaInitializer: Initializer | undefined;
   constructor(args: BatchNormalizationArgs = {}) {
     super(args, 'batch_normalization');
     this.momentum = checkNumber('batchNormalization', 'momentum', args.momentum ?? 0.1);
@@ -31,6 +38,10 @@ export class BatchNormalization extends Layer {
     this.epsilon = checkNumber('batchNormalization', 'epsilon', args.epsilon ?? 1e-5);
     if (!(this.epsilon > 0)) throw invalidValue('batchNormalization', 'epsilon', 'positive', args.epsilon);
     this.affine = args.affine ?? true;
+    this.gammaInitializer = args.gammaInitializer;
+    this.betaInitializer = args.betaInitializer;
+    initializerSpec('batchNormalization', 'gammaInitializer', this.gammaInitializer);
+    initializerSpec('batchNormalization', 'betaInitializer', this.betaInitializer);
   }
   computeOutputShape(inputShape: Shape): number[] {
     this.check(inputShape.length >= 1 && inputShape.length <= 3, `expects [C], [C, L] or [C, H, W] samples, got [${inputShape.join(', ')}]`);
@@ -39,10 +50,23 @@ export class BatchNormalization extends Layer {
   toSpecs(inputShape: Shape): ModuleSpec[] {
     this.computeOutputShape(inputShape);
     const kind = inputShape.length === 3 ? 'batchNorm2d' : 'batchNorm1d';
-    return [{ kind, numFeatures: inputShape[0], eps: this.epsilon, momentum: this.momentum, affine: this.affine }];
+    return [
+      {
+        kind,
+        numFeatures: inputShape[0],
+        eps: this.epsilon,
+        momentum: this.momentum,
+        affine: this.affine,
+        weightInitializer: initializerSpec(this.className, 'gammaInitializer', this.gammaInitializer),
+        biasInitializer: initializerSpec(this.className, 'betaInitializer', this.betaInitializer),
+      },
+    ];
   }
   protected config(): LayerConfig {
-    return { momentum: this.momentum, epsilon: this.epsilon, affine: this.affine };
+    const config: LayerConfig = { momentum: this.momentum, epsilon: this.epsilon, affine: this.affine };
+    if (this.gammaInitializer !== undefined) config.gammaInitializer = this.gammaInitializer;
+    if (this.betaInitializer !== undefined) config.betaInitializer = this.betaInitializer;
+    return config;
   }
 }
 
