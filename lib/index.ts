@@ -25,6 +25,7 @@ export { info, manualSeed, setNumThreads, getNumThreads, cuda } from './runtime'
 export type { NativeInfo } from './binding';
 
 export * as layers from './layers';
+export * as builders from './builders';
 export { Model } from './models/model';
 export type { CompileArgs, CompileConfig, ModelData } from './models/model';
 export { Sequential, sequential } from './models/sequential';

@@ -58,6 +58,11 @@ export class Functional extends Model {
     this.collect(names);
   }
 
+  /** Sample shape of the first output (known before build). */
+  override get outputShape(): number[] {
+    return [...this.outputList[0].shape];
+  }
+
   /** The distinct layers, in the order they are first called. */
   get layers(): readonly Layer[] {
     return this.layerList;

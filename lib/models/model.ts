@@ -475,10 +475,12 @@ export abstract class Model implements TrainableModel {
   }
 
   private prepareX(op: string, conv: Converted, x: ModelData): Tensor[] {
-    const declared = this.planned?.inputs ?? this.declaredInputShapes()?.map(() => undefined) ?? [undefined];
-    const names = this.planned?.inputs.map((i) => i.name) ?? declared.map((_, i) => `input ${i}`);
+    if (this.handle === null && this.declaredInputShapes() !== undefined) this.build();
+    const names = this.planned?.inputs.map((i) => i.name) ?? ['input'];
     const parts = this.splitData(op, 'x', x, names);
     const xs = parts.map((p, i) => conv.tensor(op, parts.length > 1 ? `x[${i}]` : 'x', p, inputDtype(this.takesIndices(i))));
+    const other = xs.find((t) => t.shape[0] !== xs[0].shape[0]);
+    if (other !== undefined) throw new RangeError(`${op}: the inputs have different numbers of samples (${xs[0].shape[0]} and ${other.shape[0]})`);
     this.ensureBuilt(op, xs);
     return xs;
   }
