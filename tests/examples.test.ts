@@ -25,4 +25,12 @@ describe('examples', () => {
     expect(match, out).not.toBeNull();
     expect(Number(match![1])).toBeGreaterThan(70);
   });
+
+  it('fashion_mnist_resnet.js trains ResNet-20 with a one-cycle schedule and reports test accuracy', () => {
+    const out = run('fashion_mnist_resnet.js', ['--epochs', '1', '--limit', '2000', '--test-limit', '1000', '--batch-size', '32', '--threads', '1']);
+    expect(out).toMatch(/ResNet-20: 269,434 parameters/);
+    const match = /test accuracy ([\d.]+)% after 1 epochs/.exec(out);
+    expect(match, out).not.toBeNull();
+    expect(Number(match![1])).toBeGreaterThan(40);
+  });
 });
