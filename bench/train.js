@@ -6,7 +6,10 @@
  *
  *   npm run bench:train     (or: node bench/train.js [--rounds 15] [--batch 1,8,64,256]
  *                                 [--tfjs-batch 1,8 | none] [--tfjs-rounds 3] [--round-ms 250]
- *                                 [--pin-malloc])
+ *                                 [--pin-malloc] [--model cnn | resnet20])
+ *
+ * `--model resnet20` times the CIFAR ResNet-20 (nt.builders.resnet, shortcut A; 3×32×32 inputs,
+ * SGD momentum 0.9) against PyTorch-Python only (batch 64 by default; no C++ or tfjs column).
  *
  * The model is conv32-pool-conv64-pool-dense128-dense10 on [1, 28, 28], trained with Adam (lr
  * 1e-3) on sparse categorical cross-entropy of the logits (nodetorch fuses the final softmax into
@@ -52,7 +55,7 @@ const SIDES = ['sync', 'fit', 'python', 'cpp', 'tfjs'];
 const LABELS = { sync: 'nt trainOnBatchSync', fit: 'nt fit', python: 'PyTorch', cpp: 'C++', tfjs: 'tfjs' };
 
 function parseArgs(argv) {
-  const opts = { rounds: 15, batches: BATCH_SIZES, tfjsBatches: [1, 8], tfjsRounds: 3, roundMs: 250, pinMalloc: false };
+  const opts = { rounds: 15, batches: BATCH_SIZES, tfjsBatches: [1, 8], tfjsRounds: 3, roundMs: 250, pinMalloc: false, model: 'cnn' };
   const sizes = (s) => (s === 'none' ? [] : s.split(',').map(Number));
   for (let i = argv.indexOf('--pin-malloc'); i >= 0; i = argv.indexOf('--pin-malloc')) {
     opts.pinMalloc = true;
@@ -64,6 +67,7 @@ function parseArgs(argv) {
     '--tfjs-batch': (v) => (opts.tfjsBatches = sizes(v)),
     '--tfjs-rounds': (v) => (opts.tfjsRounds = Number(v)),
     '--round-ms': (v) => (opts.roundMs = Number(v)),
+    '--model': (v) => (opts.model = v),
   };
   for (let i = 0; i < argv.length; i += 2) {
     if (!(argv[i] in flags) || argv[i + 1] === undefined) {
@@ -73,6 +77,11 @@ function parseArgs(argv) {
   }
   for (const key of ['rounds', 'tfjsRounds', 'roundMs']) {
     if (!Number.isInteger(opts[key]) || opts[key] < 1) throw new Error(`bench/train.js: ${key} must be a positive integer`);
+  }
+  if (!(opts.model in MODELS)) throw new Error(`bench/train.js: --model must be one of ${Object.keys(MODELS).join(', ')}`);
+  if (opts.model !== 'cnn') {
+    if (!argv.includes('--batch')) opts.batches = [64];
+    opts.tfjsBatches = [];
   }
   if ([...opts.batches, ...opts.tfjsBatches].some((b) => !Number.isInteger(b) || b < 1)) {
     throw new Error('bench/train.js: batch sizes must be positive integers');
@@ -106,6 +115,18 @@ async function timed(fn) {
 
 // ---- nodetorch ------------------------------------------------------------------------------
 
+/** The benchmark models: nodetorch builder and sample shape (the PyTorch side builds the same by name). */
+const MODELS = {
+  cnn: { build: ntCnn, shape: [1, 28, 28] },
+  resnet20: { build: ntResNet20, shape: [3, 32, 32] },
+};
+
+function ntResNet20() {
+  const model = nt.builders.resnet({ depth: 20 });
+  model.compile({ optimizer: nt.optimizers.sgd({ lr: 0.01, momentum: 0.9 }), loss: nt.losses.sparseCategoricalCrossentropy({ fromLogits: true }) });
+  return model;
+}
+
 function ntCnn() {
   const model = nt.sequential({
     layers: [
@@ -127,14 +148,14 @@ function ntCnn() {
  * trainOnBatchSync steps over the next batches of the pool, `fit(n)` one fit epoch of n steps
  * over the (shuffled) pool; both resolve to a timing.
  */
-function nodetorchSides(batch) {
+function nodetorchSides(batch, model) {
   const samples = poolSamples(batch);
-  const x = nt.randn([samples, 1, 28, 28]);
+  const x = nt.randn([samples, ...MODELS[model].shape]);
   const y = nt.randint(10, [samples]);
   const xs = Array.from({ length: samples / batch }, (_, b) => x.narrow(0, b * batch, batch));
   const ys = Array.from({ length: samples / batch }, (_, b) => y.narrow(0, b * batch, batch));
-  const syncModel = ntCnn();
-  const fitModel = ntCnn();
+  const syncModel = MODELS[model].build();
+  const fitModel = MODELS[model].build();
   let next = 0;
   const sync = (n) =>
     timed(() => {
@@ -165,8 +186,8 @@ async function calibrate(sides, batch, roundMs) {
 // ---- PyTorch-Python and C++ children ---------------------------------------------------------
 
 /** A child speaking the setup/run protocol of train_torch.py and train_cpp.cc. */
-function childSide(child, batch, steps) {
-  const ready = child.ask(`setup ${batch} ${poolSamples(batch)}`);
+function childSide(child, batch, steps, model) {
+  const ready = child.ask(`setup ${batch} ${poolSamples(batch)} ${model}`);
   return async () => {
     await ready;
     const [wall, cpu, faults, loss] = (await child.ask(`run ${steps}`)).split(' ').map(Number);
@@ -224,11 +245,11 @@ async function tfjsSide(tf, batch, roundMs) {
 // ---- one batch size -------------------------------------------------------------------------
 
 async function benchBatch(batch, opts, python, cpp, tf) {
-  const node = nodetorchSides(batch);
+  const node = nodetorchSides(batch, opts.model);
   const steps = await calibrate(node, batch, opts.roundMs);
-  const sides = { sync: () => node.sync(steps), fit: () => node.fit(steps), python: childSide(python, batch, steps) };
+  const sides = { sync: () => node.sync(steps), fit: () => node.fit(steps), python: childSide(python, batch, steps, opts.model) };
   const stepsOf = { sync: steps, fit: steps, python: steps, cpp: steps };
-  if (cpp !== null) sides.cpp = childSide(cpp, batch, steps);
+  if (cpp !== null) sides.cpp = childSide(cpp, batch, steps, opts.model);
   const tfjs = tf !== null && opts.tfjsBatches.includes(batch) ? await tfjsSide(tf, batch, opts.roundMs) : null;
   if (tfjs !== null) stepsOf.tfjs = tfjs.steps;
   try {
@@ -283,7 +304,7 @@ async function main() {
   nt.setNumThreads(1);
   nt.manualSeed(0);
   const python = new LineChild('PyTorch-Python', pythonCommand(), [path.join(__dirname, 'train_torch.py')]);
-  const cppBin = cppBinary('train_cpp');
+  const cppBin = opts.model === 'cnn' ? cppBinary('train_cpp') : null;
   const cpp = cppBin === null ? null : new LineChild('C++ libtorch', cppBin, []);
   const tf = opts.tfjsBatches.length > 0 ? loadTfjs() : null;
   await tf?.ready();
@@ -291,7 +312,7 @@ async function main() {
   const info = nt.info();
   console.log(`nodetorch ${info.nodetorchVersion} (libtorch ${info.libtorchVersion}) on Node ${process.version}; PyTorch ${pyVersion}` +
     `${tf === null ? '' : `; tfjs ${tf.version.tfjs} (${tf.getBackend()} backend)`}; ${os.cpus()[0].model}, ${os.cpus().length} cores`);
-  console.log(`threads: nodetorch ${nt.getNumThreads()}, PyTorch ${pyThreads}, C++ 1, tfjs 1, OpenBLAS ${process.env.OPENBLAS_NUM_THREADS}; ${opts.rounds} interleaved rounds ` +
+  console.log(`model: ${opts.model}; threads: nodetorch ${nt.getNumThreads()}, PyTorch ${pyThreads}, C++ 1, tfjs 1, OpenBLAS ${process.env.OPENBLAS_NUM_THREADS}; ${opts.rounds} interleaved rounds ` +
     `per batch size (tfjs: ${opts.tfjsRounds}), ~${opts.roundMs} ms each; malloc: ` +
     `${opts.pinMalloc ? Object.entries(PINNED_MALLOC).map(([k, v]) => `${k}=${v}`).join(' ') : 'glibc defaults'}\n`);
 

@@ -3,11 +3,15 @@
 Trains the benchmark CNN the way a PyTorch user writes it: nn.Sequential, torch.optim.Adam,
 F.cross_entropy on the logits, and loss.item() each step (as logging does). One request per
 line on stdin, one answer line on stdout:
-  setup <batch> <samples>   new model and optimizer, <samples> synthetic samples cut into batches
+  setup <batch> <samples> [cnn|resnet20]
+                            new model and optimizer, <samples> synthetic samples cut into batches
+                            (cnn: Adam on [1, 28, 28]; resnet20: the CIFAR ResNet-20 of
+                            tests/helpers/resnet_ref.py, SGD momentum 0.9, on [3, 32, 32])
                             -> "ok <torch version> <threads>"
   run <steps>               one timing round of <steps> train steps over the next batches
                             -> "<wall ns> <cpu ns> <minor page faults> <last loss>"
 """
+import os
 import resource
 import sys
 import time
@@ -26,6 +30,17 @@ def build_cnn():
     )
 
 
+def build(name):
+    """The model, its optimizer and its sample shape."""
+    if name == "resnet20":
+        sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "helpers"))
+        from resnet_ref import cifar_resnet
+        model = cifar_resnet(20, "A")
+        return model, torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9), (3, 32, 32)
+    model = build_cnn()
+    return model, torch.optim.Adam(model.parameters(), lr=1e-3), (1, 28, 28)
+
+
 def main():
     torch.set_num_threads(1)
     torch.manual_seed(0)
@@ -36,10 +51,9 @@ def main():
         cmd, *args = line.split()
         if cmd == "setup":
             batch, samples = int(args[0]), int(args[1])
-            model = build_cnn()
-            optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+            model, optimizer, shape = build(args[2] if len(args) > 2 else "cnn")
             count = samples // batch
-            x = torch.randn(samples, 1, 28, 28)
+            x = torch.randn(samples, *shape)
             y = torch.randint(10, (samples,))
             batches = list(zip(x.split(batch)[:count], y.split(batch)[:count]))
             next_batch = 0
