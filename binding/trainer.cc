@@ -9,6 +9,7 @@
 #include "args.h"
 #include "async.h"
 #include "spec_reader.h"
+#include "tensor_batch_source.h"
 #include "tensor_wrap.h"
 
 namespace nt {
@@ -40,22 +41,10 @@ Tensors ToDevice(const Tensors& ts, const at::Device& device) {
   return out;
 }
 
-// Rows [start, start + len) of every tensor, or the rows in `idx` when given.
-Tensors Rows(const Tensors& ts, int64_t start, int64_t len, const at::Tensor& idx) {
-  Tensors out;
-  out.reserve(ts.size());
-  for (const auto& t : ts) out.push_back(idx.defined() ? t.index_select(0, idx.to(t.device())) : t.narrow(0, start, len));
-  return out;
-}
-
-// The number of samples, checking that every input and target has it.
-int64_t SampleCount(const NativeModel& m, const Tensors& xs, const Tensors& ys) {
+// Checks a batch has one tensor per model input (and, when `labeled`, per output).
+void CheckBatch(const NativeModel& m, const Tensors& xs, const Tensors& ys, bool labeled) {
   TORCH_CHECK(static_cast<int>(xs.size()) == m.graph.numInputs, "the model takes ", m.graph.numInputs, " input(s), got ", xs.size());
-  TORCH_CHECK(ys.size() == m.graph.outputs.size(), "the model has ", m.graph.outputs.size(), " output(s), got ", ys.size(), " target(s)");
-  int64_t n = xs[0].size(0);
-  for (const auto& t : xs) TORCH_CHECK(t.size(0) == n, "x has ", n, " samples but another input has ", t.size(0));
-  for (const auto& t : ys) TORCH_CHECK(t.size(0) == n, "x has ", n, " samples but y has ", t.size(0));
-  return n;
+  if (labeled) TORCH_CHECK(ys.size() == m.graph.outputs.size(), "the model has ", m.graph.outputs.size(), " output(s), got ", ys.size(), " target(s)");
 }
 
 // The batch loss: the weighted sum of the compiled per-output losses, or the JS loss of a model
@@ -115,15 +104,17 @@ struct EvalResult {
   Logs metrics;
 };
 
-EvalResult Evaluate(NativeModel& m, const Tensors& xs, const Tensors& ys, int64_t batchSize, const LossFn* customLoss) {
+EvalResult Evaluate(NativeModel& m, BatchSource& source, const LossFn* customLoss) {
   OutputMetrics metrics(m);
   double lossSum = 0;
   int64_t seen = 0;
-  const int64_t n = SampleCount(m, xs, ys);
-  for (int64_t start = 0; start < n; start += batchSize) {
-    int64_t len = std::min(batchSize, n - start);
-    Tensors xb = ToDevice(Rows(xs, start, len, at::Tensor()), m.device);
-    Tensors yb = ToDevice(Rows(ys, start, len, at::Tensor()), m.device);
+  source.BeginEpoch(0);
+  Batch batch;
+  while (source.Next(batch)) {
+    CheckBatch(m, batch.x, batch.y, true);
+    const int64_t len = batch.size;
+    Tensors xb = ToDevice(batch.x, m.device);
+    Tensors yb = ToDevice(batch.y, m.device);
     std::lock_guard<std::mutex> lock(m.mutex);
     torch::NoGradGuard noGrad;
     ModeGuard mode(m, false);
@@ -151,26 +142,30 @@ at::Tensor OptionalTensor(const Napi::CallbackInfo& info, size_t i) {
 
 class PredictWorker : public PromiseWorker {
  public:
-  PredictWorker(Napi::Env env, std::shared_ptr<NativeModel> m, Tensors xs, int64_t batchSize)
-      : PromiseWorker(env, "predict"), m_(std::move(m)), xs_(std::move(xs)), batchSize_(batchSize) {}
+  PredictWorker(Napi::Env env, std::shared_ptr<NativeModel> m, std::shared_ptr<BatchSource> source)
+      : PromiseWorker(env, "predict"), m_(std::move(m)), source_(std::move(source)) {}
 
  protected:
   void Run() override {
     std::vector<Tensors> parts(m_->graph.outputs.size());
-    const int64_t n = xs_[0].size(0);
-    for (const auto& x : xs_) TORCH_CHECK(x.size(0) == n, "the inputs have different numbers of samples (", n, " and ", x.size(0), ")");
-    for (int64_t start = 0; start < n; start += batchSize_) {
-      Tensors out = PredictForward(*m_, Rows(xs_, start, std::min(batchSize_, n - start), at::Tensor()));
+    source_->BeginEpoch(0);
+    Batch batch;
+    while (source_->Next(batch)) {
+      CheckBatch(*m_, batch.x, batch.y, false);
+      Tensors out = PredictForward(*m_, batch.x);
       for (size_t k = 0; k < out.size(); ++k) parts[k].push_back(std::move(out[k]));
     }
-    for (auto& p : parts) out_.push_back(p.size() == 1 ? p[0] : at::cat(p, 0));
+    for (auto& p : parts) {
+      TORCH_CHECK(!p.empty(), "no samples to predict");
+      out_.push_back(p.size() == 1 ? p[0] : at::cat(p, 0));
+    }
   }
   Napi::Value Result(Napi::Env env) override { return WrapOutputs(env, out_); }
 
  private:
   std::shared_ptr<NativeModel> m_;
-  Tensors xs_, out_;
-  int64_t batchSize_;
+  std::shared_ptr<BatchSource> source_;
+  Tensors out_;
 };
 
 // Owns the JS-loss bridge of a worker (if the call passed a custom loss) and releases it.
@@ -196,13 +191,13 @@ class CustomLossSlot {
 
 class EvaluateWorker : public PromiseWorker {
  public:
-  EvaluateWorker(Napi::Env env, std::shared_ptr<NativeModel> m, Tensors x, Tensors y, int64_t batchSize, Napi::Value lossFn)
-      : PromiseWorker(env, "evaluate"), m_(std::move(m)), x_(std::move(x)), y_(std::move(y)), batchSize_(batchSize), loss_(env, lossFn) {}
+  EvaluateWorker(Napi::Env env, std::shared_ptr<NativeModel> m, std::shared_ptr<BatchSource> source, Napi::Value lossFn)
+      : PromiseWorker(env, "evaluate"), m_(std::move(m)), source_(std::move(source)), loss_(env, lossFn) {}
 
  protected:
   void Run() override {
     RequireCompiled(*m_, "evaluate");
-    result_ = Evaluate(*m_, x_, y_, batchSize_, loss_.get());
+    result_ = Evaluate(*m_, *source_, loss_.get());
     loss_.Release();
   }
   Napi::Value Result(Napi::Env env) override {
@@ -213,8 +208,7 @@ class EvaluateWorker : public PromiseWorker {
 
  private:
   std::shared_ptr<NativeModel> m_;
-  Tensors x_, y_;
-  int64_t batchSize_;
+  std::shared_ptr<BatchSource> source_;
   CustomLossSlot loss_;
   EvalResult result_;
 };
@@ -251,13 +245,11 @@ class TrainOnBatchWorker : public PromiseWorker {
 // ---- fit ----------------------------------------------------------------------------------
 
 struct FitOptions {
-  Tensors x, y, valX, valY;
+  std::shared_ptr<BatchSource> train, validation;  // validation may be null
   at::Tensor classWeight;
   int64_t epochs = 1;
   int64_t initialEpoch = 0;
-  int64_t batchSize = 32;
   int64_t stepsPerEpoch = 0;
-  bool shuffle = true;
   bool batchLogs = false;
   bool terminateOnNaN = false;
   bool hasSchedule = false;
@@ -291,32 +283,30 @@ class FitWorker : public PromiseWorker {
     } finish{this};
     NativeModel& m = *m_;
     RequireCompiled(m, "fit");
-    const int64_t n = SampleCount(m, o_.x, o_.y);
-    TORCH_CHECK(n > 0, "no training samples");
-    if (!o_.valX.empty()) SampleCount(m, o_.valX, o_.valY);
-    int64_t steps = (n + o_.batchSize - 1) / o_.batchSize;
-    if (o_.stepsPerEpoch > 0) steps = std::min(steps, o_.stepsPerEpoch);
     const double baseLr = o_.baseLr >= 0 ? o_.baseLr : GetLr(*m.optimizer);
-    int64_t globalStep = o_.initialEpoch * steps;
+    int64_t globalStep = -1;  // set from the first epoch's length (schedules per batch resume from it)
     OutputMetrics metrics(m);
     bool stop = false;
     for (int64_t epoch = o_.initialEpoch; epoch < o_.epochs && !stop; ++epoch) {
       if (o_.hasSchedule && !o_.schedule.perBatch) SetLr(*m.optimizer, o_.schedule.LrAt(baseLr, epoch));
       if (Emit("epochBegin", epoch, {}, true)) break;
-      at::Tensor perm = o_.shuffle ? at::randperm(n, at::TensorOptions().dtype(at::kLong).device(o_.x[0].device())) : at::Tensor();
+      int64_t steps = o_.train->BeginEpoch(epoch);
+      if (o_.stepsPerEpoch > 0) steps = steps < 0 ? o_.stepsPerEpoch : std::min(steps, o_.stepsPerEpoch);
+      if (globalStep < 0) globalStep = o_.initialEpoch * std::max<int64_t>(steps, 0);
       metrics.Reset();
       double lossSum = 0;
       int64_t seen = 0;
-      for (int64_t b = 0; b < steps; ++b) {
+      Batch batch;
+      for (int64_t b = 0; steps < 0 || b < steps; ++b) {
         if (m.stopRequested.load()) {
           stop = true;
           break;
         }
+        if (!o_.train->Next(batch)) break;
+        CheckBatch(m, batch.x, batch.y, true);
         if (o_.hasSchedule && o_.schedule.perBatch) SetLr(*m.optimizer, o_.schedule.LrAt(baseLr, globalStep));
-        int64_t start = b * o_.batchSize;
-        int64_t len = std::min(o_.batchSize, n - start);
-        at::Tensor idx = perm.defined() ? perm.narrow(0, start, len) : at::Tensor();
-        double loss = TrainStep(m, Rows(o_.x, start, len, idx), Rows(o_.y, start, len, idx), o_.classWeight, &metrics, loss_.get());
+        const int64_t len = batch.size;
+        double loss = TrainStep(m, batch.x, batch.y, o_.classWeight, &metrics, loss_.get());
         lossSum += loss * static_cast<double>(len);
         seen += len;
         ++globalStep;
@@ -333,8 +323,9 @@ class FitWorker : public PromiseWorker {
       }
       Logs logs{{"loss", seen > 0 ? lossSum / static_cast<double>(seen) : NAN}};
       for (const auto& kv : metrics.Values()) logs.push_back(kv);
-      if (!o_.valX.empty() && !stoppedOnNaN_) {
-        EvalResult val = Evaluate(m, o_.valX, o_.valY, o_.batchSize, loss_.get());
+      TORCH_CHECK(seen > 0 || stop, "the training data yielded no batches");
+      if (o_.validation && !stoppedOnNaN_) {
+        EvalResult val = Evaluate(m, *o_.validation, loss_.get());
         logs.emplace_back("val_loss", val.loss);
         for (const auto& kv : val.metrics) logs.emplace_back("val_" + kv.first, kv.second);
       }
@@ -423,17 +414,18 @@ Napi::Value Fit(const Napi::CallbackInfo& info) {
     for (uint32_t k = 0; k < arr.Length(); ++k) out.push_back(Unwrap(info.Env(), "fit", arr.Get(k)));
     return out;
   };
-  o.x = tensorsField("x");
-  o.y = tensorsField("y");
-  if (o.x.empty() || o.y.empty()) throw TypeErr(info.Env(), "fit", "x and y must be tensors");
-  o.valX = tensorsField("valX");
-  o.valY = tensorsField("valY");
+  const int64_t batchSize = s.Int("batchSize", 32);
+  if (batchSize < 1) throw RangeErr(info.Env(), "fit", "batchSize must be >= 1");
+  Tensors x = tensorsField("x");
+  Tensors y = tensorsField("y");
+  if (x.empty() || y.empty()) throw TypeErr(info.Env(), "fit", "x and y must be tensors");
+  o.train = std::make_shared<TensorBatchSource>(std::move(x), std::move(y), batchSize, s.Bool("shuffle", true));
+  Tensors valX = tensorsField("valX");
+  if (!valX.empty()) o.validation = std::make_shared<TensorBatchSource>(std::move(valX), tensorsField("valY"), batchSize, false);
   if (s.Has("classWeight")) o.classWeight = Unwrap(info.Env(), "fit", s.Raw("classWeight"));
   o.epochs = s.Int("epochs", 1);
   o.initialEpoch = s.Int("initialEpoch", 0);
-  o.batchSize = s.Int("batchSize", 32);
   o.stepsPerEpoch = s.Int("stepsPerEpoch", 0);
-  o.shuffle = s.Bool("shuffle", true);
   o.batchLogs = s.Bool("batchLogs", false);
   o.terminateOnNaN = s.Bool("terminateOnNaN", false);
   o.baseLr = s.Number("baseLr", -1);
@@ -441,7 +433,6 @@ Napi::Value Fit(const Napi::CallbackInfo& info) {
     o.hasSchedule = true;
     o.schedule = ReadLrSchedule(s.Object("lrSchedule"), "fit");
   }
-  if (o.batchSize < 1) throw RangeErr(info.Env(), "fit", "batchSize must be >= 1");
   if (!info[2].IsFunction()) throw TypeErr(info.Env(), "fit", "onEvent must be a function");
   BeginExclusive(info, *m);
   m->stopRequested = false;
@@ -467,7 +458,8 @@ const OpSpec kTrainerOps[] = {
     // (model, x, batchSize) → Promise<Tensor>
     {"modelPredict",
      [](const Napi::CallbackInfo& i) -> Napi::Value {
-       auto* w = new PredictWorker(i.Env(), ModelArg(i, 0), TensorsArg(i, 1), BatchSizeArg(i, 2));
+       auto source = std::make_shared<TensorBatchSource>(TensorsArg(i, 1), Tensors{}, BatchSizeArg(i, 2), false);
+       auto* w = new PredictWorker(i.Env(), ModelArg(i, 0), std::move(source));
        Napi::Promise p = w->Promise();
        w->Queue();
        return p;
@@ -475,7 +467,8 @@ const OpSpec kTrainerOps[] = {
     // (model, x, y, batchSize, customLoss?) → Promise<logs>
     {"modelEvaluate",
      [](const Napi::CallbackInfo& i) -> Napi::Value {
-       auto* w = new EvaluateWorker(i.Env(), ModelArg(i, 0), TensorsArg(i, 1), TensorsArg(i, 2), BatchSizeArg(i, 3), i[4]);
+       auto source = std::make_shared<TensorBatchSource>(TensorsArg(i, 1), TensorsArg(i, 2), BatchSizeArg(i, 3), false);
+       auto* w = new EvaluateWorker(i.Env(), ModelArg(i, 0), std::move(source), i[4]);
        Napi::Promise p = w->Promise();
        w->Queue();
        return p;
@@ -513,7 +506,9 @@ const OpSpec kTrainerOps[] = {
 double TrainStep(NativeModel& m, const Tensors& x, const Tensors& y, const at::Tensor& classWeight, OutputMetrics* metrics,
                  const LossFn* customLoss) {
   RequireCompiled(m, "trainOnBatch");
-  SampleCount(m, x, y);
+  CheckBatch(m, x, y, true);
+  for (const auto& t : x) TORCH_CHECK(t.size(0) == x[0].size(0), "the inputs have different numbers of samples (", x[0].size(0), " and ", t.size(0), ")");
+  for (const auto& t : y) TORCH_CHECK(t.size(0) == x[0].size(0), "x has ", x[0].size(0), " samples but y has ", t.size(0));
   Tensors xs = ToDevice(x, m.device);
   Tensors targets = ToDevice(y, m.device);
   std::lock_guard<std::mutex> lock(m.mutex);
