@@ -4,18 +4,17 @@
 #include "trainer.h"
 
 #include <cmath>
-#include <future>
 
 #include "args.h"
 #include "async.h"
 #include "spec_reader.h"
 #include "tensor_batch_source.h"
+#include "training_events.h"
 #include "tensor_wrap.h"
 
 namespace nt {
 namespace {
 
-using Logs = std::vector<std::pair<std::string, double>>;
 
 using Tensors = std::vector<at::Tensor>;
 
@@ -127,11 +126,6 @@ EvalResult Evaluate(NativeModel& m, BatchSource& source, const LossFn* customLos
   return {seen > 0 ? lossSum / static_cast<double>(seen) : 0.0, metrics.Values()};
 }
 
-Napi::Object LogsObject(Napi::Env env, const Logs& logs) {
-  Napi::Object out = Napi::Object::New(env);
-  for (const auto& kv : logs) out.Set(kv.first, Napi::Number::New(env, kv.second));
-  return out;
-}
 
 at::Tensor OptionalTensor(const Napi::CallbackInfo& info, size_t i) {
   auto t = OptTensorArg(info, i);
@@ -257,19 +251,11 @@ struct FitOptions {
   double baseLr = -1;  // the lr schedules start from (< 0: the optimizer's lr when fit starts)
 };
 
-struct FitEvent {
-  const char* type;
-  int64_t index;
-  Logs logs;
-  std::shared_ptr<std::promise<bool>> reply;  // set for blocking events: resolves to "stop training"
-};
 
 class FitWorker : public PromiseWorker {
  public:
   FitWorker(Napi::Env env, std::shared_ptr<NativeModel> m, FitOptions options, Napi::Function onEvent, Napi::Value lossFn)
-      : PromiseWorker(env, "fit"), m_(std::move(m)), o_(std::move(options)), loss_(env, lossFn) {
-    tsfn_ = Napi::ThreadSafeFunction::New(env, onEvent, "nodetorch.fit", 0, 1);
-  }
+      : PromiseWorker(env, "fit"), m_(std::move(m)), o_(std::move(options)), events_(env, onEvent, "nodetorch.fit"), loss_(env, lossFn) {}
 
  protected:
   void Run() override {
@@ -277,7 +263,7 @@ class FitWorker : public PromiseWorker {
       FitWorker* w;
       ~Finish() {
         w->m_->fitting = false;
-        w->tsfn_.Release();
+        w->events_.Release();
         w->loss_.Release();
       }
     } finish{this};
@@ -343,49 +329,11 @@ class FitWorker : public PromiseWorker {
   }
 
  private:
-  // Sends an event to JS; for blocking events waits until JS answers and returns "stop".
-  bool Emit(const char* type, int64_t index, Logs logs, bool blocking) {
-    auto* event = new FitEvent{type, index, std::move(logs), blocking ? std::make_shared<std::promise<bool>>() : nullptr};
-    std::shared_ptr<std::promise<bool>> reply = event->reply;
-    napi_status status = tsfn_.BlockingCall(event, [](Napi::Env env, Napi::Function fn, FitEvent* e) {
-      std::unique_ptr<FitEvent> owned(e);
-      if (env == nullptr) {  // environment shutting down
-        if (e->reply) e->reply->set_value(true);
-        return;
-      }
-      Napi::Value done = env.Undefined();
-      if (e->reply) {
-        auto replied = std::make_shared<bool>(false);
-        auto promise = e->reply;
-        done = Napi::Function::New(env, [promise, replied](const Napi::CallbackInfo& info) {
-          if (!*replied) {
-            *replied = true;
-            promise->set_value(info[0].ToBoolean().Value());
-          }
-        });
-      }
-      try {
-        fn.Call({Napi::String::New(env, e->type), Napi::Number::New(env, static_cast<double>(e->index)), LogsObject(env, e->logs), done});
-      } catch (...) {
-        if (e->reply) {
-          try {
-            e->reply->set_value(true);
-          } catch (const std::future_error&) {
-          }
-        }
-      }
-    });
-    if (status != napi_ok) {
-      if (blocking) return true;
-      delete event;
-      return false;
-    }
-    return blocking ? reply->get_future().get() : false;
-  }
+  bool Emit(const char* type, int64_t index, Logs logs, bool blocking) { return events_.Emit(type, index, std::move(logs), blocking); }
 
   std::shared_ptr<NativeModel> m_;
   FitOptions o_;
-  Napi::ThreadSafeFunction tsfn_;
+  TrainingEvents events_;
   CustomLossSlot loss_;
   int64_t epochsRun_ = 0;
   bool stoppedOnNaN_ = false;
