@@ -18,6 +18,7 @@ void RegisterJitWrap(Napi::Env env, Napi::Object exports);
 void RegisterJitExport(Napi::Env env, Napi::Object exports);
 void RegisterSafetensors(Napi::Env env, Napi::Object exports);
 void RegisterTrainingState(Napi::Env env, Napi::Object exports);
+void RegisterGanTrainer(Napi::Env env, Napi::Object exports);
 }  // namespace nt
 
 namespace {
@@ -38,6 +39,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   nt::RegisterJitExport(env, exports);
   nt::RegisterSafetensors(env, exports);
   nt::RegisterTrainingState(env, exports);
+  nt::RegisterGanTrainer(env, exports);
   return exports;
 }
 

@@ -232,14 +232,19 @@ std::vector<at::Tensor> PredictForward(NativeModel& model, const std::vector<at:
   model.graph.SetTraining(false);
   std::vector<at::Tensor> out;
   try {
-    std::vector<at::Tensor> onDevice;
-    for (const auto& x : xs) onDevice.push_back(x.to(model.device));
-    out = model.graph.Run(onDevice);
+    out = model.graph.Run(ToDevice(xs, model.device));
   } catch (...) {
     model.graph.SetTraining(wasTraining);
     throw;
   }
   model.graph.SetTraining(wasTraining);
+  return out;
+}
+
+std::vector<at::Tensor> ToDevice(const std::vector<at::Tensor>& ts, const at::Device& device) {
+  std::vector<at::Tensor> out;
+  out.reserve(ts.size());
+  for (const auto& t : ts) out.push_back(t.to(device));
   return out;
 }
 

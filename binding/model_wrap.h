@@ -43,6 +43,20 @@ struct ModelHandle {
   std::shared_ptr<NativeModel> model;
 };
 
+// Sets train/eval mode for a scope and restores the previous mode.
+class ModeGuard {
+ public:
+  ModeGuard(NativeModel& m, bool training) : m_(m), was_(m.graph.IsTraining()) { m_.graph.SetTraining(training); }
+  ~ModeGuard() { m_.graph.SetTraining(was_); }
+
+ private:
+  NativeModel& m_;
+  bool was_;
+};
+
+// Copies of the tensors on `device` (the same tensors when already there).
+std::vector<at::Tensor> ToDevice(const std::vector<at::Tensor>& ts, const at::Device& device);
+
 // The model behind a handle argument; throws a TypeError naming `op` for anything else.
 std::shared_ptr<NativeModel> ModelArg(const Napi::CallbackInfo& info, size_t i);
 

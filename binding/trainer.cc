@@ -18,26 +18,8 @@ namespace {
 
 using Tensors = std::vector<at::Tensor>;
 
-// Sets train/eval mode for a scope and restores the previous mode.
-class ModeGuard {
- public:
-  ModeGuard(NativeModel& m, bool training) : m_(m), was_(m.graph.IsTraining()) { m_.graph.SetTraining(training); }
-  ~ModeGuard() { m_.graph.SetTraining(was_); }
-
- private:
-  NativeModel& m_;
-  bool was_;
-};
-
 void RequireCompiled(const NativeModel& m, const char* op) {
   if (!m.compiled) throw std::logic_error(std::string("the model must be compiled first (call compile())"));
-}
-
-Tensors ToDevice(const Tensors& ts, const at::Device& device) {
-  Tensors out;
-  out.reserve(ts.size());
-  for (const auto& t : ts) out.push_back(t.to(device));
-  return out;
 }
 
 // Checks a batch has one tensor per model input (and, when `labeled`, per output).

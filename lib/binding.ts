@@ -8,6 +8,8 @@ import * as path from 'node:path';
 export type Handle = { readonly __nodetorchHandle: unique symbol };
 /** Opaque native model handle (shared ownership of a module graph and its training state). */
 export type ModelHandle = { readonly __nodetorchModel: unique symbol };
+/** Opaque native GAN trainer handle (generator, discriminator and their optimizers). */
+export type GanHandle = { readonly __nodetorchGan: unique symbol };
 /** Opaque native TorchScript module handle (shared ownership of a `torch::jit::Module`). */
 export type JitHandle = { readonly __nodetorchJit: unique symbol };
 /** What TorchScript method calls take and return natively: tensor handles inside JS values. */
@@ -211,6 +213,16 @@ export interface NativeBinding {
     onEvent: (type: 'epochBegin' | 'batchEnd' | 'epochEnd', index: number, logs: Record<string, number>, done?: (stop: boolean) => void) => void,
     customLoss?: NativeLossFn,
   ): Promise<{ epochsRun: number; stoppedOnNaN: boolean }>;
+  // gan_trainer.cc
+  ganCreate(g: ModelHandle, d: ModelHandle, options: object): GanHandle;
+  ganStep(gan: GanHandle, real: readonly H[], noise: Hn): Record<string, number>;
+  ganTrain(
+    gan: GanHandle,
+    options: object,
+    onEvent: (type: 'epochBegin' | 'batchEnd' | 'epochEnd', index: number, logs: Record<string, number>, done?: (stop: boolean) => void) => void,
+  ): Promise<{ epochsRun: number }>;
+  ganStop(gan: GanHandle): void;
+  ganDispose(gan: GanHandle): void;
   // runtime.cc
   info(): NativeInfo;
   manualSeed(seed: number): void;

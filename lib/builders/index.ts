@@ -1,5 +1,7 @@
 /**
- * index.ts — `nt.builders`: ready-made model families (ResNet; DCGAN in dcgan.ts).
+ * index.ts — `nt.builders`: ready-made model families (ResNet, DCGAN).
  */
+export { dcgan } from './dcgan';
+export type { Dcgan, DcganArgs } from './dcgan';
 export { resnet, resnet18, resnet34, resnet50, resnet101 } from './resnet';
 export type { CifarResNetArgs, ImageNetResNetArgs } from './resnet';

@@ -42,6 +42,7 @@ export class ProgressLogger implements Callback {
   }
 
   onBatchEnd(batch: number, logs: Logs): void {
+    if (!this.live) return;
     const now = Date.now();
     if (now - this.lastDraw < 100 && batch + 1 < this.steps) return;
     this.lastDraw = now;

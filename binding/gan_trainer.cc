@@ -1,0 +1,306 @@
+// gan_trainer.cc — the native GAN trainer: a generator and a discriminator (two native models)
+// with their own optimizers, trained by alternating discriminator and generator steps — one
+// synchronous step (ganStep) or whole epochs on a worker thread (ganTrain) that report to JS
+// through TrainingEvents like fit does.
+//
+// One iteration (the PyTorch DCGAN example's order): z ~ N(0, 1); fake = G(z);
+//   D step: loss_D = L_D(D(real), D(fake.detach())), backward, D optimizer step
+//           (dSteps > 1: the extra D steps take the next real batches and fresh noise);
+//   G step: loss_G = L_G(D(fake)) with the updated D, backward, G optimizer step.
+// Losses: 'bce' (BCE-with-logits, non-saturating G: -log D(G(z))), 'minimax' (the saturating
+// log(1 - D(G(z))) of the original GAN), 'hinge' (D: relu(1 - D(x)) + relu(1 + D(G(z))), G: -D(G(z))).
+// One-sided label smoothing sets the real target to 1 - labelSmoothing.
+#include <atomic>
+#include <mutex>
+
+#include "args.h"
+#include "async.h"
+#include "model_wrap.h"
+#include "spec_reader.h"
+#include "tensor_batch_source.h"
+#include "tensor_wrap.h"
+#include "training_events.h"
+
+namespace nt {
+namespace {
+
+struct NativeGan {
+  std::shared_ptr<NativeModel> g, d;
+  std::unique_ptr<torch::optim::Optimizer> gOpt, dOpt;
+  std::string loss = "bce";
+  double realLabel = 1.0;
+  int64_t dSteps = 1;
+  int64_t latentDim = 0;
+  std::atomic<bool> training{false};
+  std::atomic<bool> stopRequested{false};
+};
+
+struct GanHandle {
+  static constexpr uint64_t kMagic = 0x6e7447616e303031ull;
+  uint64_t magic = kMagic;
+  std::shared_ptr<NativeGan> gan;
+};
+
+std::shared_ptr<NativeGan> GanArg(const Napi::CallbackInfo& info, size_t i) {
+  void* data = nullptr;
+  if (napi_get_value_external(info.Env(), info[i], &data) != napi_ok || data == nullptr ||
+      static_cast<GanHandle*>(data)->magic != GanHandle::kMagic) {
+    throw TypeErr(info.Env(), OpName(info), "expected a GAN trainer");
+  }
+  std::shared_ptr<NativeGan> gan = static_cast<GanHandle*>(data)->gan;
+  if (!gan) throw PlainErr(info.Env(), OpName(info), "the GAN trainer was disposed");
+  return gan;
+}
+
+at::Tensor Bce(const at::Tensor& logits, double target) {
+  return at::binary_cross_entropy_with_logits(logits, at::full_like(logits, target));
+}
+
+at::Tensor DiscriminatorLoss(const NativeGan& gan, const at::Tensor& real, const at::Tensor& fake) {
+  if (gan.loss == "hinge") return at::relu(1 - real).mean() + at::relu(1 + fake).mean();
+  return Bce(real, gan.realLabel) + Bce(fake, 0.0);
+}
+
+at::Tensor GeneratorLoss(const NativeGan& gan, const at::Tensor& fake) {
+  if (gan.loss == "hinge") return -fake.mean();
+  if (gan.loss == "minimax") return -Bce(fake, 0.0);  // minimizes log(1 - D(G(z)))
+  return Bce(fake, 1.0);
+}
+
+struct StepStats {
+  double dLoss = 0, gLoss = 0, dReal = 0, dFake = 0;
+};
+
+// One G step after `realBatches.size()` D steps. `noise` (optional) replaces the sampled z of
+// each D step ([dSteps, batch, latentDim]); the G step uses the last D step's fake images.
+StepStats Step(NativeGan& gan, const std::vector<at::Tensor>& realBatches, const at::Tensor& noise) {
+  NativeModel& g = *gan.g;
+  NativeModel& d = *gan.d;
+  std::scoped_lock lock(g.mutex, d.mutex);
+  ModeGuard gMode(g, true), dMode(d, true);
+  StepStats stats;
+  at::Tensor fake;
+  for (size_t k = 0; k < realBatches.size(); ++k) {
+    at::Tensor real = realBatches[k].to(d.device);
+    at::Tensor z = noise.defined() ? noise[k].to(g.device) : at::randn({real.size(0), gan.latentDim}, at::TensorOptions().device(g.device));
+    fake = g.graph.Forward(z);
+    gan.dOpt->zero_grad();
+    at::Tensor realLogits = d.graph.Forward(real);
+    at::Tensor fakeLogits = d.graph.Forward(fake.detach().to(d.device));
+    at::Tensor dLoss = DiscriminatorLoss(gan, realLogits, fakeLogits);
+    dLoss.backward();
+    gan.dOpt->step();
+    stats.dLoss = dLoss.item<double>();
+    stats.dReal = at::sigmoid(realLogits.detach()).mean().item<double>();
+    stats.dFake = at::sigmoid(fakeLogits.detach()).mean().item<double>();
+  }
+  gan.gOpt->zero_grad();
+  at::Tensor gLoss = GeneratorLoss(gan, d.graph.Forward(fake.to(d.device)));
+  gLoss.backward();
+  gan.gOpt->step();
+  stats.gLoss = gLoss.item<double>();
+  return stats;
+}
+
+Logs StatsLogs(const StepStats& s) {
+  return {{"dLoss", s.dLoss}, {"gLoss", s.gLoss}, {"dReal", s.dReal}, {"dFake", s.dFake}};
+}
+
+// Marks both models (and the trainer) busy for the duration of a training call; released by
+// Release() or at destruction.
+class Exclusive {
+ public:
+  Exclusive(const Napi::CallbackInfo& info, NativeGan& gan) : gan_(gan) {
+    bool expected = false;
+    if (!gan.training.compare_exchange_strong(expected, true)) {
+      throw PlainErr(info.Env(), "gan.train", "the GAN trainer is already training; wait for it to finish");
+    }
+    for (NativeModel* m : {gan.g.get(), gan.d.get()}) {
+      expected = false;
+      if (!m->fitting.compare_exchange_strong(expected, true)) {
+        Release();
+        throw PlainErr(info.Env(), "gan.train", "a model of the GAN is being trained by fit(); wait for it to finish");
+      }
+      held_.push_back(m);
+    }
+  }
+  ~Exclusive() { Release(); }
+  Exclusive(const Exclusive&) = delete;
+  Exclusive& operator=(const Exclusive&) = delete;
+
+  void Release() {
+    if (released_) return;
+    for (NativeModel* m : held_) m->fitting = false;
+    held_.clear();
+    gan_.training = false;
+    released_ = true;
+  }
+
+ private:
+  NativeGan& gan_;
+  std::vector<NativeModel*> held_;
+  bool released_ = false;
+};
+
+struct TrainOptions {
+  std::shared_ptr<BatchSource> data;
+  int64_t epochs = 1;
+  int64_t initialEpoch = 0;
+  int64_t stepsPerEpoch = 0;
+  bool batchLogs = false;
+};
+
+class GanTrainWorker : public PromiseWorker {
+ public:
+  GanTrainWorker(Napi::Env env, std::shared_ptr<NativeGan> gan, TrainOptions o, Napi::Function onEvent, std::unique_ptr<Exclusive> busy)
+      : PromiseWorker(env, "gan.train"), gan_(std::move(gan)), o_(std::move(o)), events_(env, onEvent, "nodetorch.gan"), busy_(std::move(busy)) {}
+
+ protected:
+  void Run() override {
+    struct Finish {
+      GanTrainWorker* w;
+      ~Finish() {
+        w->busy_->Release();
+        w->events_.Release();
+      }
+    } finish{this};
+    NativeGan& gan = *gan_;
+    bool stop = false;
+    for (int64_t epoch = o_.initialEpoch; epoch < o_.epochs && !stop; ++epoch) {
+      if (events_.Emit("epochBegin", epoch, {}, true)) break;
+      int64_t steps = o_.data->BeginEpoch(epoch);
+      if (steps >= 0) steps /= gan.dSteps;
+      if (o_.stepsPerEpoch > 0) steps = steps < 0 ? o_.stepsPerEpoch : std::min(steps, o_.stepsPerEpoch);
+      StepStats sum;
+      int64_t done = 0;
+      for (int64_t b = 0; steps < 0 || b < steps; ++b) {
+        if (gan.stopRequested.load()) {
+          stop = true;
+          break;
+        }
+        std::vector<at::Tensor> real;
+        Batch batch;
+        while (static_cast<int64_t>(real.size()) < gan.dSteps && o_.data->Next(batch)) real.push_back(batch.x.at(0));
+        if (static_cast<int64_t>(real.size()) < gan.dSteps) break;
+        StepStats s = Step(gan, real, at::Tensor());
+        sum.dLoss += s.dLoss;
+        sum.gLoss += s.gLoss;
+        sum.dReal += s.dReal;
+        sum.dFake += s.dFake;
+        ++done;
+        if (o_.batchLogs) events_.Emit("batchEnd", b, StatsLogs(s), false);
+      }
+      TORCH_CHECK(done > 0 || stop, "the training data yielded no batches (", gan.dSteps, " needed per step)");
+      if (done == 0) break;
+      double n = static_cast<double>(done);
+      ++epochsRun_;
+      if (events_.Emit("epochEnd", epoch, StatsLogs({sum.dLoss / n, sum.gLoss / n, sum.dReal / n, sum.dFake / n}), true)) stop = true;
+    }
+  }
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("epochsRun", static_cast<double>(epochsRun_));
+    return out;
+  }
+
+ private:
+  std::shared_ptr<NativeGan> gan_;
+  TrainOptions o_;
+  TrainingEvents events_;
+  std::unique_ptr<Exclusive> busy_;
+  int64_t epochsRun_ = 0;
+};
+
+// (generator, discriminator, { gOptimizer, dOptimizer, loss, labelSmoothing, dSteps, latentDim }) → handle
+Napi::Value Create(const Napi::CallbackInfo& info) {
+  auto gan = std::make_shared<NativeGan>();
+  gan->g = ModelArg(info, 0);
+  gan->d = ModelArg(info, 1);
+  if (gan->g == gan->d) throw PlainErr(info.Env(), "gan.train", "the generator and the discriminator must be different models");
+  if (!info[2].IsObject()) throw TypeErr(info.Env(), "gan.train", "options must be an object");
+  SpecReader s(info[2].As<Napi::Object>(), "gan.train", "options");
+  gan->loss = s.String("loss");
+  if (gan->loss != "bce" && gan->loss != "minimax" && gan->loss != "hinge") {
+    throw RangeErr(info.Env(), "gan.train", "loss must be 'bce', 'minimax' or 'hinge', got '" + gan->loss + "'");
+  }
+  double smoothing = s.Number("labelSmoothing", 0.0);
+  if (!(smoothing >= 0 && smoothing < 1)) throw RangeErr(info.Env(), "gan.train", "labelSmoothing must be in [0, 1)");
+  gan->realLabel = 1.0 - smoothing;
+  gan->dSteps = s.Int("dSteps", 1);
+  if (gan->dSteps < 1) throw RangeErr(info.Env(), "gan.train", "dSteps must be >= 1");
+  gan->latentDim = s.Int("latentDim");
+  gan->gOpt = MakeOptimizer(s.Object("gOptimizer"), gan->g->Parameters(), "gan.train");
+  gan->dOpt = MakeOptimizer(s.Object("dOptimizer"), gan->d->Parameters(), "gan.train");
+  auto* handle = new GanHandle{GanHandle::kMagic, std::move(gan)};
+  napi_value ext;
+  napi_status status = napi_create_external(
+      info.Env(), handle, [](napi_env, void* data, void*) { delete static_cast<GanHandle*>(data); }, nullptr, &ext);
+  if (status != napi_ok) {
+    delete handle;
+    NAPI_THROW_IF_FAILED(info.Env(), status, Napi::Value());
+  }
+  return Napi::Value(info.Env(), ext);
+}
+
+// (gan, real[] (one batch per D step), noise | null) → logs, on the calling thread
+Napi::Value StepSync(const Napi::CallbackInfo& info) {
+  auto gan = GanArg(info, 0);
+  std::vector<at::Tensor> real = TensorListArg(info, 1);
+  if (static_cast<int64_t>(real.size()) != gan->dSteps) {
+    throw RangeErr(info.Env(), "gan.trainStep", "needs " + std::to_string(gan->dSteps) + " real batch(es), one per discriminator step");
+  }
+  auto noise = OptTensorArg(info, 2);
+  Exclusive busy(info, *gan);
+  return LogsObject(info.Env(), StatsLogs(Step(*gan, real, noise ? *noise : at::Tensor())));
+}
+
+// (gan, { x, batchSize, shuffle, epochs, initialEpoch, stepsPerEpoch, batchLogs }, onEvent) → Promise<{ epochsRun }>
+Napi::Value Train(const Napi::CallbackInfo& info) {
+  auto gan = GanArg(info, 0);
+  if (!info[1].IsObject()) throw TypeErr(info.Env(), "gan.train", "options must be an object");
+  if (!info[2].IsFunction()) throw TypeErr(info.Env(), "gan.train", "onEvent must be a function");
+  SpecReader s(info[1].As<Napi::Object>(), "gan.train", "options");
+  TrainOptions o;
+  int64_t batchSize = s.Int("batchSize", 64);
+  if (batchSize < 1) throw RangeErr(info.Env(), "gan.train", "batchSize must be >= 1");
+  o.data = std::make_shared<TensorBatchSource>(std::vector<at::Tensor>{Unwrap(info.Env(), "gan.train", s.Raw("x"))}, std::vector<at::Tensor>{},
+                                               batchSize, s.Bool("shuffle", true), true);
+  o.epochs = s.Int("epochs", 1);
+  o.initialEpoch = s.Int("initialEpoch", 0);
+  o.stepsPerEpoch = s.Int("stepsPerEpoch", 0);
+  o.batchLogs = s.Bool("batchLogs", false);
+  auto busy = std::make_unique<Exclusive>(info, *gan);
+  gan->stopRequested = false;
+  auto* worker = new GanTrainWorker(info.Env(), gan, std::move(o), info[2].As<Napi::Function>(), std::move(busy));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value Stop(const Napi::CallbackInfo& info) {
+  GanArg(info, 0)->stopRequested = true;
+  return info.Env().Undefined();
+}
+
+Napi::Value Dispose(const Napi::CallbackInfo& info) {
+  auto gan = GanArg(info, 0);
+  if (gan->training.load()) throw PlainErr(info.Env(), "gan.dispose", "the GAN trainer is training; stop it first");
+  void* data = nullptr;
+  napi_get_value_external(info.Env(), info[0], &data);
+  static_cast<GanHandle*>(data)->gan.reset();
+  return info.Env().Undefined();
+}
+
+const OpSpec kGanOps[] = {
+    {"ganCreate", Create},
+    {"ganStep", StepSync},
+    {"ganTrain", Train},
+    {"ganStop", Stop},
+    {"ganDispose", Dispose},
+};
+
+}  // namespace
+
+void RegisterGanTrainer(Napi::Env env, Napi::Object exports) { ExportOps(env, exports, kGanOps); }
+
+}  // namespace nt

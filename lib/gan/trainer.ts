@@ -1,0 +1,282 @@
+/**
+ * trainer.ts — `nt.gan`: the GAN trainer. A GanTrainer owns the generator's and the
+ * discriminator's optimizers; `train` runs the alternating D/G loop natively on a worker thread
+ * (binding/gan_trainer.cc), reporting batch/epoch logs to callbacks and a progress bar, writing
+ * fixed-noise sample grids as PNG, and resolving to the history of D/G losses and D(x), D(G(z)).
+ * `trainStep` does one iteration synchronously (custom loops, tests); `sample` generates images.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { native, type GanHandle } from '../binding';
+import { checkInt, invalidType, invalidValue } from '../errors';
+import { writeFileAtomic } from '../io/atomic_file';
+import { imageGridPng } from '../io/png';
+import { Model } from '../models/model';
+import { manualSeed } from '../runtime';
+import { randn } from '../tensor/creation';
+import { Tensor } from '../tensor/tensor';
+import type { Callback, Logs } from '../training/callbacks';
+import { History } from '../training/callbacks';
+import { adam, OPTIMIZERS, type OptimizerSpec } from '../training/optimizers';
+import { ProgressLogger } from '../training/progress';
+
+export type GanLoss = 'bce' | 'minimax' | 'hinge';
+
+export interface GanTrainerArgs {
+  generator: Model;
+  discriminator: Model;
+  /**
+   * 'bce' (default): BCE-with-logits, non-saturating generator loss -log D(G(z)) (the DCGAN
+   * paper's); 'minimax': the original saturating log(1 - D(G(z))); 'hinge': hinge losses.
+   */
+  loss?: GanLoss;
+  /** Generator optimizer (default Adam lr 2e-4, betas [0.5, 0.999], as DCGAN). */
+  gOptimizer?: OptimizerSpec | string;
+  /** Discriminator optimizer (default as gOptimizer). */
+  dOptimizer?: OptimizerSpec | string;
+  /** One-sided label smoothing: real targets become 1 - labelSmoothing (default 0). */
+  labelSmoothing?: number;
+  /** Discriminator steps per generator step, each on its own real batch (default 1). */
+  dSteps?: number;
+}
+
+export interface GanTrainOptions {
+  epochs?: number;
+  batchSize?: number;
+  /** Reshuffle the images every epoch (default true). Incomplete last batches are dropped. */
+  shuffle?: boolean;
+  /** Generator steps per epoch (default: all the data allows). */
+  stepsPerEpoch?: number;
+  initialEpoch?: number;
+  /** Hooks with onEpochBegin/onBatchEnd/onEpochEnd/onTrainEnd (e.g. nt.callbacks.csvLogger). */
+  callbacks?: Callback[];
+  /** 0 silent, 1 progress bar on a TTY (plain lines otherwise), 2 one line per epoch (default 1). */
+  verbose?: 0 | 1 | 2;
+  /** Stops after the current step when aborted; train still resolves with the history. */
+  signal?: AbortSignal;
+  /** Writes a PNG grid of the fixed-noise samples here every `sampleEvery` epochs (and after the last). */
+  samplesDir?: string;
+  sampleEvery?: number;
+  /** Images in each sample grid (default 64). */
+  numSamples?: number;
+  /** Saves both models (generator/ and discriminator/ with model.save) here after every epoch. */
+  checkpointDir?: string;
+}
+
+/** Per-epoch history: dLoss, gLoss, dReal (mean D(x)), dFake (mean D(G(z)) before the D update). */
+export class GanHistory extends History {
+  /** The sample grid files written, in order. */
+  readonly samples: string[] = [];
+}
+
+function optimizerSpec(op: string, name: string, given: OptimizerSpec | string | undefined): OptimizerSpec {
+  if (given === undefined) return adam({ lr: 2e-4, betas: [0.5, 0.999] });
+  const spec = typeof given === 'string' ? OPTIMIZERS[given]?.() : given;
+  if (spec === undefined || typeof spec !== 'object' || typeof spec.kind !== 'string') {
+    throw invalidValue(op, name, `an optimizer name (${Object.keys(OPTIMIZERS).join(', ')}) or nt.optimizers.*()`, given);
+  }
+  return spec;
+}
+
+/** The noise length a generator takes (its single input's size). */
+function latentDimOf(op: string, generator: Model): number {
+  const shape = generator.inputShape;
+  if (shape === undefined || shape.length !== 1) {
+    throw new RangeError(`${op}: the generator must take noise vectors [latentDim] (give its first layer an inputShape), got ${shape === undefined ? 'no input shape' : `[${shape.join(', ')}]`}`);
+  }
+  return shape[0];
+}
+
+export class GanTrainer {
+  readonly generator: Model;
+  readonly discriminator: Model;
+  readonly latentDim: number;
+  readonly dSteps: number;
+  private handle: GanHandle | null;
+  private running = false;
+
+  constructor(args: GanTrainerArgs) {
+    const op = 'gan.train';
+    if (args === null || typeof args !== 'object') throw invalidType(op, 'args', '{ generator, discriminator, ... }', args);
+    if (!(args.generator instanceof Model)) throw invalidType(op, 'generator', 'a model (e.g. nt.builders.dcgan().generator)', args.generator);
+    if (!(args.discriminator instanceof Model)) throw invalidType(op, 'discriminator', 'a model', args.discriminator);
+    this.generator = args.generator;
+    this.discriminator = args.discriminator;
+    this.latentDim = latentDimOf(op, this.generator);
+    const gHandle = this.generator.nativeHandle(op);
+    const dHandle = this.discriminator.nativeHandle(op);
+    const imageShape = this.generator.outputShape;
+    const dInput = this.discriminator.inputShape;
+    if (imageShape !== undefined && dInput !== undefined && imageShape.join() !== dInput.join()) {
+      throw new RangeError(`${op}: the generator makes [${imageShape.join(', ')}] images but the discriminator takes [${dInput.join(', ')}]`);
+    }
+    this.dSteps = args.dSteps === undefined ? 1 : checkInt(op, 'dSteps', args.dSteps);
+    this.handle = native.ganCreate(gHandle, dHandle, {
+      loss: args.loss ?? 'bce',
+      labelSmoothing: args.labelSmoothing ?? 0,
+      dSteps: this.dSteps,
+      latentDim: this.latentDim,
+      gOptimizer: optimizerSpec(op, 'gOptimizer', args.gOptimizer),
+      dOptimizer: optimizerSpec(op, 'dOptimizer', args.dOptimizer),
+    });
+  }
+
+  /**
+   * One iteration on the calling thread: `dSteps` discriminator steps (one real batch each, an
+   * array when dSteps > 1) and a generator step; `noise` [dSteps, batch, latentDim] replaces the
+   * sampled z. Returns { dLoss, gLoss, dReal, dFake }.
+   */
+  trainStep(real: Tensor | Tensor[], options: { noise?: Tensor } = {}): Logs {
+    const batches = Array.isArray(real) ? real : [real];
+    batches.forEach((t, i) => {
+      if (!(t instanceof Tensor)) throw invalidType('gan.trainStep', `real[${i}]`, 'a Tensor [N, C, H, W]', t);
+    });
+    if (options.noise !== undefined && !(options.noise instanceof Tensor)) throw invalidType('gan.trainStep', 'noise', 'a Tensor', options.noise);
+    return native.ganStep(this.requireHandle(), batches.map((t) => t._h), options.noise?._h ?? null);
+  }
+
+  /** Trains on images [N, C, H, W] scaled to [-1, 1], off the event loop. */
+  async train(images: Tensor, options: GanTrainOptions = {}): Promise<GanHistory> {
+    // Refused before any callback runs, so a concurrent call cannot disturb the running one.
+    if (this.running) throw new Error('gan.train: the GAN trainer is already training; wait for it to finish');
+    this.running = true;
+    try {
+      return await this.run(images, options);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async run(images: Tensor, options: GanTrainOptions): Promise<GanHistory> {
+    const op = 'gan.train';
+    if (!(images instanceof Tensor)) throw invalidType(op, 'images', 'a Tensor [N, C, H, W] scaled to [-1, 1]', images);
+    if (options === null || typeof options !== 'object') throw invalidType(op, 'options', 'an object', options);
+    const want = this.discriminator.inputShape;
+    if (want !== undefined && images.shape.slice(1).join() !== want.join()) {
+      throw new RangeError(`${op}: the discriminator takes images [N, ${want.join(', ')}], got [${images.shape.join(', ')}]`);
+    }
+    const epochs = checkInt(op, 'epochs', options.epochs ?? 1);
+    const batchSize = checkInt(op, 'batchSize', options.batchSize ?? 64);
+    const sampleEvery = checkInt(op, 'sampleEvery', options.sampleEvery ?? 1);
+    const numSamples = checkInt(op, 'numSamples', options.numSamples ?? 64);
+    if (epochs < 1 || batchSize < 1 || sampleEvery < 1 || numSamples < 1) throw invalidValue(op, 'epochs/batchSize/sampleEvery/numSamples', 'positive integers', options);
+    const verbose = options.verbose ?? 1;
+    let steps = Math.floor(images.shape[0] / batchSize / this.dSteps);
+    if (steps < 1) throw new RangeError(`${op}: ${images.shape[0]} images make no full batch of ${batchSize} (× ${this.dSteps} discriminator steps)`);
+    if (options.stepsPerEpoch !== undefined) steps = Math.min(steps, checkInt(op, 'stepsPerEpoch', options.stepsPerEpoch));
+    const callbacks = [...(options.callbacks ?? [])];
+    const batchLogs = callbacks.some((cb) => typeof cb.onBatchEnd === 'function');
+    const progress = verbose === 0 ? undefined : new ProgressLogger(epochs, steps, verbose);
+    if (progress !== undefined) callbacks.push(progress);
+    const history = new GanHistory({ epochs, batchSize, steps, samples: images.shape[0] });
+    const fixedNoise = options.samplesDir === undefined ? undefined : randn([numSamples, this.latentDim]);
+    const handle = this.requireHandle();
+    const stop = (): void => native.ganStop(handle);
+    options.signal?.addEventListener('abort', stop);
+    if (options.signal?.aborted) stop();
+    let failure: unknown;
+
+    const epochEnd = async (epoch: number, logs: Logs): Promise<void> => {
+      history.record(epoch, logs);
+      if (fixedNoise !== undefined && options.samplesDir !== undefined && ((epoch + 1) % sampleEvery === 0 || epoch + 1 === epochs)) {
+        history.samples.push(await this.writeSamples(fixedNoise, options.samplesDir, epoch));
+      }
+      if (options.checkpointDir !== undefined) {
+        await this.generator.save(path.join(options.checkpointDir, 'generator'));
+        await this.discriminator.save(path.join(options.checkpointDir, 'discriminator'));
+      }
+      for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs);
+    };
+    const onEvent = (type: string, index: number, logs: Logs, done?: (stop: boolean) => void): void => {
+      if (type === 'batchEnd') {
+        try {
+          for (const cb of callbacks) cb.onBatchEnd?.(index, logs);
+        } catch (err) {
+          failure ??= err;
+          stop();
+        }
+        return;
+      }
+      void (async () => {
+        try {
+          if (type === 'epochBegin') for (const cb of callbacks) await cb.onEpochBegin?.(index, {});
+          else await epochEnd(index, logs);
+        } catch (err) {
+          failure ??= err;
+        }
+        done?.(failure !== undefined || Boolean(options.signal?.aborted));
+      })();
+    };
+
+    try {
+      for (const cb of callbacks) await cb.onTrainBegin?.({});
+      await native.ganTrain(
+        handle,
+        {
+          x: images._h,
+          batchSize,
+          shuffle: options.shuffle ?? true,
+          epochs,
+          initialEpoch: options.initialEpoch ?? 0,
+          stepsPerEpoch: steps,
+          batchLogs: batchLogs || Boolean(progress?.wantsBatches),
+        },
+        onEvent,
+      );
+    } finally {
+      options.signal?.removeEventListener('abort', stop);
+      fixedNoise?.dispose();
+    }
+    if (failure !== undefined) throw failure;
+    const last = history.epoch.length > 0 ? Object.fromEntries(Object.entries(history.history).map(([k, v]) => [k, v[v.length - 1]])) : {};
+    for (const cb of callbacks) await cb.onTrainEnd?.(last);
+    return history;
+  }
+
+  /** Frees the optimizers (the models stay usable). */
+  dispose(): void {
+    if (this.handle !== null) native.ganDispose(this.handle);
+    this.handle = null;
+  }
+
+  private requireHandle(): GanHandle {
+    if (this.handle === null) throw new Error('gan: the GAN trainer was disposed');
+    return this.handle;
+  }
+
+  private async writeSamples(noise: Tensor, dir: string, epoch: number): Promise<string> {
+    const images = (await this.generator.predict(noise)) as Tensor;
+    try {
+      await fs.promises.mkdir(dir, { recursive: true });
+      const file = path.join(dir, `samples_epoch_${String(epoch + 1).padStart(3, '0')}.png`);
+      await writeFileAtomic('gan.train', file, imageGridPng(images));
+      return file;
+    } finally {
+      images.dispose();
+    }
+  }
+}
+
+/** Trains a GAN: `await nt.gan.train({ generator, discriminator, images, epochs, ... })`. */
+export async function train(args: GanTrainerArgs & GanTrainOptions & { images: Tensor }): Promise<GanHistory> {
+  const trainer = new GanTrainer(args);
+  try {
+    return await trainer.train(args.images, args);
+  } finally {
+    trainer.dispose();
+  }
+}
+
+/** `n` images from a generator (inference mode), from N(0, 1) noise (seeded when `seed` is given). */
+export async function sample(generator: Model, n: number, options: { seed?: number } = {}): Promise<Tensor> {
+  if (!(generator instanceof Model)) throw invalidType('gan.sample', 'generator', 'a model', generator);
+  const count = checkInt('gan.sample', 'n', n);
+  if (count < 1) throw invalidValue('gan.sample', 'n', 'a positive integer', n);
+  if (options.seed !== undefined) manualSeed(options.seed);
+  const noise = randn([count, latentDimOf('gan.sample', generator)]);
+  try {
+    return (await generator.predict(noise)) as Tensor;
+  } finally {
+    noise.dispose();
+  }
+}
