@@ -27,4 +27,16 @@ function loadFashionMnist(split, { limit = Infinity, device = 'cpu' } = {}) {
   });
 }
 
-module.exports = { arg, loadFashionMnist };
+/** Standardized images (as loadFashionMnist returns them) mapped to [-1, 1], a tanh generator's range. */
+function toTanhRange(x) {
+  return nt.tidy(() => x.mul(STD).add(MEAN).mul(2).sub(1));
+}
+
+/** Images in [-1, 1] standardized as loadFashionMnist does (the classifier's input). */
+function fromTanhRange(images) {
+  return nt.tidy(() => images.add(1).div(2).sub(MEAN).div(STD));
+}
+
+const CLASS_NAMES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+
+module.exports = { arg, loadFashionMnist, toTanhRange, fromTanhRange, CLASS_NAMES };

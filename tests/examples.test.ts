@@ -1,6 +1,8 @@
 // examples.test.ts — runs every script in examples/ in a short mode (few images, one epoch) so
 // none of them rots; the full-length runs are the examples themselves (see README).
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -32,5 +34,20 @@ describe('examples', () => {
     const match = /test accuracy ([\d.]+)% after 1 epochs/.exec(out);
     expect(match, out).not.toBeNull();
     expect(Number(match![1])).toBeGreaterThan(40);
+  });
+
+  it('fashion_mnist_dcgan.js trains the DCGAN, writes sample grids and scores generated images with a trained classifier', () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'nodetorch-dcgan-example-'));
+    try {
+      const log = run('fashion_mnist_dcgan.js', ['--epochs', '1', '--limit', '256', '--classifier-epochs', '1', '--classifier-limit', '1000', '--score', '100', '--out', out, '--threads', '1']);
+      expect(log).toMatch(/DCGAN 28×28: generator 347,072 and discriminator 36,544 parameters/);
+      const match = /generated images: mean max-softmax ([\d.]+), (\d+) of 10 classes predicted/.exec(log);
+      expect(match, log).not.toBeNull();
+      expect(Number(match![1])).toBeGreaterThan(0.1);
+      expect(fs.existsSync(path.join(out, 'samples', 'samples_epoch_001.png'))).toBe(true);
+      expect(JSON.parse(fs.readFileSync(path.join(out, 'score.json'), 'utf8')).counts).toHaveLength(10);
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
   });
 });
