@@ -38,12 +38,17 @@ def param_count(net):
     return sum(p.numel() for p in net.parameters())
 
 
-def gan_step(g, d, real, noise, loss='bce', real_label=1.0, lr=2e-4):
-    """One iteration as nodetorch's GAN trainer (and the PyTorch DCGAN example) does it."""
+def adam(net, lr=2e-4):
+    return torch.optim.Adam(net.parameters(), lr=lr, betas=(0.5, 0.999))
+
+
+def gan_step(g, d, real, noise, loss='bce', real_label=1.0, opt_g=None, opt_d=None):
+    """One iteration as nodetorch's GAN trainer (and the PyTorch DCGAN example) does it; new Adam
+    optimizers (lr 2e-4, betas (0.5, 0.999)) unless given."""
     g.train()
     d.train()
-    opt_g = torch.optim.Adam(g.parameters(), lr=lr, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(d.parameters(), lr=lr, betas=(0.5, 0.999))
+    opt_g = opt_g or adam(g)
+    opt_d = opt_d or adam(d)
     fake = g(noise)
     opt_d.zero_grad()
     real_logits, fake_logits = d(real), d(fake.detach())
