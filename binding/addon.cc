@@ -19,6 +19,7 @@ void RegisterJitExport(Napi::Env env, Napi::Object exports);
 void RegisterSafetensors(Napi::Env env, Napi::Object exports);
 void RegisterTrainingState(Napi::Env env, Napi::Object exports);
 void RegisterGanTrainer(Napi::Env env, Napi::Object exports);
+void RegisterTensorOptimizer(Napi::Env env, Napi::Object exports);
 }  // namespace nt
 
 namespace {
@@ -40,6 +41,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   nt::RegisterSafetensors(env, exports);
   nt::RegisterTrainingState(env, exports);
   nt::RegisterGanTrainer(env, exports);
+  nt::RegisterTensorOptimizer(env, exports);
   return exports;
 }
 

@@ -8,6 +8,8 @@ import * as path from 'node:path';
 export type Handle = { readonly __nodetorchHandle: unique symbol };
 /** Opaque native model handle (shared ownership of a module graph and its training state). */
 export type ModelHandle = { readonly __nodetorchModel: unique symbol };
+/** Opaque native optimizer over tensors (nt.optim). */
+export type OptimizerHandle = { readonly __nodetorchOptimizer: unique symbol };
 /** Opaque native GAN trainer handle (generator, discriminator and their optimizers). */
 export type GanHandle = { readonly __nodetorchGan: unique symbol };
 /** Opaque native TorchScript module handle (shared ownership of a `torch::jit::Module`). */
@@ -213,6 +215,13 @@ export interface NativeBinding {
     onEvent: (type: 'epochBegin' | 'batchEnd' | 'epochEnd', index: number, logs: Record<string, number>, done?: (stop: boolean) => void) => void,
     customLoss?: NativeLossFn,
   ): Promise<{ epochsRun: number; stoppedOnNaN: boolean }>;
+  // tensor_optimizer.cc
+  optimCreate(params: readonly H[], spec: object): OptimizerHandle;
+  optimStep(opt: OptimizerHandle): void;
+  optimZeroGrad(opt: OptimizerHandle, setToNone: boolean): void;
+  optimGetLr(opt: OptimizerHandle): number;
+  optimSetLr(opt: OptimizerHandle, lr: number): void;
+  optimDispose(opt: OptimizerHandle): void;
   // gan_trainer.cc
   ganCreate(g: ModelHandle, d: ModelHandle, options: object): GanHandle;
   ganStep(gan: GanHandle, real: readonly H[], noise: Hn): Record<string, number>;
