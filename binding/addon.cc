@@ -20,6 +20,7 @@ void RegisterSafetensors(Napi::Env env, Napi::Object exports);
 void RegisterTrainingState(Napi::Env env, Napi::Object exports);
 void RegisterGanTrainer(Napi::Env env, Napi::Object exports);
 void RegisterTensorOptimizer(Napi::Env env, Napi::Object exports);
+void RegisterDataset(Napi::Env env, Napi::Object exports);
 }  // namespace nt
 
 namespace {
@@ -42,6 +43,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   nt::RegisterTrainingState(env, exports);
   nt::RegisterGanTrainer(env, exports);
   nt::RegisterTensorOptimizer(env, exports);
+  nt::RegisterDataset(env, exports);
   return exports;
 }
 

@@ -7,6 +7,7 @@
 
 #include "args.h"
 #include "async.h"
+#include "dataset.h"
 #include "spec_reader.h"
 #include "tensor_batch_source.h"
 #include "training_events.h"
@@ -346,12 +347,22 @@ Napi::Value Fit(const Napi::CallbackInfo& info) {
   };
   const int64_t batchSize = s.Int("batchSize", 32);
   if (batchSize < 1) throw RangeErr(info.Env(), "fit", "batchSize must be >= 1");
-  Tensors x = tensorsField("x");
-  Tensors y = tensorsField("y");
-  if (x.empty() || y.empty()) throw TypeErr(info.Env(), "fit", "x and y must be tensors");
-  o.train = std::make_shared<TensorBatchSource>(std::move(x), std::move(y), batchSize, s.Bool("shuffle", true));
-  Tensors valX = tensorsField("valX");
-  if (!valX.empty()) o.validation = std::make_shared<TensorBatchSource>(std::move(valX), tensorsField("valY"), batchSize, false);
+  if (s.Has("dataset")) {
+    // A dataset (nt.data): batches come from its prefetching source.
+    o.train = std::make_shared<DatasetSource>(DatasetField(info[1].As<Napi::Object>(), "dataset", "fit"), ReadLoaderOptions(info[1].As<Napi::Object>(), "fit"));
+  } else {
+    Tensors x = tensorsField("x");
+    Tensors y = tensorsField("y");
+    if (x.empty() || y.empty()) throw TypeErr(info.Env(), "fit", "x and y must be tensors");
+    o.train = std::make_shared<TensorBatchSource>(std::move(x), std::move(y), batchSize, s.Bool("shuffle", true));
+  }
+  if (s.Has("valDataset")) {
+    LoaderOptions val{batchSize, false, false, 2};
+    o.validation = std::make_shared<DatasetSource>(DatasetField(info[1].As<Napi::Object>(), "valDataset", "fit"), val);
+  } else {
+    Tensors valX = tensorsField("valX");
+    if (!valX.empty()) o.validation = std::make_shared<TensorBatchSource>(std::move(valX), tensorsField("valY"), batchSize, false);
+  }
   if (s.Has("classWeight")) o.classWeight = Unwrap(info.Env(), "fit", s.Raw("classWeight"));
   o.epochs = s.Int("epochs", 1);
   o.initialEpoch = s.Int("initialEpoch", 0);
@@ -388,7 +399,12 @@ const OpSpec kTrainerOps[] = {
     // (model, x, batchSize) → Promise<Tensor>
     {"modelPredict",
      [](const Napi::CallbackInfo& i) -> Napi::Value {
-       auto source = std::make_shared<TensorBatchSource>(TensorsArg(i, 1), Tensors{}, BatchSizeArg(i, 2), false);
+       std::shared_ptr<BatchSource> source;
+       if (IsDatasetArg(i, 1)) {
+         source = std::make_shared<DatasetSource>(DatasetArg(i, 1), LoaderOptions{BatchSizeArg(i, 2), false, false, 2});
+       } else {
+         source = std::make_shared<TensorBatchSource>(TensorsArg(i, 1), Tensors{}, BatchSizeArg(i, 2), false);
+       }
        auto* w = new PredictWorker(i.Env(), ModelArg(i, 0), std::move(source));
        Napi::Promise p = w->Promise();
        w->Queue();
@@ -397,7 +413,12 @@ const OpSpec kTrainerOps[] = {
     // (model, x, y, batchSize, customLoss?) → Promise<logs>
     {"modelEvaluate",
      [](const Napi::CallbackInfo& i) -> Napi::Value {
-       auto source = std::make_shared<TensorBatchSource>(TensorsArg(i, 1), TensorsArg(i, 2), BatchSizeArg(i, 3), false);
+       std::shared_ptr<BatchSource> source;
+       if (IsDatasetArg(i, 1)) {
+         source = std::make_shared<DatasetSource>(DatasetArg(i, 1), LoaderOptions{BatchSizeArg(i, 3), false, false, 2});
+       } else {
+         source = std::make_shared<TensorBatchSource>(TensorsArg(i, 1), TensorsArg(i, 2), BatchSizeArg(i, 3), false);
+       }
        auto* w = new EvaluateWorker(i.Env(), ModelArg(i, 0), std::move(source), i[4]);
        Napi::Promise p = w->Promise();
        w->Queue();

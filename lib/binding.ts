@@ -10,6 +10,9 @@ export type Handle = { readonly __nodetorchHandle: unique symbol };
 export type ModelHandle = { readonly __nodetorchModel: unique symbol };
 /** Opaque native optimizer over tensors (nt.optim). */
 export type OptimizerHandle = { readonly __nodetorchOptimizer: unique symbol };
+/** Opaque native dataset and batch iterator handles (nt.data). */
+export type DatasetHandle = { readonly __nodetorchDataset: unique symbol };
+export type DatasetIteratorHandle = { readonly __nodetorchDatasetIterator: unique symbol };
 /** Opaque native GAN trainer handle (generator, discriminator and their optimizers). */
 export type GanHandle = { readonly __nodetorchGan: unique symbol };
 /** Opaque native TorchScript module handle (shared ownership of a `torch::jit::Module`). */
@@ -205,8 +208,8 @@ export interface NativeBinding {
   modelStopFit(m: ModelHandle): void;
   modelIsFitting(m: ModelHandle): boolean;
   modelDispose(m: ModelHandle): void;
-  modelPredict(m: ModelHandle, x: readonly H[], batchSize: number): Promise<H | H[]>;
-  modelEvaluate(m: ModelHandle, x: readonly H[], y: readonly H[], batchSize: number, customLoss?: NativeLossFn): Promise<Record<string, number>>;
+  modelPredict(m: ModelHandle, x: readonly H[] | DatasetHandle, batchSize: number): Promise<H | H[]>;
+  modelEvaluate(m: ModelHandle, x: readonly H[] | DatasetHandle, y: readonly H[], batchSize: number, customLoss?: NativeLossFn): Promise<Record<string, number>>;
   modelTrainOnBatch(m: ModelHandle, x: readonly H[], y: readonly H[], classWeight: Hn, customLoss?: NativeLossFn): Promise<Record<string, number>>;
   modelTrainOnBatchSync(m: ModelHandle, x: readonly H[], y: readonly H[], classWeight: Hn, customLoss?: NativeLossFn): Record<string, number>;
   modelFit(
@@ -222,6 +225,11 @@ export interface NativeBinding {
   optimGetLr(opt: OptimizerHandle): number;
   optimSetLr(opt: OptimizerHandle, lr: number): void;
   optimDispose(opt: OptimizerHandle): void;
+  // dataset.cc
+  datasetCreate(options: object): DatasetHandle;
+  datasetIterate(ds: DatasetHandle, options: object): DatasetIteratorHandle;
+  datasetNext(it: DatasetIteratorHandle): Promise<[H[], H[]] | null>;
+  datasetClose(it: DatasetIteratorHandle): void;
   // gan_trainer.cc
   ganCreate(g: ModelHandle, d: ModelHandle, options: object): GanHandle;
   ganStep(gan: GanHandle, real: readonly H[], noise: Hn): Record<string, number>;

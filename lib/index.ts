@@ -4,7 +4,6 @@
  */
 import { native } from './binding';
 import { OutOfMemoryError } from './errors';
-import * as data from './data/idx';
 import * as functional from './nn/functional';
 
 native.setErrorClasses({ OutOfMemoryError });
@@ -46,8 +45,8 @@ export { History } from './training/callbacks';
 export type { Callback, Logs } from './training/callbacks';
 export type { FitOptions } from './training/fit';
 
-/** Dataset readers (IDX for MNIST/Fashion-MNIST). */
-export { data };
+/** Datasets, transforms and batch pipelines (`nt.data.fashionMnist()`, `nt.data.transforms.*`, ...). */
+export * as data from './data';
 
 /** Neural-network building blocks; `nn.functional` holds the stateless ops (alias `nn.F`). */
 export const nn = { functional, F: functional };

@@ -10,6 +10,7 @@ import { tensor } from '../tensor/creation';
 import { checkDevice, type Device } from '../tensor/device';
 import { Tensor } from '../tensor/tensor';
 import type { History, Logs, TrainableModel } from '../training/callbacks';
+import { Dataset } from '../data/dataset';
 import { runFit, type FitContext, type FitOptions } from '../training/fit';
 import { Converted, inputDtype, labelDtype, type InputData } from '../training/inputs';
 import { fusesWith, nativeLoss, resolveLoss, type LossFunction, type LossSpec } from '../training/losses';
@@ -195,21 +196,35 @@ export abstract class Model implements TrainableModel {
    * batchSize, epochs, validationSplit / validationData, shuffle, classWeight, initialEpoch,
    * stepsPerEpoch, callbacks, verbose, and `signal` (AbortSignal) to stop after the current batch.
    */
-  async fit(x: ModelData, y: ModelData, options: FitOptions = {}): Promise<History> {
+  async fit(x: ModelData, y: ModelData, options?: FitOptions): Promise<History>;
+  /** Trains on a Dataset (nt.data): its batches are prepared natively on a background thread. */
+  async fit(dataset: Dataset, options?: FitOptions): Promise<History>;
+  async fit(x: ModelData | Dataset, y?: ModelData | FitOptions, options: FitOptions = {}): Promise<History> {
     const conv = new Converted();
     try {
-      const [xt, yt] = this.prepare('fit', conv, x, y);
-      return await runFit(this.fitContext(), xt, yt, options, conv);
+      if (x instanceof Dataset) {
+        this.requireDatasetReady('fit');
+        return await runFit(this.fitContext(), { dataset: x }, (y as FitOptions | undefined) ?? {}, conv);
+      }
+      const [xt, yt] = this.prepare('fit', conv, x, y as ModelData);
+      return await runFit(this.fitContext(), { x: xt, y: yt }, options, conv);
     } finally {
       conv.dispose();
     }
   }
 
   /** Loss and metrics on (x, y), batched, off the event loop. */
-  async evaluate(x: ModelData, y: ModelData, options: { batchSize?: number } = {}): Promise<Logs> {
+  async evaluate(x: ModelData, y: ModelData, options?: { batchSize?: number }): Promise<Logs>;
+  async evaluate(dataset: Dataset, options?: { batchSize?: number }): Promise<Logs>;
+  async evaluate(x: ModelData | Dataset, y?: ModelData | { batchSize?: number }, options: { batchSize?: number } = {}): Promise<Logs> {
+    if (x instanceof Dataset) {
+      this.requireDatasetReady('evaluate');
+      const batchSize = (y as { batchSize?: number } | undefined)?.batchSize ?? 32;
+      return native.modelEvaluate(this.requireCompiled('evaluate'), x.nativeHandle(), [], batchSize, this.compiledState?.customLoss);
+    }
     const conv = new Converted();
     try {
-      const [xt, yt] = this.prepare('evaluate', conv, x, y);
+      const [xt, yt] = this.prepare('evaluate', conv, x, y as ModelData);
       return await native.modelEvaluate(this.requireCompiled('evaluate'), handles(xt), handles(yt), options.batchSize ?? 32, this.compiledState?.customLoss);
     } finally {
       conv.dispose();
@@ -217,7 +232,11 @@ export abstract class Model implements TrainableModel {
   }
 
   /** Model outputs for x (inference mode, no grad), batched, off the event loop; an array for several outputs. */
-  async predict(x: ModelData, options: { batchSize?: number } = {}): Promise<Tensor | Tensor[]> {
+  async predict(x: ModelData | Dataset, options: { batchSize?: number } = {}): Promise<Tensor | Tensor[]> {
+    if (x instanceof Dataset) {
+      this.requireDatasetReady('predict');
+      return wrapOutputs(await native.modelPredict(this.requireHandle('predict'), x.nativeHandle(), options.batchSize ?? 32));
+    }
     const conv = new Converted();
     try {
       const xt = this.prepareX('predict', conv, x);
@@ -444,6 +463,15 @@ export abstract class Model implements TrainableModel {
   private requireCompiled(op: string): ModelHandle {
     if (this.compiledState === null) throw new Error(`${op}: model '${this.name}' must be compiled first (call compile())`);
     return this.requireHandle(op);
+  }
+
+  /** Datasets are consumed natively: the model must know its input shapes (and, to train, be compiled). */
+  private requireDatasetReady(op: string): void {
+    if (this.handle === null && this.declaredInputShapes() === undefined) {
+      throw new Error(`${op}: model '${this.name}' does not know its input shape yet; give the first layer an inputShape to use a Dataset`);
+    }
+    this.builtHandle(op);
+    if (op !== 'predict') this.requireCompiled(op);
   }
 
   private ensureBuilt(op: string, xs: readonly Tensor[]): void {

@@ -4,6 +4,7 @@
  * comes from the Model base class.
  */
 import { invalidType } from '../errors';
+import type { Dataset } from '../data/dataset';
 import { Embedding } from '../layers/core';
 import { Layer, layerFromConfig, type LayerConfig, type Shape } from '../layers/layer';
 import { MergeLayer } from '../layers/merge';
@@ -45,7 +46,7 @@ export class Sequential extends Model {
     return this.stack;
   }
 
-  override async predict(x: InputData, options: { batchSize?: number } = {}): Promise<Tensor> {
+  override async predict(x: InputData | Dataset, options: { batchSize?: number } = {}): Promise<Tensor> {
     return (await super.predict(x, options)) as Tensor;
   }
   override predictSync(x: InputData): Tensor {

@@ -8,6 +8,7 @@ import { checkInt, invalidType, invalidValue } from '../errors';
 import type { TrainingProgress } from '../io/checkpoint';
 import type { Tensor } from '../tensor/tensor';
 import { type Callback, History, type Logs, type TrainableModel } from './callbacks';
+import type { Dataset } from '../data/dataset';
 import type { ModelData } from '../models/model';
 import type { Converted } from './inputs';
 import { ProgressLogger } from './progress';
@@ -19,8 +20,8 @@ export interface FitOptions {
   batchSize?: number;
   /** Fraction of the samples (the last ones, before shuffling) held out for validation. */
   validationSplit?: number;
-  /** Explicit validation data [x, y] (takes precedence over validationSplit). */
-  validationData?: [ModelData, ModelData];
+  /** Explicit validation data [x, y] or a Dataset (takes precedence over validationSplit). */
+  validationData?: [ModelData, ModelData] | Dataset;
   /** Reshuffle the training samples every epoch (default true). */
   shuffle?: boolean;
   /** Loss weight per class index, e.g. { 0: 1, 1: 5 }. */
@@ -58,13 +59,21 @@ export interface FitContext {
   recordProgress(progress: TrainingProgress): void;
 }
 
+/** A Dataset (nt.data), recognized without importing the class (no cycle). */
+function isDataset(v: unknown): v is Dataset {
+  return v !== null && typeof v === 'object' && typeof (v as Dataset).nativeHandle === 'function' && typeof (v as Dataset).batches === 'function';
+}
+
 function positive(op: string, name: string, v: number | undefined, fallback: number): number {
   const value = v ?? fallback;
   if (checkInt(op, name, value) < 1) throw invalidValue(op, name, 'a positive integer', value);
   return value;
 }
 
-export async function runFit(ctx: FitContext, x: Tensor[], y: Tensor[], options: FitOptions, conv: Converted): Promise<History> {
+/** What fit trains on: tensors (one per model input/output), or a dataset pipeline. */
+export type FitData = { x: Tensor[]; y: Tensor[] } | { dataset: Dataset };
+
+export async function runFit(ctx: FitContext, data: FitData, options: FitOptions, conv: Converted): Promise<History> {
   if (options === null || typeof options !== 'object') throw invalidType('fit', 'options', 'an object', options);
   // Refused before any side effect (stopTraining, callbacks) that would disturb the running fit.
   if (native.modelIsFitting(ctx.handle)) throw new Error('fit: the model is already being trained by fit(); wait for it to finish');
@@ -79,16 +88,23 @@ export async function runFit(ctx: FitContext, x: Tensor[], y: Tensor[], options:
   const callbacks = options.callbacks ?? [];
   if (!Array.isArray(callbacks)) throw invalidType('fit', 'callbacks', 'an array', callbacks);
 
-  let trainX = x;
-  let trainY = y;
+  let trainX = 'x' in data ? data.x : [];
+  let trainY = 'y' in data ? data.y : [];
   let valX: Tensor[] | undefined;
   let valY: Tensor[] | undefined;
+  let valDataset: Dataset | undefined;
   if (options.validationData !== undefined) {
-    if (!Array.isArray(options.validationData) || options.validationData.length !== 2) {
-      throw invalidType('fit', 'validationData', '[x, y]', options.validationData);
+    if (isDataset(options.validationData)) {
+      valDataset = options.validationData;
+    } else {
+      if (!Array.isArray(options.validationData) || options.validationData.length !== 2) {
+        throw invalidType('fit', 'validationData', '[x, y] or a Dataset', options.validationData);
+      }
+      [valX, valY] = ctx.prepare(conv, options.validationData[0], options.validationData[1]);
     }
-    [valX, valY] = ctx.prepare(conv, options.validationData[0], options.validationData[1]);
   } else if (options.validationSplit !== undefined) {
+    if (!('x' in data)) throw new TypeError('fit: validationSplit needs tensors; pass validationData (a Dataset) when fitting on a Dataset');
+    const { x, y } = data;
     const split = options.validationSplit;
     if (typeof split !== 'number' || !(split > 0 && split < 1)) throw invalidValue('fit', 'validationSplit', 'a number in (0, 1)', split);
     const n = x[0].shape[0];
@@ -101,7 +117,7 @@ export async function runFit(ctx: FitContext, x: Tensor[], y: Tensor[], options:
     valY = rows(y, n - nVal, nVal);
   }
 
-  const n = trainX[0].shape[0];
+  const n = 'dataset' in data ? data.dataset.length : trainX[0].shape[0];
   let steps = Math.ceil(n / batchSize);
   if (options.stepsPerEpoch !== undefined) steps = Math.min(steps, positive('fit', 'stepsPerEpoch', options.stepsPerEpoch, 1));
 
@@ -125,7 +141,7 @@ export async function runFit(ctx: FitContext, x: Tensor[], y: Tensor[], options:
   const initialEpoch = givenInitialEpoch ?? (resumed === undefined ? 0 : resumed.epoch + 1);
   const baseLr = resumed?.baseLr ?? native.modelGetLearningRate(ctx.handle);
 
-  const history = new History({ epochs, batchSize, steps, samples: n, validation: valX !== undefined });
+  const history = new History({ epochs, batchSize, steps, samples: n, validation: valX !== undefined || valDataset !== undefined });
   ctx.model.stopTraining = false;
   for (const cb of all) await cb.onTrainBegin?.({});
 
@@ -164,10 +180,10 @@ export async function runFit(ctx: FitContext, x: Tensor[], y: Tensor[], options:
     await native.modelFit(
       ctx.handle,
       {
-        x: trainX.map((t) => t._h),
-        y: trainY.map((t) => t._h),
+        ...('dataset' in data ? { dataset: data.dataset.nativeHandle() } : { x: trainX.map((t) => t._h), y: trainY.map((t) => t._h) }),
         valX: valX?.map((t) => t._h),
         valY: valY?.map((t) => t._h),
+        valDataset: valDataset?.nativeHandle(),
         classWeight: ctx.classWeight(conv, options.classWeight)?._h,
         epochs,
         initialEpoch,

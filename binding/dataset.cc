@@ -1,0 +1,261 @@
+// dataset.cc — datasets (handles), their prefetching batch source, and JS iteration over batches
+// (datasetIterate / datasetNext, awaited off the event loop).
+#include "dataset.h"
+
+#include "args.h"
+#include "async.h"
+#include "spec_reader.h"
+#include "tensor_batch_source.h"
+#include "tensor_wrap.h"
+
+namespace nt {
+namespace {
+
+struct DatasetHandle {
+  static constexpr uint64_t kMagic = 0x6e74446174617331ull;
+  uint64_t magic = kMagic;
+  std::shared_ptr<const NativeDataset> ds;
+};
+
+struct IteratorHandle {
+  static constexpr uint64_t kMagic = 0x6e74497465723031ull;
+  uint64_t magic = kMagic;
+  std::shared_ptr<DatasetSource> source;
+};
+
+template <typename T>
+T* External(const Napi::CallbackInfo& info, size_t i, const char* expected) {
+  void* data = nullptr;
+  if (napi_get_value_external(info.Env(), info[i], &data) != napi_ok || data == nullptr || static_cast<T*>(data)->magic != T::kMagic) {
+    throw TypeErr(info.Env(), OpName(info), std::string("expected ") + expected);
+  }
+  return static_cast<T*>(data);
+}
+
+template <typename T>
+Napi::Value NewExternal(Napi::Env env, T* value) {
+  napi_value ext;
+  napi_status status = napi_create_external(env, value, [](napi_env, void* data, void*) { delete static_cast<T*>(data); }, nullptr, &ext);
+  if (status != napi_ok) {
+    delete value;
+    NAPI_THROW_IF_FAILED(env, status, Napi::Value());
+  }
+  return Napi::Value(env, ext);
+}
+
+at::Generator Generator(uint64_t seed, int64_t epoch, uint64_t stream) {
+  return at::detail::createCPUGenerator(seed * 1000003ull + static_cast<uint64_t>(epoch) * 2ull + stream);
+}
+
+Napi::Array Handles(Napi::Env env, const std::vector<at::Tensor>& ts) {
+  Napi::Array arr = Napi::Array::New(env, ts.size());
+  for (uint32_t i = 0; i < ts.size(); ++i) arr.Set(i, Wrap(env, ts[i]));
+  return arr;
+}
+
+// Awaits the next batch of an iterator on a worker thread: [x[], y[]] or null at the end.
+class NextWorker : public PromiseWorker {
+ public:
+  NextWorker(Napi::Env env, std::shared_ptr<DatasetSource> source) : PromiseWorker(env, "dataset.batches"), source_(std::move(source)) {}
+
+ protected:
+  void Run() override { has_ = source_->Next(batch_); }
+  Napi::Value Result(Napi::Env env) override {
+    if (!has_) return env.Null();
+    Napi::Array out = Napi::Array::New(env, 2);
+    out.Set(0u, Handles(env, batch_.x));
+    out.Set(1u, Handles(env, batch_.y));
+    return out;
+  }
+
+ private:
+  std::shared_ptr<DatasetSource> source_;
+  Batch batch_;
+  bool has_ = false;
+};
+
+// ({ x: H[], y: H[], transforms: [], seed }) → dataset handle
+Napi::Value Create(const Napi::CallbackInfo& info) {
+  if (!info[0].IsObject()) throw TypeErr(info.Env(), "dataset", "options must be an object");
+  SpecReader s(info[0].As<Napi::Object>(), "dataset", "options");
+  auto ds = std::make_shared<NativeDataset>();
+  auto tensors = [&](const char* key) {
+    std::vector<at::Tensor> out;
+    Napi::Value v = s.Raw(key);
+    if (!v.IsArray()) return out;
+    Napi::Array arr = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < arr.Length(); ++i) out.push_back(Unwrap(info.Env(), "dataset", arr.Get(i)).contiguous());
+    return out;
+  };
+  ds->x = tensors("x");
+  ds->y = tensors("y");
+  if (ds->x.empty()) throw TypeErr(info.Env(), "dataset", "needs at least one input tensor");
+  int64_t n = ds->x[0].size(0);
+  for (const auto& t : ds->x) {
+    if (t.size(0) != n) throw RangeErr(info.Env(), "dataset", "the inputs have different numbers of samples");
+  }
+  for (const auto& t : ds->y) {
+    if (t.size(0) != n) {
+      throw RangeErr(info.Env(), "dataset", "label count (" + std::to_string(t.size(0)) + ") differs from the sample count (" + std::to_string(n) + ")");
+    }
+  }
+  Napi::Value transforms = s.Raw("transforms");
+  if (transforms.IsArray()) ds->transforms = ReadTransforms(transforms.As<Napi::Array>(), "dataset");
+  ds->seed = static_cast<uint64_t>(s.Number("seed", 0.0));
+  return NewExternal(info.Env(), new DatasetHandle{DatasetHandle::kMagic, std::move(ds)});
+}
+
+const OpSpec kDatasetOps[] = {
+    {"datasetCreate", Create},
+    // (dataset, { batchSize, shuffle, dropLast, prefetch, epoch }) → iterator; batches start being prepared now
+    {"datasetIterate",
+     [](const Napi::CallbackInfo& i) -> Napi::Value {
+       auto ds = DatasetArg(i, 0);
+       LoaderOptions o = ReadLoaderOptions(i[1].As<Napi::Object>(), "dataset.batches");
+       auto source = std::make_shared<DatasetSource>(ds, o);
+       source->BeginEpoch(SpecReader(i[1].As<Napi::Object>(), "dataset.batches", "options").Int("epoch", 0));
+       return NewExternal(i.Env(), new IteratorHandle{IteratorHandle::kMagic, std::move(source)});
+     }},
+    // (iterator) → Promise<[x[], y[]] | null>
+    {"datasetNext",
+     [](const Napi::CallbackInfo& i) -> Napi::Value {
+       auto* it = External<IteratorHandle>(i, 0, "a dataset iterator");
+       if (!it->source) throw PlainErr(i.Env(), "dataset.batches", "the iterator was closed");
+       auto* w = new NextWorker(i.Env(), it->source);
+       Napi::Promise p = w->Promise();
+       w->Queue();
+       return p;
+     }},
+    // (iterator) → undefined: stops its prefetch thread
+    {"datasetClose",
+     [](const Napi::CallbackInfo& i) -> Napi::Value {
+       auto* it = External<IteratorHandle>(i, 0, "a dataset iterator");
+       if (it->source) it->source->Cancel();
+       it->source.reset();
+       return i.Env().Undefined();
+     }},
+};
+
+}  // namespace
+
+DatasetSource::DatasetSource(std::shared_ptr<const NativeDataset> ds, LoaderOptions o) : ds_(std::move(ds)), o_(o) {}
+
+DatasetSource::~DatasetSource() {
+  Cancel();
+  if (producer_.joinable()) producer_.join();
+}
+
+void DatasetSource::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    cancelled_ = true;
+  }
+  changed_.notify_all();
+  if (producer_.joinable()) producer_.join();
+}
+
+int64_t DatasetSource::BeginEpoch(int64_t epoch) {
+  Stop();
+  const int64_t n = ds_->Size();
+  at::Generator gen = Generator(ds_->seed, epoch, 0);
+  at::Tensor order = o_.shuffle ? at::randperm(n, gen, at::kLong) : at::arange(n, at::kLong);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue_.clear();
+    finished_ = false;
+    cancelled_ = false;
+    failure_ = nullptr;
+  }
+  producer_ = std::thread([this, order, epoch] { Produce(order, epoch); });
+  return o_.dropLast ? n / o_.batchSize : (n + o_.batchSize - 1) / o_.batchSize;
+}
+
+void DatasetSource::Produce(at::Tensor order, int64_t epoch) {
+  at::NoGradGuard noGrad;
+  at::Generator gen = Generator(ds_->seed, epoch, 1);
+  const int64_t n = order.size(0);
+  try {
+    for (int64_t start = 0; start < n; start += o_.batchSize) {
+      int64_t len = std::min(o_.batchSize, n - start);
+      if (o_.dropLast && len < o_.batchSize) break;
+      at::Tensor idx = order.narrow(0, start, len);
+      Batch batch;
+      batch.x = Rows(ds_->x, 0, len, idx);
+      batch.y = Rows(ds_->y, 0, len, idx);
+      batch.size = len;
+      if (!ds_->transforms.empty()) batch.x[0] = ApplyTransforms(ds_->transforms, batch.x[0], gen);
+      std::unique_lock<std::mutex> lock(mutex_);
+      changed_.wait(lock, [&] { return cancelled_ || static_cast<int64_t>(queue_.size()) < o_.prefetch; });
+      if (cancelled_) return;
+      queue_.push_back(std::move(batch));
+      lock.unlock();
+      changed_.notify_all();
+    }
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    failure_ = std::current_exception();
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    finished_ = true;
+  }
+  changed_.notify_all();
+}
+
+bool DatasetSource::Next(Batch& out) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  changed_.wait(lock, [&] { return cancelled_ || !queue_.empty() || finished_; });
+  if (!queue_.empty()) {
+    out = std::move(queue_.front());
+    queue_.pop_front();
+    lock.unlock();
+    changed_.notify_all();
+    return true;
+  }
+  if (failure_) std::rethrow_exception(failure_);
+  return false;
+}
+
+void DatasetSource::Cancel() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    cancelled_ = true;
+  }
+  changed_.notify_all();
+}
+
+bool IsDatasetArg(const Napi::CallbackInfo& info, size_t i) {
+  void* data = nullptr;
+  return napi_get_value_external(info.Env(), info[i], &data) == napi_ok && data != nullptr &&
+         static_cast<DatasetHandle*>(data)->magic == DatasetHandle::kMagic;
+}
+
+std::shared_ptr<const NativeDataset> DatasetArg(const Napi::CallbackInfo& info, size_t i) {
+  auto* h = External<DatasetHandle>(info, i, "a dataset (nt.data.*)");
+  return h->ds;
+}
+
+std::shared_ptr<const NativeDataset> DatasetField(Napi::Object obj, const char* key, const char* op) {
+  void* data = nullptr;
+  Napi::Value v = obj.Get(key);
+  if (napi_get_value_external(obj.Env(), v, &data) != napi_ok || data == nullptr || static_cast<DatasetHandle*>(data)->magic != DatasetHandle::kMagic) {
+    throw TypeErr(obj.Env(), op, std::string("'") + key + "' must be a dataset (nt.data.*)");
+  }
+  return static_cast<DatasetHandle*>(data)->ds;
+}
+
+LoaderOptions ReadLoaderOptions(Napi::Object obj, const char* op) {
+  SpecReader s(obj, op, "options");
+  LoaderOptions o;
+  o.batchSize = s.Int("batchSize", 32);
+  o.shuffle = s.Bool("shuffle", true);
+  o.dropLast = s.Bool("dropLast", false);
+  o.prefetch = s.Int("prefetch", 2);
+  if (o.batchSize < 1) throw RangeErr(obj.Env(), op, "batchSize must be >= 1");
+  if (o.prefetch < 1) throw RangeErr(obj.Env(), op, "prefetch must be >= 1");
+  return o;
+}
+
+void RegisterDataset(Napi::Env env, Napi::Object exports) { ExportOps(env, exports, kDatasetOps); }
+
+}  // namespace nt

@@ -1,0 +1,69 @@
+// dataset.h — the native data pipeline: a dataset of in-memory sample tensors (images stored
+// compactly, e.g. uint8) with batch transforms, iterated by a DatasetSource that shuffles with the
+// dataset's own seeded generator (per epoch) and prepares batches ahead on a background thread
+// (a bounded prefetch queue), so a training loop never waits on indexing or transforms.
+#pragma once
+#include <napi.h>
+#include <torch/torch.h>
+
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "batch_source.h"
+#include "transforms.h"
+
+namespace nt {
+
+struct NativeDataset {
+  std::vector<at::Tensor> x;  // one per model input, rows = samples
+  std::vector<at::Tensor> y;  // one per model output (may be empty)
+  std::vector<Transform> transforms;  // applied to x[0]
+  uint64_t seed = 0;
+  int64_t Size() const { return x.at(0).size(0); }
+};
+
+struct LoaderOptions {
+  int64_t batchSize = 32;
+  bool shuffle = true;
+  bool dropLast = false;
+  int64_t prefetch = 2;  // batches prepared ahead
+};
+
+class DatasetSource : public BatchSource {
+ public:
+  DatasetSource(std::shared_ptr<const NativeDataset> ds, LoaderOptions o);
+  ~DatasetSource() override;
+  int64_t BeginEpoch(int64_t epoch) override;
+  bool Next(Batch& out) override;
+  void Cancel() override;
+
+ private:
+  void Produce(at::Tensor order, int64_t epoch);
+  void Stop();
+
+  std::shared_ptr<const NativeDataset> ds_;
+  LoaderOptions o_;
+  std::thread producer_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<Batch> queue_;
+  bool finished_ = false;   // the producer pushed its last batch of the epoch
+  bool cancelled_ = false;
+  std::exception_ptr failure_;
+};
+
+// Whether argument i is a dataset handle.
+bool IsDatasetArg(const Napi::CallbackInfo& info, size_t i);
+// The dataset behind a handle argument; throws a TypeError naming the op otherwise.
+std::shared_ptr<const NativeDataset> DatasetArg(const Napi::CallbackInfo& info, size_t i);
+// The dataset in field `key` of an options object.
+std::shared_ptr<const NativeDataset> DatasetField(Napi::Object obj, const char* key, const char* op);
+// Loader options { batchSize, shuffle, dropLast, prefetch } from a JS object.
+LoaderOptions ReadLoaderOptions(Napi::Object obj, const char* op);
+
+}  // namespace nt

@@ -1,0 +1,97 @@
+/**
+ * dataset.ts — `Dataset`: samples held natively (images compactly, e.g. uint8) with batch
+ * transforms, shuffled by the dataset's own seeded generator (a new order every epoch, the same
+ * order for the same seed and epoch) and batched ahead on a background native thread.
+ * `model.fit(ds, { epochs })`, `evaluate(ds)` and `predict(ds)` consume it natively;
+ * `for await (const { x, y } of ds.batches({ batchSize }))` iterates it from JS.
+ */
+import { native, type DatasetHandle, type Handle } from '../binding';
+import { checkInt, invalidType } from '../errors';
+import { randint } from '../tensor/creation';
+import { tidy } from '../tensor/memory';
+import { Tensor } from '../tensor/tensor';
+import type { TransformSpec } from './transforms';
+
+export interface DatasetArgs {
+  /** Samples [N, ...]: one tensor, or one per model input. */
+  x: Tensor | Tensor[];
+  /** Labels [N, ...]: one tensor, one per model output, or none. */
+  y?: Tensor | Tensor[];
+  /** Batch transforms applied (in order) to the first input, e.g. [toFloat({ scale: 1/255 }), normalize(...)]. */
+  transforms?: TransformSpec[];
+  /** Seed of the shuffling and random transforms (default: drawn from the global generator, so nt.manualSeed fixes it). */
+  seed?: number;
+  /** Class names by label index, where known. */
+  classNames?: string[];
+}
+
+export interface BatchOptions {
+  batchSize?: number;
+  /** Shuffle the samples (default true), differently every epoch. */
+  shuffle?: boolean;
+  /** Drop the last incomplete batch (default false). */
+  dropLast?: boolean;
+  /** Batches prepared ahead on the background thread (default 2). */
+  prefetch?: number;
+  /** The epoch whose order to use (default 0). */
+  epoch?: number;
+}
+
+export class Dataset {
+  readonly length: number;
+  readonly classNames: string[] | undefined;
+  readonly seed: number;
+  private readonly handle: DatasetHandle;
+  private readonly args: DatasetArgs;
+
+  constructor(args: DatasetArgs) {
+    if (args === null || typeof args !== 'object') throw invalidType('dataset', 'args', '{ x, y?, transforms?, seed? }', args);
+    const xs = Array.isArray(args.x) ? args.x : [args.x];
+    const ys = args.y === undefined ? [] : Array.isArray(args.y) ? args.y : [args.y];
+    [...xs, ...ys].forEach((t) => {
+      if (!(t instanceof Tensor)) throw invalidType('dataset', 'x/y', 'Tensors with the samples first', t);
+    });
+    this.seed = args.seed ?? tidy(() => randint(0, 2 ** 31, [1]).item() as number);
+    this.handle = native.datasetCreate({ x: xs.map((t) => t._h), y: ys.map((t) => t._h), transforms: args.transforms ?? [], seed: this.seed });
+    this.length = xs[0].shape[0];
+    this.classNames = args.classNames;
+    this.args = { ...args, seed: this.seed };
+  }
+
+  /** A dataset of the same samples with more transforms (applied after the existing ones). */
+  map(...transforms: TransformSpec[]): Dataset {
+    return new Dataset({ ...this.args, transforms: [...(this.args.transforms ?? []), ...transforms] });
+  }
+
+  /** Batches per epoch at a batch size. */
+  numBatches(batchSize: number, dropLast = false): number {
+    const b = checkInt('dataset.numBatches', 'batchSize', batchSize);
+    return dropLast ? Math.floor(this.length / b) : Math.ceil(this.length / b);
+  }
+
+  /** Iterates one epoch of batches; each `{ x, y }` holds Tensors you own (dispose them or use tidy). */
+  async *batches(options: BatchOptions = {}): AsyncGenerator<{ x: Tensor; y: Tensor | undefined; inputs: Tensor[]; labels: Tensor[] }> {
+    const it = native.datasetIterate(this.handle, { batchSize: 32, ...options, epoch: options.epoch ?? 0 });
+    try {
+      for (;;) {
+        const next = await native.datasetNext(it);
+        if (next === null) return;
+        const inputs = next[0].map((h: Handle) => new Tensor(h));
+        const labels = next[1].map((h: Handle) => new Tensor(h));
+        yield { x: inputs[0], y: labels[0], inputs, labels };
+      }
+    } finally {
+      native.datasetClose(it);
+    }
+  }
+
+  /** @internal The native dataset, for fit/evaluate/predict. */
+  nativeHandle(): DatasetHandle {
+    return this.handle;
+  }
+}
+
+/** A dataset of in-memory tensors: `nt.data.fromTensors(x, y, { transforms })`. */
+export function fromTensors(x: Tensor | Tensor[], y?: Tensor | Tensor[], options: Omit<DatasetArgs, 'x' | 'y'> = {}): Dataset {
+  return new Dataset({ ...options, x, y });
+}
