@@ -74,7 +74,7 @@ class NextWorker : public PromiseWorker {
   bool has_ = false;
 };
 
-// ({ x: H[], y: H[], transforms: [], seed }) → dataset handle
+// ({ x: H[], y: H[], stream?: { fetch, count, hwc }, transforms: [], seed }) → dataset handle
 Napi::Value Create(const Napi::CallbackInfo& info) {
   if (!info[0].IsObject()) throw TypeErr(info.Env(), "dataset", "options must be an object");
   SpecReader s(info[0].As<Napi::Object>(), "dataset", "options");
@@ -89,8 +89,16 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   };
   ds->x = tensors("x");
   ds->y = tensors("y");
-  if (ds->x.empty()) throw TypeErr(info.Env(), "dataset", "needs at least one input tensor");
-  int64_t n = ds->x[0].size(0);
+  if (s.Has("stream")) {
+    SpecReader stream(s.Object("stream"), "dataset", "stream");
+    Napi::Value fetch = stream.Raw("fetch");
+    std::vector<int64_t> hwc = stream.Ints("hwc");
+    if (!fetch.IsFunction() || hwc.size() != 3) throw TypeErr(info.Env(), "dataset", "stream needs fetch(indices, done) and hwc [H, W, C]");
+    if (!ds->x.empty()) throw TypeErr(info.Env(), "dataset", "takes input tensors or a stream, not both");
+    ds->loader = std::make_shared<JsSampleLoader>(info.Env(), fetch.As<Napi::Function>(), stream.Int("count"), std::move(hwc));
+  }
+  if (ds->x.empty() && !ds->loader) throw TypeErr(info.Env(), "dataset", "needs at least one input tensor");
+  const int64_t n = ds->Size();
   for (const auto& t : ds->x) {
     if (t.size(0) != n) throw RangeErr(info.Env(), "dataset", "the inputs have different numbers of samples");
   }
@@ -107,6 +115,14 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
 
 const OpSpec kDatasetOps[] = {
     {"datasetCreate", Create},
+    // (dataset, transforms[]) → a dataset sharing the samples, with the transforms appended
+    {"datasetMap",
+     [](const Napi::CallbackInfo& i) -> Napi::Value {
+       auto ds = std::make_shared<NativeDataset>(*DatasetArg(i, 0));
+       if (!i[1].IsArray()) throw TypeErr(i.Env(), "dataset.map", "transforms must be an array");
+       for (Transform& t : ReadTransforms(i[1].As<Napi::Array>(), "dataset.map")) ds->transforms.push_back(std::move(t));
+       return NewExternal(i.Env(), new DatasetHandle{DatasetHandle::kMagic, std::move(ds)});
+     }},
     // (dataset, { batchSize, shuffle, dropLast, prefetch, epoch }) → iterator; batches start being prepared now
     {"datasetIterate",
      [](const Napi::CallbackInfo& i) -> Napi::Value {
@@ -180,10 +196,23 @@ void DatasetSource::Produce(at::Tensor order, int64_t epoch) {
       if (o_.dropLast && len < o_.batchSize) break;
       at::Tensor idx = order.narrow(0, start, len);
       Batch batch;
-      batch.x = Rows(ds_->x, 0, len, idx);
+      if (ds_->loader) {
+        at::Tensor rows = ds_->loader->Load(idx, [this] {
+          std::lock_guard<std::mutex> lock(mutex_);
+          return cancelled_;
+        });
+        if (!rows.defined()) return;  // cancelled while JS was decoding
+        batch.x = {rows};
+      } else {
+        batch.x = Rows(ds_->x, 0, len, idx);
+      }
       batch.y = Rows(ds_->y, 0, len, idx);
       batch.size = len;
       if (!ds_->transforms.empty()) batch.x[0] = ApplyTransforms(ds_->transforms, batch.x[0], gen);
+      if (o_.device) {
+        for (auto& t : batch.x) t = t.to(*o_.device);
+        for (auto& t : batch.y) t = t.to(*o_.device);
+      }
       std::unique_lock<std::mutex> lock(mutex_);
       changed_.wait(lock, [&] { return cancelled_ || static_cast<int64_t>(queue_.size()) < o_.prefetch; });
       if (cancelled_) return;
@@ -251,6 +280,7 @@ LoaderOptions ReadLoaderOptions(Napi::Object obj, const char* op) {
   o.shuffle = s.Bool("shuffle", true);
   o.dropLast = s.Bool("dropLast", false);
   o.prefetch = s.Int("prefetch", 2);
+  if (s.Has("device")) o.device = at::Device(s.String("device"));
   if (o.batchSize < 1) throw RangeErr(obj.Env(), op, "batchSize must be >= 1");
   if (o.prefetch < 1) throw RangeErr(obj.Env(), op, "prefetch must be >= 1");
   return o;

@@ -15,6 +15,7 @@
 
 #include "args.h"
 #include "async.h"
+#include "dataset.h"
 #include "model_wrap.h"
 #include "spec_reader.h"
 #include "tensor_batch_source.h"
@@ -254,7 +255,7 @@ Napi::Value StepSync(const Napi::CallbackInfo& info) {
   return LogsObject(info.Env(), StatsLogs(Step(*gan, real, noise ? *noise : at::Tensor())));
 }
 
-// (gan, { x, batchSize, shuffle, epochs, initialEpoch, stepsPerEpoch, batchLogs }, onEvent) → Promise<{ epochsRun }>
+// (gan, { x | dataset, batchSize, shuffle, epochs, initialEpoch, stepsPerEpoch, batchLogs }, onEvent) → Promise<{ epochsRun }>
 Napi::Value Train(const Napi::CallbackInfo& info) {
   auto gan = GanArg(info, 0);
   if (!info[1].IsObject()) throw TypeErr(info.Env(), "gan.train", "options must be an object");
@@ -263,8 +264,13 @@ Napi::Value Train(const Napi::CallbackInfo& info) {
   TrainOptions o;
   int64_t batchSize = s.Int("batchSize", 64);
   if (batchSize < 1) throw RangeErr(info.Env(), "gan.train", "batchSize must be >= 1");
-  o.data = std::make_shared<TensorBatchSource>(std::vector<at::Tensor>{Unwrap(info.Env(), "gan.train", s.Raw("x"))}, std::vector<at::Tensor>{},
-                                               batchSize, s.Bool("shuffle", true), true);
+  if (s.Has("dataset")) {
+    o.data = std::make_shared<DatasetSource>(DatasetField(info[1].As<Napi::Object>(), "dataset", "gan.train"),
+                                             LoaderOptions{batchSize, s.Bool("shuffle", true), true, 2});
+  } else {
+    o.data = std::make_shared<TensorBatchSource>(std::vector<at::Tensor>{Unwrap(info.Env(), "gan.train", s.Raw("x"))}, std::vector<at::Tensor>{},
+                                                 batchSize, s.Bool("shuffle", true), true);
+  }
   o.epochs = s.Int("epochs", 1);
   o.initialEpoch = s.Int("initialEpoch", 0);
   o.stepsPerEpoch = s.Int("stepsPerEpoch", 0);

@@ -8,22 +8,9 @@ const os = require('node:os');
 const nt = require('..');
 const { arg, loadFashionMnist } = require('./fashion_mnist');
 
-/** A small CNN: two conv blocks with batch norm, a dense head with dropout. */
+/** The reference CNN (conv32-BN-pool-conv64-BN-pool-dense128-dropout-dense10). */
 function buildCnn() {
-  return nt.sequential({
-    layers: [
-      nt.layers.conv2d({ inputShape: [1, 28, 28], filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' }),
-      nt.layers.batchNormalization(),
-      nt.layers.maxPooling2d({ poolSize: 2 }),
-      nt.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }),
-      nt.layers.batchNormalization(),
-      nt.layers.maxPooling2d({ poolSize: 2 }),
-      nt.layers.flatten(),
-      nt.layers.dense({ units: 128, activation: 'relu' }),
-      nt.layers.dropout({ rate: 0.3 }),
-      nt.layers.dense({ units: 10, activation: 'softmax' }),
-    ],
-  });
+  return nt.builders.cnn({ inputShape: [1, 28, 28], numClasses: 10 });
 }
 
 async function main() {

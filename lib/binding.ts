@@ -227,6 +227,7 @@ export interface NativeBinding {
   optimDispose(opt: OptimizerHandle): void;
   // dataset.cc
   datasetCreate(options: object): DatasetHandle;
+  datasetMap(ds: DatasetHandle, transforms: readonly object[]): DatasetHandle;
   datasetIterate(ds: DatasetHandle, options: object): DatasetIteratorHandle;
   datasetNext(it: DatasetIteratorHandle): Promise<[H[], H[]] | null>;
   datasetClose(it: DatasetIteratorHandle): void;

@@ -27,6 +27,7 @@ export * as layers from './layers';
 export * as builders from './builders';
 export * as gan from './gan';
 export * as optim from './optim';
+export * as report from './report';
 export { Model } from './models/model';
 export type { CompileArgs, CompileConfig, ModelData } from './models/model';
 export { Sequential, sequential } from './models/sequential';

@@ -3,7 +3,8 @@
  * transforms, shuffled by the dataset's own seeded generator (a new order every epoch, the same
  * order for the same seed and epoch) and batched ahead on a background native thread.
  * `model.fit(ds, { epochs })`, `evaluate(ds)` and `predict(ds)` consume it natively;
- * `for await (const { x, y } of ds.batches({ batchSize }))` iterates it from JS.
+ * `for await (const { x, y } of ds.batches({ batchSize }))` iterates it from JS. Samples that are
+ * not held in memory (image folders) are fetched per batch from a JS `SampleStream`.
  */
 import { native, type DatasetHandle, type Handle } from '../binding';
 import { checkInt, invalidType } from '../errors';
@@ -25,6 +26,19 @@ export interface DatasetArgs {
   classNames?: string[];
 }
 
+/** @internal Inputs fetched on demand (by the prefetch thread, through a thread-safe function) instead of held in memory. */
+export interface SampleStream {
+  /** Number of samples. */
+  count: number;
+  /** The [H, W, C] layout of each sample's uint8 bytes. */
+  hwc: [number, number, number];
+  /** Answers `done(null, bytes)` with the samples at `indices`, concatenated in order, or `done(error)`. */
+  fetch(indices: Int32Array, done: (err: Error | null, bytes?: Uint8Array) => void): void;
+}
+
+/** @internal A dataset whose (single) input comes from a SampleStream. */
+export type StreamDatasetArgs = Omit<DatasetArgs, 'x'> & { stream: SampleStream };
+
 export interface BatchOptions {
   batchSize?: number;
   /** Shuffle the samples (default true), differently every epoch. */
@@ -35,6 +49,8 @@ export interface BatchOptions {
   prefetch?: number;
   /** The epoch whose order to use (default 0). */
   epoch?: number;
+  /** Where the background thread puts the batches: 'cpu' (default), 'cuda', 'cuda:N'. */
+  device?: string;
 }
 
 export class Dataset {
@@ -42,10 +58,19 @@ export class Dataset {
   readonly classNames: string[] | undefined;
   readonly seed: number;
   private readonly handle: DatasetHandle;
-  private readonly args: DatasetArgs;
 
-  constructor(args: DatasetArgs) {
+  constructor(args: DatasetArgs);
+  /** @internal A dataset around an existing native one. */
+  constructor(args: { handle: DatasetHandle; length: number; seed: number; classNames?: string[] });
+  constructor(args: DatasetArgs | { handle: DatasetHandle; length: number; seed: number; classNames?: string[] }) {
     if (args === null || typeof args !== 'object') throw invalidType('dataset', 'args', '{ x, y?, transforms?, seed? }', args);
+    if ('handle' in args) {
+      this.handle = args.handle;
+      this.length = args.length;
+      this.seed = args.seed;
+      this.classNames = args.classNames;
+      return;
+    }
     const xs = Array.isArray(args.x) ? args.x : [args.x];
     const ys = args.y === undefined ? [] : Array.isArray(args.y) ? args.y : [args.y];
     [...xs, ...ys].forEach((t) => {
@@ -55,12 +80,11 @@ export class Dataset {
     this.handle = native.datasetCreate({ x: xs.map((t) => t._h), y: ys.map((t) => t._h), transforms: args.transforms ?? [], seed: this.seed });
     this.length = xs[0].shape[0];
     this.classNames = args.classNames;
-    this.args = { ...args, seed: this.seed };
   }
 
-  /** A dataset of the same samples with more transforms (applied after the existing ones). */
+  /** A dataset of the same samples (shared, not copied) with more transforms, applied after the existing ones. */
   map(...transforms: TransformSpec[]): Dataset {
-    return new Dataset({ ...this.args, transforms: [...(this.args.transforms ?? []), ...transforms] });
+    return new Dataset({ handle: native.datasetMap(this.handle, transforms), length: this.length, seed: this.seed, classNames: this.classNames });
   }
 
   /** Batches per epoch at a batch size. */

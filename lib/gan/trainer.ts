@@ -11,6 +11,7 @@ import { native, type GanHandle } from '../binding';
 import { checkInt, invalidType, invalidValue } from '../errors';
 import { writeFileAtomic } from '../io/atomic_file';
 import { imageGridPng } from '../io/png';
+import { Dataset } from '../data/dataset';
 import { Model } from '../models/model';
 import { manualSeed } from '../runtime';
 import { randn } from '../tensor/creation';
@@ -135,8 +136,8 @@ export class GanTrainer {
     return native.ganStep(this.requireHandle(), batches.map((t) => t._h), options.noise?._h ?? null);
   }
 
-  /** Trains on images [N, C, H, W] scaled to [-1, 1], off the event loop. */
-  async train(images: Tensor, options: GanTrainOptions = {}): Promise<GanHistory> {
+  /** Trains on images [N, C, H, W] scaled to [-1, 1] (a Tensor, or a Dataset whose transforms produce them), off the event loop. */
+  async train(images: Tensor | Dataset, options: GanTrainOptions = {}): Promise<GanHistory> {
     // Refused before any callback runs, so a concurrent call cannot disturb the running one.
     if (this.running) throw new Error('gan.train: the GAN trainer is already training; wait for it to finish');
     this.running = true;
@@ -147,28 +148,29 @@ export class GanTrainer {
     }
   }
 
-  private async run(images: Tensor, options: GanTrainOptions): Promise<GanHistory> {
+  private async run(images: Tensor | Dataset, options: GanTrainOptions): Promise<GanHistory> {
     const op = 'gan.train';
-    if (!(images instanceof Tensor)) throw invalidType(op, 'images', 'a Tensor [N, C, H, W] scaled to [-1, 1]', images);
+    if (!(images instanceof Tensor) && !(images instanceof Dataset)) throw invalidType(op, 'images', 'a Tensor [N, C, H, W] scaled to [-1, 1] or a Dataset', images);
     if (options === null || typeof options !== 'object') throw invalidType(op, 'options', 'an object', options);
     const want = this.discriminator.inputShape;
-    if (want !== undefined && images.shape.slice(1).join() !== want.join()) {
+    if (images instanceof Tensor && want !== undefined && images.shape.slice(1).join() !== want.join()) {
       throw new RangeError(`${op}: the discriminator takes images [N, ${want.join(', ')}], got [${images.shape.join(', ')}]`);
     }
+    const count = images instanceof Tensor ? images.shape[0] : images.length;
     const epochs = checkInt(op, 'epochs', options.epochs ?? 1);
     const batchSize = checkInt(op, 'batchSize', options.batchSize ?? 64);
     const sampleEvery = checkInt(op, 'sampleEvery', options.sampleEvery ?? 1);
     const numSamples = checkInt(op, 'numSamples', options.numSamples ?? 64);
     if (epochs < 1 || batchSize < 1 || sampleEvery < 1 || numSamples < 1) throw invalidValue(op, 'epochs/batchSize/sampleEvery/numSamples', 'positive integers', options);
     const verbose = options.verbose ?? 1;
-    let steps = Math.floor(images.shape[0] / batchSize / this.dSteps);
-    if (steps < 1) throw new RangeError(`${op}: ${images.shape[0]} images make no full batch of ${batchSize} (× ${this.dSteps} discriminator steps)`);
+    let steps = Math.floor(count / batchSize / this.dSteps);
+    if (steps < 1) throw new RangeError(`${op}: ${count} images make no full batch of ${batchSize} (× ${this.dSteps} discriminator steps)`);
     if (options.stepsPerEpoch !== undefined) steps = Math.min(steps, checkInt(op, 'stepsPerEpoch', options.stepsPerEpoch));
     const callbacks = [...(options.callbacks ?? [])];
     const batchLogs = callbacks.some((cb) => typeof cb.onBatchEnd === 'function');
     const progress = verbose === 0 ? undefined : new ProgressLogger(epochs, steps, verbose);
     if (progress !== undefined) callbacks.push(progress);
-    const history = new GanHistory({ epochs, batchSize, steps, samples: images.shape[0] });
+    const history = new GanHistory({ epochs, batchSize, steps, samples: count });
     const fixedNoise = options.samplesDir === undefined ? undefined : randn([numSamples, this.latentDim]);
     const handle = this.requireHandle();
     const stop = (): void => native.ganStop(handle);
@@ -213,7 +215,7 @@ export class GanTrainer {
       await native.ganTrain(
         handle,
         {
-          x: images._h,
+          ...(images instanceof Tensor ? { x: images._h } : { dataset: images.nativeHandle() }),
           batchSize,
           shuffle: options.shuffle ?? true,
           epochs,
@@ -258,7 +260,7 @@ export class GanTrainer {
 }
 
 /** Trains a GAN: `await nt.gan.train({ generator, discriminator, images, epochs, ... })`. */
-export async function train(args: GanTrainerArgs & GanTrainOptions & { images: Tensor }): Promise<GanHistory> {
+export async function train(args: GanTrainerArgs & GanTrainOptions & { images: Tensor | Dataset }): Promise<GanHistory> {
   const trainer = new GanTrainer(args);
   try {
     return await trainer.train(args.images, args);

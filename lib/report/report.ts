@@ -1,0 +1,74 @@
+/**
+ * report.ts — the self-contained report.html of a training run: metric curves as inline SVG,
+ * images (sample grids, confusion matrix) as data: URIs, tables, the model summary, the run
+ * configuration and timing. No scripts and no external resources, so it opens anywhere.
+ */
+import { writeFileAtomic } from '../io/atomic_file';
+import { escapeHtml, lineChart, type Series } from './chart';
+
+export interface ReportSection {
+  title: string;
+  /** Line charts: each a title and its series (one value per epoch). */
+  charts?: { title: string; series: Series[]; xLabel?: string }[];
+  /** PNG images. */
+  images?: { title: string; png: Buffer }[];
+  /** A table: header row and body rows. */
+  table?: { header: string[]; rows: (string | number)[][] };
+  /** Preformatted text (e.g. a model summary). */
+  text?: string;
+  /** Short key/value facts (metrics, timings). */
+  facts?: Record<string, string | number>;
+}
+
+export interface Report {
+  title: string;
+  /** The run configuration (CLI flags, hyperparameters). */
+  config: Record<string, unknown>;
+  sections: ReportSection[];
+}
+
+const STYLE = `body{font-family:system-ui,sans-serif;margin:24px auto;max-width:1040px;color:#222}
+h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:32px}
+.charts,.images{display:flex;flex-wrap:wrap;gap:16px}figure{margin:0}figcaption{font-size:12px;color:#555}
+img{image-rendering:pixelated;border:1px solid #ddd;max-width:480px}pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}
+table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ddd;padding:3px 6px;text-align:right}dl{display:grid;grid-template-columns:max-content auto;gap:2px 12px}dt{font-weight:bold}dd{margin:0}`;
+
+function section(s: ReportSection): string {
+  const out = [`<section><h2>${escapeHtml(s.title)}</h2>`];
+  if (s.facts) {
+    out.push('<dl>', ...Object.entries(s.facts).map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(String(v))}</dd>`), '</dl>');
+  }
+  if (s.charts?.length) out.push('<div class="charts">', ...s.charts.map((c) => lineChart(c.title, c.series, c.xLabel)), '</div>');
+  if (s.images?.length) {
+    out.push('<div class="images">');
+    for (const img of s.images) {
+      out.push(`<figure><img alt="${escapeHtml(img.title)}" src="data:image/png;base64,${img.png.toString('base64')}"><figcaption>${escapeHtml(img.title)}</figcaption></figure>`);
+    }
+    out.push('</div>');
+  }
+  if (s.table) {
+    out.push('<table><tr>', ...s.table.header.map((h) => `<th>${escapeHtml(h)}</th>`), '</tr>');
+    for (const row of s.table.rows) out.push('<tr>', ...row.map((c) => `<td>${escapeHtml(String(c))}</td>`), '</tr>');
+    out.push('</table>');
+  }
+  if (s.text) out.push(`<pre>${escapeHtml(s.text)}</pre>`);
+  out.push('</section>');
+  return out.join('\n');
+}
+
+/** The report as one HTML document. */
+export function renderReport(report: Report): string {
+  return [
+    '<!DOCTYPE html>',
+    `<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(report.title)}</title><style>${STYLE}</style></head><body>`,
+    `<h1>${escapeHtml(report.title)}</h1>`,
+    ...report.sections.map(section),
+    `<section><h2>Run configuration</h2><pre>${escapeHtml(JSON.stringify(report.config, null, 2))}</pre></section>`,
+    '</body></html>',
+  ].join('\n');
+}
+
+/** Writes the report to `file` atomically. */
+export async function writeReport(file: string, report: Report): Promise<void> {
+  await writeFileAtomic('report', file, renderReport(report));
+}
