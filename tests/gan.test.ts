@@ -288,3 +288,30 @@ describe('PNG writer', () => {
     expect(() => nt.io.encodePng({ data: new Uint8Array(3), width: 2, height: 2, channels: 1 })).toThrow(/need 4 bytes, got 3/);
   });
 });
+
+const hasCuda = nt.cuda.isAvailable();
+describe(`GAN trainer on CUDA${hasCuda ? '' : ' (skipped: CUDA is absent on this machine)'}`, () => {
+  it.skipIf(!hasCuda)('one iteration on cuda equals the same iteration on cpu; train and sample run there', async () => {
+    nt.manualSeed(7);
+    const cpu = nt.builders.dcgan({ imageSize: 28, channels: 1, ngf: 8, ndf: 8, latentDim: 12 });
+    const gpu = nt.builders.dcgan({ imageSize: 28, channels: 1, ngf: 8, ndf: 8, latentDim: 12 });
+    gpu.generator.setWeights(cpu.generator.getWeights());
+    gpu.discriminator.setWeights(cpu.discriminator.getWeights());
+    gpu.generator.to('cuda');
+    gpu.discriminator.to('cuda');
+    const real = squares(6, 28);
+    const noise = nt.randn([1, 6, 12]);
+    const onCpu = new nt.gan.GanTrainer(cpu).trainStep(real, { noise });
+    const gpuTrainer = new nt.gan.GanTrainer(gpu);
+    const onGpu = gpuTrainer.trainStep(real, { noise });
+    for (const key of ['dLoss', 'gLoss', 'dReal', 'dFake']) expect(onGpu[key]).toBeCloseTo(onCpu[key], 4);
+    const gpuWeights = gpu.generator.getWeights();
+    cpu.generator.getWeights().forEach((w, k) => expect(gpuWeights[k].cpu().sub(w).abs().max().item()).toBeLessThan(1e-4));
+    const history = await gpuTrainer.train(squares(64, 28), { epochs: 1, batchSize: 16, verbose: 0 });
+    expect(history.history.dLoss.every(Number.isFinite)).toBe(true);
+    const samples = await nt.gan.sample(gpu.generator, 4, { seed: 1 });
+    expect(samples.shape).toEqual([4, 1, 28, 28]);
+    expect(nt.io.imageGridPng(samples).subarray(1, 4).toString()).toBe('PNG');
+    gpuTrainer.dispose();
+  });
+});
