@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # libtorch and its headers, c10d's gloo headers, a fast BLAS for libtorch, PyTorch-Python (the
-# reference for tests and benchmarks), the Fashion-MNIST files, and the build tools.
-PACKAGES=(libtorch-dev libgloo-dev libopenblas0-pthread python3-torch dataset-fashion-mnist cmake g++ ninja-build)
+# reference for tests and benchmarks), the Fashion-MNIST files, the build tools, and Chromium (the
+# tests render report.html in it headless).
+PACKAGES=(libtorch-dev libgloo-dev libopenblas0-pthread python3-torch dataset-fashion-mnist cmake g++ ninja-build chromium)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

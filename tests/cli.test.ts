@@ -1,0 +1,134 @@
+/**
+ * cli.test.ts — the `nodetorch` command end to end on a tiny MNIST-style dataset the test writes
+ * (IDX files) and on a few real Fashion-MNIST images: train cnn/dcgan (outputs in --out), summary,
+ * evaluate, predict on PNG files, sample, the demo in a short mode, and bad calls; then
+ * report.html rendered in headless Chromium with its curves and images checked.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = path.join(__dirname, '..');
+const cli = path.join(root, 'dist', 'cli', 'main.js');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nodetorch-cli-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function run(args: string[]): string {
+  return execFileSync(process.execPath, [cli, ...args], { cwd: tmp, encoding: 'utf8', timeout: 120_000 });
+}
+
+/** IDX files of 200 train / 40 test 28×28 images: class c has a bright c-th row band (learnable). */
+function writeIdxDir(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const write = (name: string, dims: number[], data: Uint8Array): void => {
+    const header = Buffer.alloc(4 + 4 * dims.length);
+    header.writeUInt32BE(0x800 | dims.length, 0);
+    dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
+    fs.writeFileSync(path.join(dir, name), Buffer.concat([header, Buffer.from(data)]));
+  };
+  for (const [prefix, n] of [['train', 200], ['t10k', 40]] as const) {
+    const images = new Uint8Array(n * 784);
+    const labels = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      labels[i] = i % 10;
+      for (let r = labels[i] * 2; r < labels[i] * 2 + 4; r++) images.fill(220, i * 784 + r * 28, i * 784 + r * 28 + 28);
+    }
+    write(`${prefix}-images-idx3-ubyte`, [n, 28, 28], images);
+    write(`${prefix}-labels-idx1-ubyte`, [n], labels);
+  }
+}
+
+/** A chromium binary, or undefined (the rendering test is skipped, visibly). */
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
+
+describe('nodetorch CLI', () => {
+  const data = path.join(tmp, 'tiny');
+  beforeAll(() => writeIdxDir(data));
+
+  it('train cnn writes the model, history.csv, a confusion matrix and report.html; summary, evaluate and predict use them', async () => {
+    const out = run(['train', 'cnn', '--data', data, '--epochs', '2', '--batch-size', '16', '--out', 'cnn_run']);
+    expect(out).toMatch(/wrote cnn_run\//);
+    const dir = path.join(tmp, 'cnn_run');
+    expect(fs.readdirSync(dir).sort()).toEqual(['confusion_matrix.png', 'history.csv', 'model', 'preprocess.json', 'report.html']);
+    const csv = fs.readFileSync(path.join(dir, 'history.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('epoch,loss,accuracy,val_loss,val_accuracy,lr');
+    expect(csv).toHaveLength(3);
+    expect(run(['summary', 'cnn_run'])).toMatch(/Total params: 421,834/);
+    const evaluated = /accuracy: ([\d.]+)/.exec(run(['evaluate', 'cnn_run', '--data', data]));
+    expect(Number(evaluated?.[1])).toBeGreaterThan(0.5);
+
+    const band = (c: number): Promise<Buffer> => {
+      const pixels = Buffer.alloc(784);
+      for (let r = c * 2; r < c * 2 + 4; r++) pixels.fill(220, r * 28, r * 28 + 28);
+      return sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer();
+    };
+    fs.writeFileSync(path.join(tmp, 'three.png'), await band(3));
+    const predicted = run(['predict', 'cnn_run', 'three.png', '--top', '2']);
+    expect(predicted).toMatch(/^three\.png: 3 [\d.]+%, \d [\d.]+%/);
+  });
+
+  it('train dcgan writes the generator, sample grids and report.html; sample makes a grid PNG', () => {
+    run(['train', 'dcgan', '--data', data, '--epochs', '2', '--batch-size', '32', '--out', 'gan_run']);
+    const dir = path.join(tmp, 'gan_run');
+    expect(fs.readdirSync(path.join(dir, 'samples'))).toEqual(['samples_epoch_001.png', 'samples_epoch_002.png']);
+    expect(fs.existsSync(path.join(dir, 'generator', 'model.json'))).toBe(true);
+    expect(fs.readFileSync(path.join(dir, 'history.csv'), 'utf8')).toMatch(/^epoch,dLoss,gLoss,dReal,dFake\n1,/);
+    expect(run(['sample', 'gan_run', '--n', '9', '--seed', '1', '--out', 'grid.png'])).toMatch(/wrote 9 samples to grid\.png/);
+    const png = fs.readFileSync(path.join(tmp, 'grid.png'));
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([3 * 30 + 2, 3 * 30 + 2]);
+  });
+
+  it('the demo (npm run demo) in a short mode trains both models on Fashion-MNIST and writes runs/demo/report.html', () => {
+    const out = run(['demo', '--limit', '512', '--classifier-epochs', '1', '--gan-epochs', '1', '--score', '64']);
+    expect(out).toMatch(/generated images: mean max-softmax [\d.]+, \d+ of 10 classes/);
+    expect(fs.existsSync(path.join(tmp, 'runs', 'demo', 'report.html'))).toBe(true);
+  });
+
+  it('bad calls exit with one clear line', () => {
+    const bad = (args: string[]): string => {
+      const r = spawnSync(process.execPath, [cli, ...args], { cwd: tmp, encoding: 'utf8' });
+      expect(r.status).not.toBe(0);
+      return r.stderr;
+    };
+    expect(bad(['train', 'vgg'])).toMatch(/train: unknown model 'vgg'/);
+    expect(bad(['train', 'cnn', '--data', 'no/such/dir'])).toMatch(/--data: 'no\/such\/dir' is neither 'fashion-mnist' nor a directory/);
+    expect(bad(['summary', 'nowhere'])).toMatch(/no model\.json in nowhere/);
+    expect(bad(['frobnicate'])).toMatch(/unknown command 'frobnicate'/);
+  });
+});
+
+describe.runIf(CHROMIUM !== undefined)('report.html in headless Chromium', () => {
+  it('renders: SVG curves with points, images decoded, tables and summary present', () => {
+    const report = path.join(tmp, 'cnn_run', 'report.html');
+    const html = fs.readFileSync(report, 'utf8');
+    // A copy with a probe that records what the browser laid out, read back with --dump-dom.
+    const probe = `<script>addEventListener('load', () => { document.body.setAttribute('data-probe', JSON.stringify({
+      images: [...document.images].map((i) => [i.complete, i.naturalWidth, i.naturalHeight]),
+      lines: [...document.querySelectorAll('svg.chart polyline.series')].map((p) => [p.dataset.name, p.points.numberOfItems, p.getBBox().width]),
+      tables: document.querySelectorAll('table tr').length, summary: document.querySelector('pre')?.textContent.includes('Total params') })); });</script>`;
+    const probed = path.join(tmp, 'cnn_run', 'probed.html');
+    fs.writeFileSync(probed, html.replace('</body>', `${probe}</body>`));
+    const dom = execFileSync(
+      CHROMIUM as string,
+      ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        `--user-data-dir=${path.join(tmp, 'chromium-profile')}`, '--virtual-time-budget=5000', '--dump-dom', `file://${probed}`],
+      { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    const match = /data-probe="([^"]*)"/.exec(dom);
+    expect(match, dom.slice(0, 500)).not.toBeNull();
+    const result = JSON.parse(match![1].replace(/&quot;/g, '"').replace(/&amp;/g, '&')) as {
+      images: [boolean, number, number][];
+      lines: [string, number, number][];
+      tables: number;
+      summary: boolean;
+    };
+    expect(result.images).toEqual([[true, 241, 241]]);
+    expect(result.lines.map(([name, points]) => [name, points])).toEqual([['loss', 2], ['val_loss', 2], ['accuracy', 2], ['val_accuracy', 2]]);
+    expect(result.lines.every(([, , width]) => width > 100)).toBe(true);
+    expect(result.tables).toBe(11);
+    expect(result.summary).toBe(true);
+  });
+});
