@@ -21,11 +21,13 @@ void RegisterTrainingState(Napi::Env env, Napi::Object exports);
 void RegisterGanTrainer(Napi::Env env, Napi::Object exports);
 void RegisterTensorOptimizer(Napi::Env env, Napi::Object exports);
 void RegisterDataset(Napi::Env env, Napi::Object exports);
+const char* ApplyMallocPolicy();
 }  // namespace nt
 
 namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  nt::ApplyMallocPolicy();
   nt::InitEnvState(env);
   nt::RegisterTensorWrap(env, exports);
   nt::RegisterTensorCreation(env, exports);

@@ -23,6 +23,8 @@
 #endif
 
 namespace nt {
+const char* ApplyMallocPolicy();
+
 namespace {
 
 using CallbackInfo = Napi::CallbackInfo;
@@ -63,6 +65,7 @@ Napi::Value Info(const CallbackInfo& i) {
   out.Set("mkldnn", at::hasMKLDNN());
   out.Set("openmp", at::hasOpenMP());
   out.Set("blas", LoadedBlas());
+  out.Set("malloc", ApplyMallocPolicy());
   out.Set("numThreads", static_cast<double>(at::get_num_threads()));
   out.Set("numInteropThreads", static_cast<double>(at::get_num_interop_threads()));
   out.Set("parallelInfo", at::get_parallel_info());

@@ -297,6 +297,8 @@ export interface NativeInfo {
   mkldnn: boolean;
   openmp: boolean;
   blas: string;
+  /** The malloc policy the addon applied at load (see binding/malloc_policy.cc). */
+  malloc: string;
   numThreads: number;
   numInteropThreads: number;
   parallelInfo: string;
