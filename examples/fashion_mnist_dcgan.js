@@ -15,21 +15,25 @@ const nt = require('..');
 const { arg, loadFashionMnist, toTanhRange, fromTanhRange, CLASS_NAMES } = require('./fashion_mnist');
 const { buildCnn } = require('./fashion_mnist_cnn');
 
-/** Trains the classifier that scores the samples; returns it with its test accuracy. */
-async function trainClassifier(epochs, limit) {
+/**
+ * Trains the classifier that scores the samples; returns it with its test accuracy and, as the
+ * yardstick for generated images, its score on `scoreCount` real test images.
+ */
+async function trainClassifier(epochs, limit, scoreCount) {
   const train = loadFashionMnist('train', { limit });
   const test = loadFashionMnist('test');
   const model = buildCnn();
   model.compile({ optimizer: nt.optimizers.adam({ lr: 1e-3 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   await model.fit(train.x, train.y, { epochs, batchSize: 32, verbose: process.stdout.isTTY ? 1 : 2 });
   const { accuracy } = await model.evaluate(test.x, test.y, { batchSize: 256 });
+  const real = await score(model, test.x.narrow(0, 0, Math.min(scoreCount, test.x.shape[0])));
   for (const t of [train.x, train.y, test.x, test.y]) t.dispose();
-  return { model, accuracy };
+  return { model, accuracy, real };
 }
 
-/** Mean max-softmax of the classifier on the images, and the predicted class counts. */
+/** Mean max-softmax of the classifier on standardized images, and the predicted class counts. */
 async function score(classifier, images) {
-  const probs = await classifier.predict(fromTanhRange(images), { batchSize: 256 });
+  const probs = await classifier.predict(images, { batchSize: 256 });
   const { values, indices } = probs.max(1);
   const counts = new Array(10).fill(0);
   for (const c of indices.dataSync()) counts[Number(c)]++;
@@ -64,14 +68,16 @@ async function main() {
   await generator.save(path.join(out, 'generator'));
   console.log(`GAN training: ${ganSeconds.toFixed(0)} s; last grid ${history.samples.at(-1)}`);
 
-  const classifier = await trainClassifier(Number(arg('classifier-epochs', 3)), Number(arg('classifier-limit', 60000)));
-  console.log(`classifier test accuracy ${(classifier.accuracy * 100).toFixed(2)}%`);
-  const generated = await nt.gan.sample(generator, Number(arg('score', 1000)), { seed: 1 });
-  const { confidence, counts } = await score(classifier.model, generated);
+  const scoreCount = Number(arg('score', 1000));
+  const classifier = await trainClassifier(Number(arg('classifier-epochs', 3)), Number(arg('classifier-limit', 60000)), scoreCount);
+  console.log(`classifier test accuracy ${(classifier.accuracy * 100).toFixed(2)}%; ` +
+    `on ${scoreCount} real test images: mean max-softmax ${classifier.real.confidence.toFixed(3)}`);
+  const generated = await nt.gan.sample(generator, scoreCount, { seed: 1 });
+  const { confidence, counts } = await score(classifier.model, fromTanhRange(generated));
   const covered = counts.filter((c) => c > 0).length;
   console.log(`generated images: mean max-softmax ${confidence.toFixed(3)}, ${covered} of 10 classes predicted`);
   console.log(`predicted classes: ${counts.map((c, i) => `${CLASS_NAMES[i]} ${c}`).join(', ')}`);
-  fs.writeFileSync(path.join(out, 'score.json'), JSON.stringify({ epochs, ganSeconds, classifierAccuracy: classifier.accuracy, confidence, covered, counts }, null, 2));
+  fs.writeFileSync(path.join(out, 'score.json'), JSON.stringify({ epochs, ngf, ndf, ganSeconds, classifierAccuracy: classifier.accuracy, realConfidence: classifier.real.confidence, confidence, covered, counts }, null, 2));
   return { confidence, covered, classifierAccuracy: classifier.accuracy };
 }
 

@@ -41,6 +41,7 @@ describe('examples', () => {
     try {
       const log = run('fashion_mnist_dcgan.js', ['--epochs', '1', '--limit', '256', '--classifier-epochs', '1', '--classifier-limit', '1000', '--score', '100', '--out', out, '--threads', '1']);
       expect(log).toMatch(/DCGAN 28×28: generator 347,072 and discriminator 36,544 parameters/);
+      expect(log).toMatch(/on 100 real test images: mean max-softmax 0\.\d{3}/);
       const match = /generated images: mean max-softmax ([\d.]+), (\d+) of 10 classes predicted/.exec(log);
       expect(match, log).not.toBeNull();
       expect(Number(match![1])).toBeGreaterThan(0.1);
