@@ -1,7 +1,8 @@
 // dataset.h — the native data pipeline: a dataset of in-memory sample tensors (images stored
 // compactly, e.g. uint8) with batch transforms, iterated by a DatasetSource that shuffles with the
 // dataset's own seeded generator (per epoch) and prepares batches ahead on a background thread
-// (a bounded prefetch queue), so a training loop never waits on indexing or transforms.
+// (a bounded prefetch queue), so a training loop never waits on indexing, decoding or transforms.
+// Inputs not held in memory (image folders) come from a JsSampleLoader, asked per batch.
 #pragma once
 #include <napi.h>
 #include <torch/torch.h>
@@ -15,16 +16,18 @@
 #include <vector>
 
 #include "batch_source.h"
+#include "dataset_loader.h"
 #include "transforms.h"
 
 namespace nt {
 
 struct NativeDataset {
-  std::vector<at::Tensor> x;  // one per model input, rows = samples
+  std::vector<at::Tensor> x;  // one per model input, rows = samples (empty when `loader` is set)
   std::vector<at::Tensor> y;  // one per model output (may be empty)
-  std::vector<Transform> transforms;  // applied to x[0]
+  std::shared_ptr<JsSampleLoader> loader;  // the single input, fetched on demand
+  std::vector<Transform> transforms;  // applied to the first input
   uint64_t seed = 0;
-  int64_t Size() const { return x.at(0).size(0); }
+  int64_t Size() const { return loader ? loader->Size() : x.at(0).size(0); }
 };
 
 struct LoaderOptions {
@@ -32,6 +35,7 @@ struct LoaderOptions {
   bool shuffle = true;
   bool dropLast = false;
   int64_t prefetch = 2;  // batches prepared ahead
+  c10::optional<at::Device> device;  // where the prefetch thread puts the batches (default: stay on the CPU)
 };
 
 class DatasetSource : public BatchSource {
@@ -63,7 +67,7 @@ bool IsDatasetArg(const Napi::CallbackInfo& info, size_t i);
 std::shared_ptr<const NativeDataset> DatasetArg(const Napi::CallbackInfo& info, size_t i);
 // The dataset in field `key` of an options object.
 std::shared_ptr<const NativeDataset> DatasetField(Napi::Object obj, const char* key, const char* op);
-// Loader options { batchSize, shuffle, dropLast, prefetch } from a JS object.
+// Loader options { batchSize, shuffle, dropLast, prefetch, device } from a JS object.
 LoaderOptions ReadLoaderOptions(Napi::Object obj, const char* op);
 
 }  // namespace nt

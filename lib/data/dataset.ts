@@ -39,6 +39,9 @@ export interface SampleStream {
 /** @internal A dataset whose (single) input comes from a SampleStream. */
 export type StreamDatasetArgs = Omit<DatasetArgs, 'x'> & { stream: SampleStream };
 
+/** @internal A native dataset handle with what the JS side knows about it. */
+type NativeDatasetArgs = { handle: DatasetHandle; length: number; seed: number; classNames?: string[] };
+
 export interface BatchOptions {
   batchSize?: number;
   /** Shuffle the samples (default true), differently every epoch. */
@@ -60,9 +63,11 @@ export class Dataset {
   private readonly handle: DatasetHandle;
 
   constructor(args: DatasetArgs);
+  /** @internal A dataset whose input is fetched on demand (image folders). */
+  constructor(args: StreamDatasetArgs);
   /** @internal A dataset around an existing native one. */
-  constructor(args: { handle: DatasetHandle; length: number; seed: number; classNames?: string[] });
-  constructor(args: DatasetArgs | { handle: DatasetHandle; length: number; seed: number; classNames?: string[] }) {
+  constructor(args: NativeDatasetArgs);
+  constructor(args: DatasetArgs | StreamDatasetArgs | NativeDatasetArgs) {
     if (args === null || typeof args !== 'object') throw invalidType('dataset', 'args', '{ x, y?, transforms?, seed? }', args);
     if ('handle' in args) {
       this.handle = args.handle;
@@ -71,14 +76,15 @@ export class Dataset {
       this.classNames = args.classNames;
       return;
     }
-    const xs = Array.isArray(args.x) ? args.x : [args.x];
+    const stream = 'stream' in args ? args.stream : undefined;
+    const xs = 'x' in args ? (Array.isArray(args.x) ? args.x : [args.x]) : [];
     const ys = args.y === undefined ? [] : Array.isArray(args.y) ? args.y : [args.y];
     [...xs, ...ys].forEach((t) => {
       if (!(t instanceof Tensor)) throw invalidType('dataset', 'x/y', 'Tensors with the samples first', t);
     });
     this.seed = args.seed ?? tidy(() => randint(0, 2 ** 31, [1]).item() as number);
-    this.handle = native.datasetCreate({ x: xs.map((t) => t._h), y: ys.map((t) => t._h), transforms: args.transforms ?? [], seed: this.seed });
-    this.length = xs[0].shape[0];
+    this.handle = native.datasetCreate({ x: xs.map((t) => t._h), y: ys.map((t) => t._h), stream, transforms: args.transforms ?? [], seed: this.seed });
+    this.length = stream ? stream.count : xs[0].shape[0];
     this.classNames = args.classNames;
   }
 

@@ -1,17 +1,20 @@
 /**
  * image_folder.ts — `await nt.data.imageFolder({ dir, size, channels })`: a classification dataset
- * from one subfolder per class (sorted names = class indices) of PNG/JPEG/WebP files, decoded and
- * resized with sharp (libvips, off the event loop) into compact uint8 [N, C, H, W] samples.
+ * from one subfolder per class (sorted names = class indices) of PNG/JPEG/WebP files. Images are
+ * not loaded whole: the prefetch thread asks for each batch, and sharp (libvips, off the event
+ * loop) decodes and resizes it, keeping recently used samples in a bounded cache.
  * Also `loadImage` for single files (the CLI's predict).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { invalidValue } from '../errors';
 import { tensor } from '../tensor/creation';
+import { tidy } from '../tensor/memory';
 import type { Tensor } from '../tensor/tensor';
-import { Dataset, type DatasetArgs } from './dataset';
+import { Dataset, type DatasetArgs, type SampleStream } from './dataset';
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp']);
+const DEFAULT_CACHE_BYTES = 256 * 2 ** 20;
 
 export interface ImageOptions {
   /** [height, width] every image is resized to (cover + center crop, as torchvision's Resize+CenterCrop). */
@@ -39,34 +42,81 @@ function checkImageOptions(op: string, o: ImageOptions): { size: [number, number
   return { size, channels };
 }
 
-/** One image file as uint8 CHW bytes. */
-async function decode(sharp: Sharp, op: string, file: string, size: [number, number], channels: 1 | 3): Promise<Uint8Array> {
+/** One image file as uint8 bytes laid out [H, W, C]. */
+async function decode(sharp: Sharp, op: string, file: string, size: [number, number], channels: 1 | 3): Promise<Buffer> {
   try {
     let img = sharp(file).resize(size[1], size[0], { fit: 'cover' }).removeAlpha();
     img = channels === 1 ? img.grayscale() : img.toColourspace('srgb');
     const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== channels) throw new Error(`decoded ${info.channels} channels`);
-    const chw = new Uint8Array(channels * size[0] * size[1]);
-    const plane = size[0] * size[1];
-    for (let p = 0; p < plane; p++) for (let c = 0; c < channels; c++) chw[c * plane + p] = data[p * channels + c];
-    return chw;
+    return data;
   } catch (err) {
     throw new Error(`${op}: cannot decode ${file}: ${(err as Error).message}`, { cause: err });
   }
 }
 
+/** Runs `fn` on every item with at most `limit` in flight. */
+async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < items.length; i = next++) await fn(items[i]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
 /** A single image file as a float32 [1, C, H, W] tensor of values in [0, 255]. */
 export async function loadImage(file: string, options: ImageOptions): Promise<Tensor> {
   const { size, channels } = checkImageOptions('data.loadImage', options);
-  const bytes = await decode(loadSharp('data.loadImage'), 'data.loadImage', file, size, channels);
-  return tensor(Float32Array.from(bytes), { shape: [1, channels, size[0], size[1]] });
+  const hwc = await decode(loadSharp('data.loadImage'), 'data.loadImage', file, size, channels);
+  return tidy(() => tensor(Float32Array.from(hwc), { shape: [1, size[0], size[1], channels] }).permute(0, 3, 1, 2).contiguous());
+}
+
+/**
+ * Decoded samples by index, the least recently used dropped beyond `capacity`; concurrent
+ * requests for a sample share one decode.
+ */
+class SampleCache {
+  private readonly entries = new Map<number, Promise<Buffer>>();
+
+  constructor(
+    private readonly capacity: number,
+    private readonly load: (index: number) => Promise<Buffer>,
+  ) {}
+
+  get(index: number): Promise<Buffer> {
+    let entry = this.entries.get(index);
+    if (entry !== undefined) {
+      this.entries.delete(index); // re-inserted below: most recently used last
+    } else {
+      const loading = this.load(index);
+      loading.catch(() => {
+        if (this.entries.get(index) === loading) this.entries.delete(index); // a failed decode is not kept
+      });
+      entry = loading;
+    }
+    if (this.capacity > 0) {
+      this.entries.set(index, entry);
+      if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as number);
+    }
+    return entry;
+  }
 }
 
 /** The dataset of an image folder (see the file header). */
-export async function imageFolder(options: { dir: string } & ImageOptions & Omit<DatasetArgs, 'x' | 'y' | 'classNames'>): Promise<Dataset> {
+export async function imageFolder(
+  options: {
+    dir: string;
+    /** Decoded images kept in memory (default: as many as fit in 256 MiB); 0 decodes every time. */
+    cacheSize?: number;
+  } & ImageOptions &
+    Omit<DatasetArgs, 'x' | 'y' | 'classNames'>,
+): Promise<Dataset> {
   const op = 'data.imageFolder';
-  const { dir, size: _size, channels: _channels, ...rest } = options;
+  const { dir, size: _size, channels: _channels, cacheSize, ...rest } = options;
   const { size, channels } = checkImageOptions(op, options);
+  const sampleBytes = size[0] * size[1] * channels;
+  const capacity = cacheSize ?? Math.floor(DEFAULT_CACHE_BYTES / sampleBytes);
+  if (!Number.isInteger(capacity) || capacity < 0) throw invalidValue(op, 'cacheSize', 'an integer >= 0', cacheSize);
   let classes: string[];
   try {
     classes = fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
@@ -74,26 +124,40 @@ export async function imageFolder(options: { dir: string } & ImageOptions & Omit
     throw new Error(`${op}: cannot read the folder ${dir}: ${(err as Error).message}`);
   }
   if (classes.length === 0) throw new Error(`${op}: ${dir} has no class subfolders (expected ${dir}/<class>/<image>.png ...)`);
-  const files: [string, number][] = [];
+  const files: string[] = [];
+  const labels: bigint[] = [];
   classes.forEach((name, label) => {
     const entries = fs.readdirSync(path.join(dir, name)).filter((f) => IMAGE_EXTENSIONS.has(path.extname(f).toLowerCase())).sort();
     if (entries.length === 0) throw new Error(`${op}: the class folder ${path.join(dir, name)} has no PNG/JPEG/WebP images`);
-    for (const f of entries) files.push([path.join(dir, name, f), label]);
+    for (const f of entries) {
+      files.push(path.join(dir, name, f));
+      labels.push(BigInt(label));
+    }
   });
   const sharp = loadSharp(op);
-  const sample = channels * size[0] * size[1];
-  const pixels = new Uint8Array(files.length * sample);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let i = next++; i < files.length; i = next++) pixels.set(await decode(sharp, op, files[i][0], size, channels), i * sample);
+  // Headers only: an unreadable file fails here, naming it, rather than in the middle of training.
+  await eachLimited(files, 8, async (file) => {
+    try {
+      await sharp(file).metadata();
+    } catch (err) {
+      throw new Error(`${op}: cannot decode ${file}: ${(err as Error).message}`, { cause: err });
+    }
+  });
+  const cache = new SampleCache(capacity, (i) => decode(sharp, op, files[i], size, channels));
+  const stream: SampleStream = {
+    count: files.length,
+    hwc: [size[0], size[1], channels],
+    fetch: (indices, done) => {
+      Promise.all(Array.from(indices, (i) => cache.get(i))).then(
+        (samples) => done(null, Buffer.concat(samples, indices.length * sampleBytes)),
+        (err: Error) => done(err),
+      );
+    },
   };
-  await Promise.all(Array.from({ length: 4 }, worker));
-  const x = tensor(pixels, { shape: [files.length, channels, size[0], size[1]] });
-  const y = tensor(BigInt64Array.from(files, ([, label]) => BigInt(label)));
+  const y = tensor(BigInt64Array.from(labels));
   try {
-    return new Dataset({ ...rest, x, y, classNames: classes });
+    return new Dataset({ ...rest, stream, y, classNames: classes });
   } finally {
-    x.dispose();
     y.dispose();
   }
 }
