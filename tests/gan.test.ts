@@ -187,7 +187,7 @@ describe('GAN trainer', () => {
       numSamples: 16,
       sampleEvery: 2,
       checkpointDir: file('gan_ckpt'),
-      callbacks: [{ onBatchEnd: (_b, logs) => void batches.push(logs) }],
+      callbacks: [{ onBatchEnd: (_b, logs) => void batches.push(logs) }, nt.callbacks.csvLogger({ filename: file('gan.csv') })],
     });
     clearInterval(timer);
     expect(ticks).toBeGreaterThan(0);
@@ -198,6 +198,9 @@ describe('GAN trainer', () => {
     expect(new Set(d).size).toBe(3);
     expect(d.every(Number.isFinite)).toBe(true);
     expect(history.history.dReal.at(-1)).toBeGreaterThan(history.history.dFake.at(-1) as number);
+    const csv = fs.readFileSync(file('gan.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('epoch,dLoss,gLoss,dReal,dFake');
+    expect(csv.slice(1).map((line) => Number(line.split(',')[1]))).toEqual(d);
     expect(history.samples.map((s) => path.basename(s))).toEqual(['samples_epoch_002.png', 'samples_epoch_003.png']);
     const png = fs.readFileSync(history.samples[0]);
     expect(png.subarray(1, 4).toString()).toBe('PNG');
