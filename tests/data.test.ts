@@ -125,6 +125,62 @@ describe('readers', () => {
   });
 });
 
+describe('image folders stream (decoded per batch, bounded cache)', () => {
+  async function folder(name: string, values: number[]): Promise<string> {
+    const dir = dirOf(name);
+    fs.mkdirSync(path.join(dir, 'only'), { recursive: true });
+    for (const [i, v] of values.entries()) {
+      fs.writeFileSync(path.join(dir, 'only', `${i}.png`), await sharp({ create: { width: 3, height: 3, channels: 3, background: { r: v, g: v, b: v } } }).png().toBuffer());
+    }
+    return dir;
+  }
+  const firstPixels = async (ds: nt.data.Dataset): Promise<number[]> => (await collect(ds, { shuffle: false, batchSize: 2 })).x.map((row) => row[0]);
+
+  it('a cached sample is decoded once; cacheSize 0 decodes on every pass', async () => {
+    const dir = await folder('cache', [10, 20, 30]);
+    const cached = await nt.data.imageFolder({ dir, size: [3, 3] });
+    const uncached = await nt.data.imageFolder({ dir, size: [3, 3], cacheSize: 0 });
+    expect(await firstPixels(cached)).toEqual([10, 20, 30]);
+    expect(await firstPixels(uncached)).toEqual([10, 20, 30]);
+    fs.writeFileSync(path.join(dir, 'only', '1.png'), await sharp({ create: { width: 3, height: 3, channels: 3, background: { r: 99, g: 99, b: 99 } } }).png().toBuffer());
+    expect(await firstPixels(cached)).toEqual([10, 20, 30]);
+    expect(await firstPixels(uncached)).toEqual([10, 99, 30]);
+  });
+
+  it('map adds native transforms; fit, evaluate and predict consume it; shuffling is seeded', async () => {
+    const ds = (await nt.data.imageFolder({ dir: await folder('fit', [0, 50, 100, 150, 200]), size: [3, 3], channels: 1, seed: 4 })).map(T.toFloat({ scale: 1 / 255 }));
+    const { x } = await collect(ds, { shuffle: false });
+    expect(x.map((row) => Math.round(row[0] * 255))).toEqual([0, 50, 100, 150, 200]);
+    const a = await collect(ds, { batchSize: 2, epoch: 3 });
+    expect(a.x.map((row) => Math.round(row[0] * 255))).toEqual((await collect(ds, { batchSize: 2, epoch: 3 })).x.map((row) => Math.round(row[0] * 255)));
+    const model = nt.sequential({ layers: [nt.layers.flatten({ inputShape: [1, 3, 3] }), nt.layers.dense({ units: 2 })] });
+    model.compile({ optimizer: 'sgd', loss: nt.losses.sparseCategoricalCrossentropy({ fromLogits: true }) });
+    const h = await model.fit(ds, { epochs: 2, batchSize: 2, verbose: 0 });
+    expect(h.history.loss).toHaveLength(2);
+    expect((await model.predict(ds, { batchSize: 4 })).shape).toEqual([5, 2]);
+  });
+
+  it('an image that fails to decode mid-epoch rejects the iteration and fit, naming the file', async () => {
+    const dir = await folder('truncated', [1, 2, 3]);
+    const file = path.join(dir, 'only', '2.png');
+    const png = await sharp({ create: { width: 64, height: 64, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 60 } } }).png().toBuffer();
+    fs.writeFileSync(file, png.subarray(0, png.length - 200));
+    const ds = await nt.data.imageFolder({ dir, size: [3, 3] });
+    await expect(collect(ds, { batchSize: 1 })).rejects.toThrow(/dataset\.batches: data\.imageFolder: cannot decode .*truncated\/only\/2\.png/);
+    const model = nt.sequential({ layers: [nt.layers.flatten({ inputShape: [3, 3, 3] }), nt.layers.dense({ units: 2 })] });
+    model.compile({ optimizer: 'sgd', loss: nt.losses.sparseCategoricalCrossentropy({ fromLogits: true }) });
+    await expect(model.fit(ds.map(T.toFloat()), { epochs: 1, batchSize: 1, verbose: 0 })).rejects.toThrow(/cannot decode .*2\.png/);
+  });
+
+  it.skipIf(!nt.cuda.isAvailable())('batches({ device }) puts batches on cuda from the prefetch thread', async () => {
+    const ds = (await nt.data.imageFolder({ dir: await folder('cuda', [7, 8]), size: [3, 3] })).map(T.toFloat());
+    const { value } = await ds.batches({ device: 'cuda', shuffle: false }).next();
+    expect(value!.x.device).toMatch(/^cuda/);
+    expect(value!.y!.device).toMatch(/^cuda/);
+    expect(value!.x.cpu().flatten().arraySync()[0]).toBe(7);
+  });
+});
+
 describe('transforms (applied natively per batch)', () => {
   const image = nt.arange(0, 2 * 4 * 4).reshape([1, 2, 4, 4]).to('uint8');
 
