@@ -1,6 +1,7 @@
 /**
  * common.js — helpers shared by the benches: persistent line-protocol children (the PyTorch-Python
- * and C++ sides), compiling a C++ side against libtorch once, medians and Markdown tables.
+ * and C++ sides), compiling a C++ side against libtorch once, medians and Markdown tables, and the
+ * benchmark CNN.
  */
 'use strict';
 const { execFileSync, spawn } = require('node:child_process');
@@ -80,4 +81,21 @@ function table(rows, headers, left) {
   return [line(headers), rule, ...rows.map(line)].join('\n');
 }
 
-module.exports = { LineChild, pythonCommand, cppBinary, median, table, root };
+/** The benchmark CNN (conv32-pool-conv64-pool-dense128-dense10 on [1, 28, 28], Adam 1e-3), compiled. */
+function benchCnn(nt) {
+  const model = nt.sequential({
+    layers: [
+      nt.layers.conv2d({ inputShape: [1, 28, 28], filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' }),
+      nt.layers.maxPooling2d({ poolSize: 2 }),
+      nt.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }),
+      nt.layers.maxPooling2d({ poolSize: 2 }),
+      nt.layers.flatten(),
+      nt.layers.dense({ units: 128, activation: 'relu' }),
+      nt.layers.dense({ units: 10, activation: 'softmax' }),
+    ],
+  });
+  model.compile({ optimizer: nt.optimizers.adam({ lr: 1e-3 }), loss: 'sparseCategoricalCrossentropy' });
+  return model;
+}
+
+module.exports = { LineChild, pythonCommand, cppBinary, median, table, root, benchCnn };

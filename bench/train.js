@@ -39,7 +39,7 @@
 const { spawnSync } = require('node:child_process');
 const os = require('node:os');
 const path = require('node:path');
-const { LineChild, pythonCommand, cppBinary, median, table, root } = require('./common');
+const { LineChild, pythonCommand, cppBinary, median, table, root, benchCnn } = require('./common');
 
 // One thread everywhere: libtorch's intra-op threads are set per side below, but OpenBLAS (the
 // Debian libtorch's BLAS) keeps its own pool, sized from this variable when it loads — before
@@ -128,19 +128,7 @@ function ntResNet20() {
 }
 
 function ntCnn() {
-  const model = nt.sequential({
-    layers: [
-      nt.layers.conv2d({ inputShape: [1, 28, 28], filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' }),
-      nt.layers.maxPooling2d({ poolSize: 2 }),
-      nt.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }),
-      nt.layers.maxPooling2d({ poolSize: 2 }),
-      nt.layers.flatten(),
-      nt.layers.dense({ units: 128, activation: 'relu' }),
-      nt.layers.dense({ units: 10, activation: 'softmax' }),
-    ],
-  });
-  model.compile({ optimizer: nt.optimizers.adam({ lr: 1e-3 }), loss: 'sparseCategoricalCrossentropy' });
-  return model;
+  return benchCnn(nt);
 }
 
 /**

@@ -147,6 +147,16 @@ describe('image folders stream (decoded per batch, bounded cache)', () => {
     expect(await firstPixels(uncached)).toEqual([10, 99, 30]);
   });
 
+  it('grayscale files give one channel as stored, or three equal sRGB channels', async () => {
+    const dir = dirOf('grayfiles');
+    fs.mkdirSync(path.join(dir, 'g'), { recursive: true });
+    const pixels = Uint8Array.from([0, 40, 80, 120, 160, 200]);
+    await sharp(Buffer.from(pixels), { raw: { width: 3, height: 2, channels: 1 } }).toColourspace('b-w').png().toFile(path.join(dir, 'g', 'a.png'));
+    expect((await collect(await nt.data.imageFolder({ dir, size: [2, 3], channels: 1 }), {})).x).toEqual([[0, 40, 80, 120, 160, 200]]);
+    const rgb = (await collect(await nt.data.imageFolder({ dir, size: [2, 3] }), {})).x[0];
+    expect([rgb.slice(0, 6), rgb.slice(6, 12), rgb.slice(12)]).toEqual([[0, 40, 80, 120, 160, 200], [0, 40, 80, 120, 160, 200], [0, 40, 80, 120, 160, 200]]);
+  });
+
   it('map adds native transforms; fit, evaluate and predict consume it; shuffling is seeded', async () => {
     const ds = (await nt.data.imageFolder({ dir: await folder('fit', [0, 50, 100, 150, 200]), size: [3, 3], channels: 1, seed: 4 })).map(T.toFloat({ scale: 1 / 255 }));
     const { x } = await collect(ds, { shuffle: false });

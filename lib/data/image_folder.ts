@@ -42,11 +42,16 @@ function checkImageOptions(op: string, o: ImageOptions): { size: [number, number
   return { size, channels };
 }
 
-/** One image file as uint8 bytes laid out [H, W, C]. */
-async function decode(sharp: Sharp, op: string, file: string, size: [number, number], channels: 1 | 3): Promise<Buffer> {
+/**
+ * One image file as uint8 bytes laid out [H, W, C]. `convert: false` skips the colour conversion
+ * (which costs as much as the decode) for files already in the wanted form (gray, or sRGB): they
+ * only need the output colour space named (sharp writes sRGB unless told otherwise).
+ */
+async function decode(sharp: Sharp, op: string, file: string, size: [number, number], channels: 1 | 3, convert = true): Promise<Buffer> {
   try {
     let img = sharp(file).resize(size[1], size[0], { fit: 'cover' }).removeAlpha();
-    img = channels === 1 ? img.grayscale() : img.toColourspace('srgb');
+    if (channels === 1) img = convert ? img.grayscale() : img.toColourspace('b-w');
+    else if (convert) img = img.toColourspace('srgb');
     const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== channels) throw new Error(`decoded ${info.channels} channels`);
     return data;
@@ -136,14 +141,17 @@ export async function imageFolder(
   });
   const sharp = loadSharp(op);
   // Headers only: an unreadable file fails here, naming it, rather than in the middle of training.
-  await eachLimited(files, 8, async (file) => {
+  const convert = new Array<boolean>(files.length);
+  await eachLimited(Array.from(files.keys()), 8, async (i) => {
     try {
-      await sharp(file).metadata();
+      const meta = await sharp(files[i]).metadata();
+      const colours = (meta.channels ?? 0) - (meta.hasAlpha ? 1 : 0);
+      convert[i] = channels === 1 ? colours !== 1 : colours !== 3 || meta.space !== 'srgb';
     } catch (err) {
-      throw new Error(`${op}: cannot decode ${file}: ${(err as Error).message}`, { cause: err });
+      throw new Error(`${op}: cannot decode ${files[i]}: ${(err as Error).message}`, { cause: err });
     }
   });
-  const cache = new SampleCache(capacity, (i) => decode(sharp, op, files[i], size, channels));
+  const cache = new SampleCache(capacity, (i) => decode(sharp, op, files[i], size, channels, convert[i]));
   const stream: SampleStream = {
     count: files.length,
     hwc: [size[0], size[1], channels],
