@@ -1,9 +1,9 @@
 // dataset.cc — datasets (handles), their prefetching batch source, and JS iteration over batches
-// (datasetIterate / datasetNext, awaited off the event loop).
+// (datasetIterate / datasetNext: a promise the producer thread settles through the JS thread, so
+// no libuv pool thread waits for a batch while sharp may need the pool to decode it).
 #include "dataset.h"
 
 #include "args.h"
-#include "async.h"
 #include "spec_reader.h"
 #include "tensor_batch_source.h"
 #include "tensor_wrap.h"
@@ -21,6 +21,7 @@ struct IteratorHandle {
   static constexpr uint64_t kMagic = 0x6e74497465723031ull;
   uint64_t magic = kMagic;
   std::shared_ptr<DatasetSource> source;
+  std::shared_ptr<JsCaller> wake;  // brings the producer's "batch ready" to the JS thread
 };
 
 template <typename T>
@@ -53,26 +54,34 @@ Napi::Array Handles(Napi::Env env, const std::vector<at::Tensor>& ts) {
   return arr;
 }
 
-// Awaits the next batch of an iterator on a worker thread: [x[], y[]] or null at the end.
-class NextWorker : public PromiseWorker {
- public:
-  NextWorker(Napi::Env env, std::shared_ptr<DatasetSource> source) : PromiseWorker(env, "dataset.batches"), source_(std::move(source)) {}
-
- protected:
-  void Run() override { has_ = source_->Next(batch_); }
-  Napi::Value Result(Napi::Env env) override {
-    if (!has_) return env.Null();
+// Settles `deferred` with the iterator's next batch ([x[], y[]], or null at the end): now if one is
+// ready, otherwise from the JS thread once the producer has one (no thread waits for it).
+void SettleNext(Napi::Env env, std::weak_ptr<DatasetSource> weak, std::shared_ptr<JsCaller> caller, std::shared_ptr<Napi::Promise::Deferred> deferred) {
+  try {
+    std::shared_ptr<DatasetSource> source = weak.lock();
+    Batch batch;
+    bool ended = true;
+    bool has = source && source->TryNext(batch, ended, [weak, caller, deferred] {
+      caller->Call([weak, caller, deferred](Napi::Env e, Napi::Function) { SettleNext(e, weak, caller, deferred); });
+    });
+    if (!has && !ended) {
+      caller->Ref(env, true);  // a pending batch keeps the process running
+      return;
+    }
+    caller->Ref(env, false);
+    if (!has) {
+      deferred->Resolve(env.Null());
+      return;
+    }
     Napi::Array out = Napi::Array::New(env, 2);
-    out.Set(0u, Handles(env, batch_.x));
-    out.Set(1u, Handles(env, batch_.y));
-    return out;
+    out.Set(0u, Handles(env, batch.x));
+    out.Set(1u, Handles(env, batch.y));
+    deferred->Resolve(out);
+  } catch (...) {
+    caller->Ref(env, false);
+    deferred->Reject(CurrentExceptionAsJs(env, "dataset.batches").Value());
   }
-
- private:
-  std::shared_ptr<DatasetSource> source_;
-  Batch batch_;
-  bool has_ = false;
-};
+}
 
 // ({ x: H[], y: H[], stream?: { fetch, count, hwc }, transforms: [], seed }) → dataset handle
 Napi::Value Create(const Napi::CallbackInfo& info) {
@@ -130,17 +139,17 @@ const OpSpec kDatasetOps[] = {
        LoaderOptions o = ReadLoaderOptions(i[1].As<Napi::Object>(), "dataset.batches");
        auto source = std::make_shared<DatasetSource>(ds, o);
        source->BeginEpoch(SpecReader(i[1].As<Napi::Object>(), "dataset.batches", "options").Int("epoch", 0));
-       return NewExternal(i.Env(), new IteratorHandle{IteratorHandle::kMagic, std::move(source)});
+       auto wake = std::make_shared<JsCaller>(i.Env(), Napi::Function::New(i.Env(), [](const Napi::CallbackInfo&) {}), "nodetorch.dataset.batches");
+       return NewExternal(i.Env(), new IteratorHandle{IteratorHandle::kMagic, std::move(source), std::move(wake)});
      }},
     // (iterator) → Promise<[x[], y[]] | null>
     {"datasetNext",
      [](const Napi::CallbackInfo& i) -> Napi::Value {
        auto* it = External<IteratorHandle>(i, 0, "a dataset iterator");
        if (!it->source) throw PlainErr(i.Env(), "dataset.batches", "the iterator was closed");
-       auto* w = new NextWorker(i.Env(), it->source);
-       Napi::Promise p = w->Promise();
-       w->Queue();
-       return p;
+       auto deferred = std::make_shared<Napi::Promise::Deferred>(Napi::Promise::Deferred::New(i.Env()));
+       SettleNext(i.Env(), it->source, it->wake, deferred);
+       return deferred->Promise();
      }},
     // (iterator) → undefined: stops its prefetch thread
     {"datasetClose",
@@ -148,6 +157,7 @@ const OpSpec kDatasetOps[] = {
        auto* it = External<IteratorHandle>(i, 0, "a dataset iterator");
        if (it->source) it->source->Cancel();
        it->source.reset();
+       it->wake.reset();
        return i.Env().Undefined();
      }},
 };
@@ -219,6 +229,7 @@ void DatasetSource::Produce(at::Tensor order, int64_t epoch) {
       queue_.push_back(std::move(batch));
       lock.unlock();
       changed_.notify_all();
+      Wake();
     }
   } catch (...) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -229,11 +240,28 @@ void DatasetSource::Produce(at::Tensor order, int64_t epoch) {
     finished_ = true;
   }
   changed_.notify_all();
+  Wake();
 }
 
 bool DatasetSource::Next(Batch& out) {
   std::unique_lock<std::mutex> lock(mutex_);
   changed_.wait(lock, [&] { return cancelled_ || !queue_.empty() || finished_; });
+  return Take(lock, out);
+}
+
+bool DatasetSource::TryNext(Batch& out, bool& ended, std::function<void()> wake) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  ended = cancelled_ || finished_;
+  if (queue_.empty() && !ended) {
+    wake_ = std::move(wake);
+    return false;
+  }
+  return Take(lock, out);
+}
+
+// With mutex_ held and something to report: pops a batch (true), or rethrows the producer's
+// failure, or reports the end (false).
+bool DatasetSource::Take(std::unique_lock<std::mutex>& lock, Batch& out) {
   if (!queue_.empty()) {
     out = std::move(queue_.front());
     queue_.pop_front();
@@ -245,12 +273,22 @@ bool DatasetSource::Next(Batch& out) {
   return false;
 }
 
+void DatasetSource::Wake() {
+  std::function<void()> wake;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    wake.swap(wake_);
+  }
+  if (wake) wake();
+}
+
 void DatasetSource::Cancel() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     cancelled_ = true;
   }
   changed_.notify_all();
+  Wake();
 }
 
 bool IsDatasetArg(const Napi::CallbackInfo& info, size_t i) {

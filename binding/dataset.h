@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -45,10 +46,16 @@ class DatasetSource : public BatchSource {
   int64_t BeginEpoch(int64_t epoch) override;
   bool Next(Batch& out) override;
   void Cancel() override;
+  // Next without blocking, for JS iteration: true with `out` set; false with `ended` telling
+  // whether the epoch is over (or cancelled). When nothing is ready yet, `wake` is called once,
+  // from the producer thread, as soon as something is. Rethrows the producer's failure.
+  bool TryNext(Batch& out, bool& ended, std::function<void()> wake);
 
  private:
   void Produce(at::Tensor order, int64_t epoch);
   void Stop();
+  bool Take(std::unique_lock<std::mutex>& lock, Batch& out);
+  void Wake();
 
   std::shared_ptr<const NativeDataset> ds_;
   LoaderOptions o_;
@@ -59,6 +66,7 @@ class DatasetSource : public BatchSource {
   bool finished_ = false;   // the producer pushed its last batch of the epoch
   bool cancelled_ = false;
   std::exception_ptr failure_;
+  std::function<void()> wake_;  // set by TryNext while JS waits
 };
 
 // Whether argument i is a dataset handle.

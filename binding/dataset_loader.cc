@@ -1,5 +1,5 @@
-// dataset_loader.cc — JsSampleLoader: one request per batch, delivered to JS through a
-// thread-safe function; JS answers through a `done(err, bytes)` callback that fills the request.
+// dataset_loader.cc — JsCaller (a guarded thread-safe function) and JsSampleLoader: one request
+// per batch, delivered to JS; JS answers through a `done(err, bytes)` callback that fills it.
 #include "dataset_loader.h"
 
 #include <chrono>
@@ -12,11 +12,49 @@
 
 namespace nt {
 
-struct JsSampleLoader::State {
+struct JsCaller::State {
   std::mutex mutex;
-  bool alive = true;  // false once the thread-safe function is released or its environment ends
+  bool alive = true;  // false once released or finalized with its environment
   Napi::ThreadSafeFunction tsfn;
 };
+
+JsCaller::JsCaller(Napi::Env env, Napi::Function fn, const char* name) : state_(std::make_shared<State>()) {
+  auto* finalizerState = new std::shared_ptr<State>(state_);
+  state_->tsfn = Napi::ThreadSafeFunction::New(env, fn, name, 0, 1, [](Napi::Env, std::shared_ptr<State>* s) {
+    {
+      std::lock_guard<std::mutex> lock((*s)->mutex);
+      (*s)->alive = false;
+    }
+    delete s;
+  }, finalizerState);
+  state_->tsfn.Unref(env);
+}
+
+JsCaller::~JsCaller() {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  if (state_->alive) state_->tsfn.Release();
+  state_->alive = false;
+}
+
+bool JsCaller::Call(Callback callback) const {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  return state_->alive && state_->tsfn.NonBlockingCall(std::move(callback)) == napi_ok;
+}
+
+bool JsCaller::Alive() const {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  return state_->alive;
+}
+
+void JsCaller::Ref(Napi::Env env, bool on) const {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  if (!state_->alive) return;
+  if (on) {
+    state_->tsfn.Ref(env);
+  } else {
+    state_->tsfn.Unref(env);
+  }
+}
 
 namespace {
 
@@ -26,7 +64,7 @@ struct Request {
   std::mutex mutex;
   std::condition_variable answered;
   bool done = false;
-  std::string error;
+  std::string error;  // set when JS failed
   std::vector<uint8_t> bytes;
 
   void Finish(std::string err, const uint8_t* data = nullptr, size_t size = 0) {
@@ -51,13 +89,7 @@ std::string ErrorMessage(Napi::Value err) {
 }
 
 // Runs on the JS thread: calls fetch(indices, done).
-void Deliver(Napi::Env env, Napi::Function fetch, std::shared_ptr<Request>* data) {
-  std::shared_ptr<Request> req(std::move(*data));
-  delete data;
-  if (env == nullptr) {
-    req->Finish("the environment is shutting down");
-    return;
-  }
+void Deliver(Napi::Env env, Napi::Function fetch, const std::shared_ptr<Request>& req) {
   try {
     Napi::Int32Array indices = Napi::Int32Array::New(env, req->indices.size());
     std::memcpy(indices.Data(), req->indices.data(), req->indices.size() * sizeof(int32_t));
@@ -81,42 +113,21 @@ void Deliver(Napi::Env env, Napi::Function fetch, std::shared_ptr<Request>* data
 }  // namespace
 
 JsSampleLoader::JsSampleLoader(Napi::Env env, Napi::Function fetch, int64_t count, std::vector<int64_t> hwc)
-    : state_(std::make_shared<State>()), count_(count), hwc_(std::move(hwc)) {
-  auto* finalizerState = new std::shared_ptr<State>(state_);
-  state_->tsfn = Napi::ThreadSafeFunction::New(env, fetch, "nodetorch.dataset.load", 0, 1, [](Napi::Env, std::shared_ptr<State>* s) {
-    {
-      std::lock_guard<std::mutex> lock((*s)->mutex);
-      (*s)->alive = false;
-    }
-    delete s;
-  }, finalizerState);
-  state_->tsfn.Unref(env);  // an idle dataset does not keep the process running
-}
-
-JsSampleLoader::~JsSampleLoader() {
-  std::lock_guard<std::mutex> lock(state_->mutex);
-  if (state_->alive) state_->tsfn.Release();
-  state_->alive = false;
-}
+    : fetch_(env, fetch, "nodetorch.dataset.load"), count_(count), hwc_(std::move(hwc)) {}
 
 at::Tensor JsSampleLoader::Load(const at::Tensor& idx, const std::function<bool()>& cancelled) {
   const int64_t len = idx.size(0);
-  const int64_t sampleBytes = hwc_[0] * hwc_[1] * hwc_[2];
   auto req = std::make_shared<Request>();
   at::Tensor idx32 = idx.to(at::kInt).contiguous();
   req->indices.assign(idx32.data_ptr<int32_t>(), idx32.data_ptr<int32_t>() + len);
-  req->expectedBytes = static_cast<size_t>(len * sampleBytes);
-  {
-    std::lock_guard<std::mutex> lock(state_->mutex);
-    auto* data = new std::shared_ptr<Request>(req);
-    if (!state_->alive || state_->tsfn.NonBlockingCall(data, Deliver) != napi_ok) {
-      delete data;
-      throw std::runtime_error("the dataset's sample loader is closed");
-    }
+  req->expectedBytes = static_cast<size_t>(len * hwc_[0] * hwc_[1] * hwc_[2]);
+  if (!fetch_.Call([req](Napi::Env env, Napi::Function fetch) { Deliver(env, fetch, req); })) {
+    throw std::runtime_error("the dataset's sample loader is closed");
   }
   std::unique_lock<std::mutex> lock(req->mutex);
   while (!req->done) {
     if (cancelled()) return at::Tensor();
+    if (!fetch_.Alive()) throw std::runtime_error("the dataset's sample loader is closed");
     req->answered.wait_for(lock, std::chrono::milliseconds(20));
   }
   if (!req->error.empty()) throw std::runtime_error(req->error);

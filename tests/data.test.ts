@@ -170,6 +170,12 @@ describe('image folders stream (decoded per batch, bounded cache)', () => {
     expect((await model.predict(ds, { batchSize: 4 })).shape).toEqual([5, 2]);
   });
 
+  it('many iterations at once leave libuv threads to the decoder (none waits on a pool thread)', async () => {
+    const ds = await nt.data.imageFolder({ dir: await folder('concurrent', [1, 2, 3, 4, 5, 6]), size: [3, 3], cacheSize: 0 });
+    const runs = await Promise.all(Array.from({ length: 6 }, (_, epoch) => collect(ds, { batchSize: 2, epoch })));
+    for (const { x } of runs) expect(x.map((row) => row[0]).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
   it('an image that fails to decode mid-epoch rejects the iteration and fit, naming the file', async () => {
     const dir = await folder('truncated', [1, 2, 3]);
     const file = path.join(dir, 'only', '2.png');
