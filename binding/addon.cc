@@ -21,6 +21,7 @@ void RegisterTrainingState(Napi::Env env, Napi::Object exports);
 void RegisterGanTrainer(Napi::Env env, Napi::Object exports);
 void RegisterTensorOptimizer(Napi::Env env, Napi::Object exports);
 void RegisterDataset(Napi::Env env, Napi::Object exports);
+void RegisterWarnings(Napi::Env env, Napi::Object exports);
 const char* ApplyMallocPolicy();
 }  // namespace nt
 
@@ -46,6 +47,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   nt::RegisterGanTrainer(env, exports);
   nt::RegisterTensorOptimizer(env, exports);
   nt::RegisterDataset(env, exports);
+  nt::RegisterWarnings(env, exports);
   return exports;
 }
 

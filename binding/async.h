@@ -6,12 +6,14 @@
 #include <string>
 
 #include "errors.h"
+#include "warnings.h"
 
 namespace nt {
 
 // An AsyncWorker that settles a Promise. Subclasses copy their inputs in the constructor (main
 // thread), do the work in Run() (worker thread, no N-API), and build the result in Result()
-// (main thread). Any exception from Run() rejects the Promise with a JS error named after `op`.
+// (main thread). Any exception from Run() rejects the Promise with a JS error named after `op`;
+// libtorch warnings raised in Run() reach the environment's warning handler (warnings.h).
 class PromiseWorker : public Napi::AsyncWorker {
  public:
   PromiseWorker(Napi::Env env, const char* op)
@@ -25,6 +27,7 @@ class PromiseWorker : public Napi::AsyncWorker {
 
  private:
   void Execute() override {
+    WarningScope warnings(Env());  // libtorch warnings from Run() go to this environment's JS
     try {
       Run();
     } catch (...) {

@@ -259,6 +259,10 @@ export interface NativeBinding {
   modelLoadOptimizerState(m: ModelHandle, bytes: H): void;
   rngGetCpuState(): H;
   rngSetCpuState(state: H): void;
+  rngGetCudaStates(): H[];
+  rngSetCudaStates(states: readonly H[]): void;
+  // warnings.cc
+  setWarningHandler(fn: (message: string) => void): void;
   // jit_wrap.cc, jit_export.cc
   jitLoad(path: string, device: string | null): Promise<JitHandle>;
   jitRunMethod(m: JitHandle, name: string, args: readonly NativeScriptValue[]): Promise<NativeScriptValue>;

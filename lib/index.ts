@@ -7,6 +7,8 @@ import { OutOfMemoryError } from './errors';
 import * as functional from './nn/functional';
 
 native.setErrorClasses({ OutOfMemoryError });
+// libtorch's warnings (TORCH_WARN) become process warnings instead of lines on stderr.
+native.setWarningHandler((message) => process.emitWarning(message, 'TorchWarning'));
 
 export { OutOfMemoryError } from './errors';
 export { Tensor } from './tensor/tensor';

@@ -1,0 +1,131 @@
+// warnings.cc — libtorch warnings to JS: a c10::WarningHandler that queues each warning on a
+// thread-safe function of the environment the warning thread works for (lib/ forwards it to
+// process.emitWarning(message, 'TorchWarning')). Queuing never blocks the warning thread. Each
+// environment hears a warning once per libtorch source location and message (like Python's default
+// warnings filter); TORCH_WARN_ONCE warnings are already once per process in libtorch itself.
+#include "warnings.h"
+
+#include <napi.h>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "errors.h"
+#include "tensor_wrap.h"
+
+namespace nt {
+namespace {
+
+// Distinct warnings an environment remembers for deduplication; past that it forgets them and starts over.
+constexpr size_t kMaxRemembered = 4096;
+
+thread_local napi_env tCurrentEnv = nullptr;
+
+struct Sink {
+  uint64_t id;
+  napi_env env;
+  Napi::ThreadSafeFunction tsfn;
+  std::unordered_set<std::string> seen;
+};
+
+class JsWarningHandler : public c10::WarningHandler {
+ public:
+  void process(const c10::SourceLocation& where, const std::string& msg, const bool verbatim) override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (Sink& sink : sinks_) {
+        if (sink.env != tCurrentEnv) continue;
+        if (!sink.seen.insert(Key(where, msg)).second) return;
+        if (sink.seen.size() > kMaxRemembered) sink.seen.clear();
+        auto* text = new std::string(verbatim ? msg : msg + " (Triggered internally at " + where.file + ":" + std::to_string(where.line) + ".)");
+        if (sink.tsfn.NonBlockingCall(text, Deliver) != napi_ok) delete text;
+        return;
+      }
+    }
+    c10::WarningHandler::process(where, msg, verbatim);  // no JS handler: libtorch's stderr output
+  }
+
+  // Replaces `env`'s sink; returns the new sink's id.
+  uint64_t Add(napi_env env, Napi::ThreadSafeFunction tsfn) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto it = sinks_.begin(); it != sinks_.end(); ++it) {
+      if (it->env != env) continue;
+      it->tsfn.Release();
+      sinks_.erase(it);
+      break;
+    }
+    sinks_.push_back(Sink{++lastId_, env, std::move(tsfn), {}});
+    return lastId_;
+  }
+
+  // Called as a sink's thread-safe function is finalized (released, or its environment torn down).
+  void Remove(uint64_t id) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto it = sinks_.begin(); it != sinks_.end(); ++it) {
+      if (it->id == id) {
+        sinks_.erase(it);
+        return;
+      }
+    }
+  }
+
+ private:
+  static std::string Key(const c10::SourceLocation& where, const std::string& msg) {
+    return std::string(where.file) + ":" + std::to_string(where.line) + ":" + msg;
+  }
+
+  static void Deliver(Napi::Env env, Napi::Function fn, std::string* text) {
+    std::unique_ptr<std::string> owned(text);
+    if (env == nullptr) return;  // environment shutting down
+    fn.Call({Napi::String::New(env, *owned)});
+  }
+
+  std::mutex mutex_;
+  std::vector<Sink> sinks_;
+  uint64_t lastId_ = 0;
+};
+
+// Process lifetime: libtorch threads may warn until the very end, so it is never destroyed.
+JsWarningHandler& Handler() {
+  static auto* handler = new JsWarningHandler();
+  return *handler;
+}
+
+// (fn: (message: string) => void) routes this environment's libtorch warnings to fn, replacing any
+// earlier one; the handler does not keep the process alive.
+Napi::Value SetWarningHandler(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsFunction()) throw TypeErr(env, OpName(info), "argument 0 must be a function (message) => void");
+  auto id = std::make_shared<uint64_t>(0);
+  auto tsfn = Napi::ThreadSafeFunction::New(env, info[0].As<Napi::Function>(), "nodetorch.warnings", 0, 1,
+                                            [id](Napi::Env) { Handler().Remove(*id); });
+  tsfn.Unref(env);
+  *id = Handler().Add(env, tsfn);
+  c10::Warning::set_warning_handler(&Handler());
+  tCurrentEnv = env;
+  return env.Undefined();
+}
+
+const OpSpec kWarningOps[] = {
+    {"setWarningHandler", SetWarningHandler},
+};
+
+}  // namespace
+
+WarningScope::WarningScope(napi_env env) : previousHandler_(c10::Warning::get_warning_handler()), previousEnv_(tCurrentEnv) {
+  c10::Warning::set_warning_handler(&Handler());
+  tCurrentEnv = env;
+}
+
+WarningScope::~WarningScope() {
+  c10::Warning::set_warning_handler(previousHandler_);
+  tCurrentEnv = previousEnv_;
+}
+
+void RegisterWarnings(Napi::Env env, Napi::Object exports) { ExportOps(env, exports, kWarningOps); }
+
+}  // namespace nt
