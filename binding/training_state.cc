@@ -1,7 +1,11 @@
 // training_state.cc — the training state a checkpoint needs besides the weights, as uint8 tensors:
-// the optimizer (libtorch's own serialization of its state and options: momenta, Adam moments and
-// step counts, learning rates) and the default CPU generator (dropout masks, fit()'s shuffling).
+// the optimizer (libtorch's own serialization: momenta, Adam moments and step counts; libtorch 1.13
+// writes the options but does not load them back, so lib/io/checkpoint.ts keeps the lr itself),
+// the default CPU generator (dropout masks, fit()'s shuffling) and
+// the default generator of each CUDA device (dropout on CUDA; none where CUDA is unavailable).
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
+#include <torch/cuda.h>
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
 
@@ -76,11 +80,48 @@ Napi::Value SetCpuRngState(const CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+int64_t CudaDevices() { return torch::cuda::is_available() ? static_cast<int64_t>(torch::cuda::device_count()) : 0; }
+
+at::Generator CudaGenerator(int64_t device) { return at::globalContext().defaultGenerator(at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(device))); }
+
+// () → one uint8 tensor per CUDA device with its default generator's state (like
+// torch.cuda.get_rng_state_all); an empty array where CUDA is unavailable.
+Napi::Value CudaRngStates(const CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int64_t devices = CudaDevices();
+  Napi::Array out = Napi::Array::New(env, static_cast<size_t>(devices));
+  for (int64_t d = 0; d < devices; ++d) {
+    at::Generator gen = CudaGenerator(d);
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    out.Set(static_cast<uint32_t>(d), Wrap(env, gen.get_state()));
+  }
+  return out;
+}
+
+// (states[]) restores CUDA device i's default generator from states[i] (from rngGetCudaStates).
+Napi::Value SetCudaRngStates(const CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<at::Tensor> states = TensorListArg(info, 0);
+  const int64_t devices = CudaDevices();
+  if (static_cast<int64_t>(states.size()) > devices) {
+    throw RangeErr(env, OpName(info), std::to_string(states.size()) + " CUDA generator states for " + std::to_string(devices) + " CUDA devices");
+  }
+  for (size_t d = 0; d < states.size(); ++d) {
+    if (states[d].scalar_type() != at::kByte || states[d].dim() != 1) throw TypeErr(env, OpName(info), "states[" + std::to_string(d) + "] must be a 1-d uint8 tensor");
+    at::Generator gen = CudaGenerator(static_cast<int64_t>(d));
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(states[d].to(at::kCPU).contiguous());
+  }
+  return env.Undefined();
+}
+
 const OpSpec kTrainingStateOps[] = {
     {"modelOptimizerState", OptimizerState},
     {"modelLoadOptimizerState", LoadOptimizerState},
     {"rngGetCpuState", CpuRngState},
     {"rngSetCpuState", SetCpuRngState},
+    {"rngGetCudaStates", CudaRngStates},
+    {"rngSetCudaStates", SetCudaRngStates},
 };
 
 }  // namespace

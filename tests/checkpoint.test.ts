@@ -2,8 +2,9 @@
  * checkpoint.test.ts — resumable checkpoints: a run interrupted after epoch k and resumed with
  * fit({ resumeFrom }) ends with bit-identical weights to an uninterrupted run (Adam with an
  * epoch schedule, SGD with Nesterov momentum and a batch schedule; dropout and batch norm), from
- * modelCheckpoint({ dir }) and model.saveCheckpoint; damaged or mismatched checkpoints give
- * errors naming the file.
+ * modelCheckpoint({ dir }) and model.saveCheckpoint; earlyStopping and reduceLROnPlateau resume
+ * where they were (same stopping epoch, same lr steps); CUDA RNG states are saved and restored
+ * (skipped visibly without CUDA); damaged or mismatched checkpoints give errors naming the file.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -126,6 +127,82 @@ describe('resuming from a checkpoint', () => {
   });
 });
 
+describe('callback and RNG state in checkpoints', () => {
+  const PLAIN: nt.CompileArgs = { optimizer: nt.optimizers.adam({ lr: 0.01 }), loss: 'sparseCategoricalCrossentropy' };
+  // Only the first epoch counts as an improvement: the run stops once `patience` epochs have not.
+  const stopper = (): nt.callbacks.EarlyStopping => nt.callbacks.earlyStopping({ monitor: 'loss', minDelta: 10, patience: 3, restoreBestWeights: true });
+
+  it('earlyStopping resumed after an interruption stops at the same epoch, with the same best weights, as an uninterrupted run', async () => {
+    nt.manualSeed(21);
+    const whole = compiled(PLAIN);
+    const wholeStop = stopper();
+    const wholeHistory = await whole.fit(x, y, { ...FIT, epochs: 10, callbacks: [wholeStop] });
+    expect(wholeStop.stoppedEpoch).toBe(3);
+    expect(wholeHistory.epoch).toEqual([0, 1, 2, 3]);
+
+    const dir = fresh('early');
+    nt.manualSeed(21);
+    // The checkpoint writer comes first in the list, yet it saves earlyStopping's state of the same epoch.
+    await compiled(PLAIN).fit(x, y, { ...FIT, epochs: 2, callbacks: [nt.callbacks.modelCheckpoint({ dir }), stopper()] });
+    const resumedStop = stopper();
+    const resumed = compiled(PLAIN);
+    const history = await resumed.fit(x, y, { ...FIT, epochs: 10, resumeFrom: dir, callbacks: [nt.callbacks.modelCheckpoint({ dir }), resumedStop] });
+    expect(resumedStop.stoppedEpoch).toBe(3);
+    expect(history.epoch).toEqual([2, 3]);
+    expect(snapshot(resumed)).toEqual(snapshot(whole));
+  });
+
+  it('reduceLROnPlateau resumed after an interruption lowers the lr at the same epochs', async () => {
+    const plateau = (): nt.callbacks.ReduceLROnPlateau => nt.callbacks.reduceLROnPlateau({ monitor: 'loss', minDelta: 10, patience: 2, factor: 0.5, cooldown: 1 });
+    nt.manualSeed(22);
+    const whole = compiled(PLAIN);
+    const wholeHistory = await whole.fit(x, y, { ...FIT, epochs: 6, callbacks: [plateau()] });
+
+    const dir = fresh('plateau');
+    nt.manualSeed(22);
+    const first = await compiled(PLAIN).fit(x, y, { ...FIT, epochs: 3, callbacks: [plateau(), nt.callbacks.modelCheckpoint({ dir })] });
+    const resumed = compiled(PLAIN);
+    const rest = await resumed.fit(x, y, { ...FIT, epochs: 6, resumeFrom: dir, callbacks: [plateau()] });
+    expect([...first.history.lr, ...rest.history.lr]).toEqual(wholeHistory.history.lr);
+    expect(new Set(wholeHistory.history.lr).size).toBeGreaterThan(2);
+    expect(snapshot(resumed)).toEqual(snapshot(whole));
+  });
+
+  it('callback states the resumed fit has no callback for are dropped', async () => {
+    const dir = fresh('unclaimed');
+    const model = compiled(PLAIN);
+    await model.fit(x, y, { ...FIT, epochs: 1, callbacks: [stopper(), nt.callbacks.modelCheckpoint({ dir })] });
+    const weights = model.getWeights();
+    const state = nt.io.loadSafetensorsSync(path.join(dir, 'training_state.safetensors'));
+    expect(JSON.parse(state.metadata.callbacks)).toEqual({
+      'EarlyStopping#0': { values: { best: expect.any(String), wait: '0', stoppedEpoch: '-1' }, tensors: weights.length },
+      'ModelCheckpoint#0': { values: { best: 'Infinity', savedEpoch: '-1' }, tensors: 0 },
+    });
+    weights.forEach((t) => t.dispose());
+    Object.values(state.tensors).forEach((t) => t.dispose());
+    const history = await compiled(PLAIN).fit(x, y, { ...FIT, epochs: 2, resumeFrom: dir });
+    expect(history.epoch).toEqual([1]);
+  });
+
+  it('a checkpoint holds one CUDA RNG state per CUDA device (none without CUDA)', async () => {
+    const dir = fresh('rng');
+    await compiled(PLAIN).saveCheckpoint(dir);
+    const state = nt.io.loadSafetensorsSync(path.join(dir, 'training_state.safetensors'));
+    const cudaKeys = Object.keys(state.tensors).filter((k) => k.startsWith('rng.cuda.'));
+    expect(cudaKeys).toHaveLength(nt.cuda.deviceCount());
+    Object.values(state.tensors).forEach((t) => t.dispose());
+  });
+
+  it.skipIf(!nt.cuda.isAvailable())('the CUDA RNG state is saved and restored on resume', async () => {
+    const dir = fresh('cuda-rng');
+    nt.manualSeed(23);
+    await compiled(PLAIN).saveCheckpoint(dir);
+    const expected = nt.rand([8], { device: 'cuda' }).dataSync();
+    await compiled(PLAIN).fit(x, y, { ...FIT, epochs: 1, resumeFrom: dir });
+    expect(nt.rand([8], { device: 'cuda' }).dataSync()).toEqual(expected);
+  });
+});
+
 describe('damaged or mismatched checkpoints', () => {
   const dir = fresh('good');
   const stateFile = (d: string): string => path.join(d, 'training_state.safetensors');
@@ -159,6 +236,13 @@ describe('damaged or mismatched checkpoints', () => {
     const garbage = nt.full(state.tensors.optimizer.shape, 7, { dtype: 'uint8' });
     nt.io.saveSafetensorsSync(stateFile(d), { ...state.tensors, optimizer: garbage }, state.metadata);
     await expectError(() => compiled(ADAM).fit(x, y, { ...FIT, resumeFrom: d }), `fit: ${stateFile(d)}: the optimizer state does not load`);
+  });
+
+  it('damaged callback state metadata names the file', async () => {
+    const d = copy('callbacks');
+    const state = nt.io.loadSafetensorsSync(stateFile(d));
+    nt.io.saveSafetensorsSync(stateFile(d), state.tensors, { ...state.metadata, callbacks: '{"EarlyStopping#0": 3}' });
+    await expectError(() => compiled(ADAM).fit(x, y, { ...FIT, resumeFrom: d }), `fit: ${stateFile(d)}: metadata callbacks: the state of 'EarlyStopping#0' is malformed`);
   });
 
   it('another optimizer kind is refused', async () => {

@@ -3,7 +3,10 @@
  * `fit({ resumeFrom: dir })`. A checkpoint directory is a saved model (model.json and
  * weights.safetensors, see save_model.ts; `nt.loadModel` reads it) plus training_state.safetensors:
  * the optimizer's serialized state (momenta, Adam moments and steps, learning rates), the CPU RNG
- * state, and in its metadata the last completed epoch and the base learning rate of the schedule.
+ * state, each CUDA device's RNG state (where CUDA is available), the tensors of the callbacks'
+ * states, and in its metadata the last completed epoch, the base learning rate of the schedule,
+ * the current learning rate (libtorch's optimizer serialization leaves the options out) and the
+ * callbacks' other state values (JSON).
  *
  * training_state.safetensors is removed first and written last, so a crash mid-save leaves a
  * directory that resuming refuses, never new weights next to the previous training state.
@@ -11,6 +14,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { native, type Handle, type ModelHandle } from '../binding';
+import { Tensor } from '../tensor/tensor';
+import type { CallbackState } from '../training/callbacks';
 import { removeStaleTemps } from './atomic_file';
 import { saveModel, WEIGHTS_FILE, type ModelJson } from './save_model';
 import { loadModelWeights } from './weights';
@@ -21,11 +26,80 @@ const STATE_FORMAT = 'nodetorch-training-state';
 const STATE_FORMAT_VERSION = 1;
 const OPTIMIZER_KEY = 'optimizer';
 const RNG_KEY = 'rng.cpu';
+const CUDA_RNG_PREFIX = 'rng.cuda.';
+const CALLBACK_TENSOR_PREFIX = 'callback.';
+
+/** Callback states by key (see fit's stateful callbacks): what a checkpoint keeps of them. */
+export type CallbackStates = Record<string, CallbackState>;
 
 /** Where training stands: the last completed epoch (-1: none) and the lr schedules start from. */
 export interface TrainingProgress {
   epoch: number;
   baseLr: number;
+  /** Reads the running fit's callback states; called when a checkpoint is written. */
+  callbackStates?: () => CallbackStates;
+}
+
+/** What a checkpoint gives back: the progress and the saved callback states (tensors now owned by the caller). */
+export interface ResumedTraining {
+  epoch: number;
+  baseLr: number;
+  callbackStates: CallbackStates;
+}
+
+/** The callback states as metadata (values as strings, so ±Infinity and NaN survive) and named tensors. */
+function encodeCallbackStates(states: CallbackStates): { json: string; names: string[]; tensors: Handle[] } {
+  const names: string[] = [];
+  const tensors: Handle[] = [];
+  const meta: Record<string, { values: Record<string, string>; tensors: number }> = {};
+  for (const [key, state] of Object.entries(states)) {
+    const own = state.tensors ?? [];
+    own.forEach((t, i) => {
+      names.push(`${CALLBACK_TENSOR_PREFIX}${key}.${i}`);
+      tensors.push(native.detach(t._h));
+    });
+    meta[key] = { values: Object.fromEntries(Object.entries(state.values).map(([k, v]) => [k, String(v)])), tensors: own.length };
+  }
+  return { json: JSON.stringify(meta), names, tensors };
+}
+
+type SavedCallbackStates = Record<string, { values: Record<string, string>; tensors: number }>;
+
+/** Reads the callbacks metadata, checking that the tensors it names are there. */
+function readCallbackStates(json: string | undefined, tensors: Map<string, Handle>, bad: (what: string) => Error): SavedCallbackStates {
+  if (json === undefined) return {};
+  let saved: SavedCallbackStates;
+  try {
+    saved = JSON.parse(json) as SavedCallbackStates;
+  } catch (err) {
+    throw bad(`metadata callbacks is not valid JSON: ${(err as Error).message}`);
+  }
+  for (const [key, state] of Object.entries(saved)) {
+    if (state === null || typeof state !== 'object' || state.values === null || typeof state.values !== 'object' || !Number.isInteger(state.tensors)) {
+      throw bad(`metadata callbacks: the state of '${key}' is malformed`);
+    }
+    for (let i = 0; i < state.tensors; i++) requiredTensor(tensors, `${CALLBACK_TENSOR_PREFIX}${key}.${i}`, bad);
+  }
+  return saved;
+}
+
+/** The callback states with their own tensors (aliases of the loaded ones, owned by the caller). */
+function callbackStatesOf(saved: SavedCallbackStates, tensors: Map<string, Handle>): CallbackStates {
+  const out: CallbackStates = {};
+  for (const [key, state] of Object.entries(saved)) {
+    out[key] = {
+      values: Object.fromEntries(Object.entries(state.values).map(([k, v]) => [k, Number(v)])),
+      tensors: Array.from({ length: state.tensors }, (_, i) => new Tensor(native.detach(tensors.get(`${CALLBACK_TENSOR_PREFIX}${key}.${i}`) as Handle))),
+    };
+  }
+  return out;
+}
+
+/** Device i's CUDA RNG state tensors, in order (none when the checkpoint was written without CUDA). */
+function cudaRngStates(tensors: Map<string, Handle>): Handle[] {
+  const out: Handle[] = [];
+  for (let d = 0; tensors.has(`${CUDA_RNG_PREFIX}${d}`); d++) out.push(tensors.get(`${CUDA_RNG_PREFIX}${d}`) as Handle);
+  return out;
 }
 
 /** Writes model.json, weights.safetensors and training_state.safetensors into `dir`. */
@@ -38,30 +112,41 @@ export async function saveCheckpoint(
 ): Promise<void> {
   // Taken before any await, so they match the weights even if other work runs meanwhile.
   const optimizer = native.modelOptimizerState(handle);
+  const lr = native.modelGetLearningRate(handle);
   const rng = native.rngGetCpuState();
+  const cudaRng = native.rngGetCudaStates();
+  const callbacks = encodeCallbackStates(progress.callbackStates?.() ?? {});
   try {
     const stateFile = path.join(dir, TRAINING_STATE_FILE);
     await fs.promises.rm(stateFile, { force: true });
     await saveModel(dir, handle, description);
-    await native.saveSafetensors(stateFile, [OPTIMIZER_KEY, RNG_KEY], [optimizer, rng], {
-      format: STATE_FORMAT,
-      formatVersion: String(STATE_FORMAT_VERSION),
-      optimizer: optimizerKind,
-      epoch: String(progress.epoch),
-      baseLr: String(progress.baseLr),
-    });
+    await native.saveSafetensors(
+      stateFile,
+      [OPTIMIZER_KEY, RNG_KEY, ...cudaRng.map((_, d) => `${CUDA_RNG_PREFIX}${d}`), ...callbacks.names],
+      [optimizer, rng, ...cudaRng, ...callbacks.tensors],
+      {
+        format: STATE_FORMAT,
+        formatVersion: String(STATE_FORMAT_VERSION),
+        optimizer: optimizerKind,
+        epoch: String(progress.epoch),
+        baseLr: String(progress.baseLr),
+        lr: String(lr),
+        callbacks: callbacks.json,
+      },
+    );
     await removeStaleTemps(stateFile);
   } finally {
-    native.dispose(optimizer);
-    native.dispose(rng);
+    native.disposeAll(optimizer, rng, ...cudaRng, ...callbacks.tensors);
   }
 }
 
 /**
  * Loads a checkpoint into a compiled model with the same layers and optimizer kind: weights
- * (strict), optimizer state and the CPU RNG state. Resolves to the saved progress.
+ * (strict), optimizer state and learning rate, the CPU RNG state and the CUDA RNG states of the devices this machine
+ * has (a checkpoint written without CUDA leaves them as they are). Resolves to the saved progress
+ * and callback states.
  */
-export async function loadCheckpoint(op: string, dir: string, handle: ModelHandle, optimizerKind: string): Promise<TrainingProgress> {
+export async function loadCheckpoint(op: string, dir: string, handle: ModelHandle, optimizerKind: string): Promise<ResumedTraining> {
   const stateFile = path.join(dir, TRAINING_STATE_FILE);
   const bad = (what: string, cause?: unknown): Error => new Error(`${op}: ${stateFile}: ${what}`, { cause });
   try {
@@ -90,27 +175,33 @@ export async function loadCheckpoint(op: string, dir: string, handle: ModelHandl
     const baseLr = Number(meta.get('baseLr'));
     if (!Number.isInteger(epoch) || epoch < -1) throw bad(`metadata epoch must be an integer >= -1, got ${String(meta.get('epoch'))}`);
     if (!(baseLr >= 0)) throw bad(`metadata baseLr must be a number >= 0, got ${String(meta.get('baseLr'))}`);
-    const optimizer = byteTensor(tensors, OPTIMIZER_KEY, bad);
-    const rng = byteTensor(tensors, RNG_KEY, bad);
+    const lr = meta.has('lr') ? Number(meta.get('lr')) : undefined;
+    if (lr !== undefined && !(lr >= 0)) throw bad(`metadata lr must be a number >= 0, got ${String(meta.get('lr'))}`);
+    const optimizer = requiredTensor(tensors, OPTIMIZER_KEY, bad);
+    const rng = requiredTensor(tensors, RNG_KEY, bad);
+    const cudaRng = cudaRngStates(tensors).slice(0, native.cudaDeviceCount());
+    const savedCallbacks = readCallbackStates(meta.get('callbacks'), tensors, bad);
 
     await loadModelWeights(op, handle, path.join(dir, WEIGHTS_FILE));
     try {
       native.modelLoadOptimizerState(handle, optimizer);
+      if (lr !== undefined) native.modelSetLearningRate(handle, lr);
     } catch (err) {
       throw bad(`the optimizer state does not load (damaged, or saved for other parameters): ${(err as Error).message}`, err);
     }
     try {
       native.rngSetCpuState(rng);
+      native.rngSetCudaStates(cudaRng);
     } catch (err) {
       throw bad(`the RNG state does not load: ${(err as Error).message}`, err);
     }
-    return { epoch, baseLr };
+    return { epoch, baseLr, callbackStates: callbackStatesOf(savedCallbacks, tensors) };
   } finally {
     for (const h of tensors.values()) native.dispose(h);
   }
 }
 
-function byteTensor(tensors: Map<string, Handle>, key: string, bad: (what: string) => Error): Handle {
+function requiredTensor(tensors: Map<string, Handle>, key: string, bad: (what: string) => Error): Handle {
   const h = tensors.get(key);
   if (h === undefined) throw bad(`has no '${key}' tensor`);
   return h;

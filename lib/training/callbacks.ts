@@ -2,6 +2,8 @@
  * callbacks.ts — training callbacks (Keras semantics): the Callback interface, History, and the
  * built-ins earlyStopping, modelCheckpoint, learningRateScheduler, reduceLROnPlateau, csvLogger,
  * terminateOnNaN. They run on the main thread at epoch boundaries while the native loop waits.
+ * Stateful callbacks (earlyStopping, reduceLROnPlateau, modelCheckpoint) hand their state to
+ * checkpoints and take it back when fit resumes from one.
  */
 import * as fs from 'node:fs';
 import { checkNumber, invalidValue } from '../errors';
@@ -21,10 +23,28 @@ export interface TrainableModel {
   saveCheckpoint?(dir: string): Promise<void>;
 }
 
+/** A callback's part of a checkpoint: numbers (±Infinity and NaN allowed) and tensors. */
+export interface CallbackState {
+  values: Record<string, number>;
+  tensors?: Tensor[];
+}
+
 /** A training callback; every hook is optional and may return a Promise. */
 export interface Callback {
   /** Ask the native loop to stop as soon as a batch loss is NaN or infinite. */
   readonly terminateOnNaN?: boolean;
+  /**
+   * The callback writes checkpoints: fit runs its onEpochEnd after the other callbacks', so a
+   * checkpoint holds their state after that epoch.
+   */
+  readonly writesCheckpoints?: boolean;
+  /**
+   * The state a resumed run needs, saved in checkpoints under the callback's class name and its
+   * rank among the fit's callbacks of that class. Its tensors stay the callback's.
+   */
+  state?(): CallbackState;
+  /** Takes back a `state()` saved in the checkpoint a fit resumes from (after onTrainBegin); owns its tensors from then on. */
+  loadState?(state: CallbackState): void;
   setModel?(model: TrainableModel): void;
   onTrainBegin?(logs: Logs): void | Promise<void>;
   onEpochBegin?(epoch: number, logs: Logs): void | Promise<void>;
@@ -121,6 +141,18 @@ export class EarlyStopping implements Callback {
   onTrainEnd(): void {
     this.disposeBest();
   }
+  state(): CallbackState {
+    return { values: { best: this.monitor.best, wait: this.wait, stoppedEpoch: this.stoppedEpoch }, tensors: this.bestWeights ?? [] };
+  }
+  loadState(state: CallbackState): void {
+    this.monitor.best = state.values.best;
+    this.wait = state.values.wait;
+    this.stoppedEpoch = state.values.stoppedEpoch;
+    this.disposeBest();
+    const weights = state.tensors ?? [];
+    if (this.restoreBestWeights && weights.length > 0) this.bestWeights = weights;
+    else weights.forEach((t) => t.dispose());
+  }
   private disposeBest(): void {
     this.bestWeights?.forEach((t) => t.dispose());
     this.bestWeights = null;
@@ -141,13 +173,17 @@ export interface ModelCheckpointOptions {
   onSave?: (weights: readonly Tensor[], epoch: number, logs: Logs) => void | Promise<void>;
 }
 
-/** Keeps a snapshot of the weights in memory (`restore()` puts it back), or writes checkpoints into `dir`. */
+/**
+ * Keeps a snapshot of the weights in memory (`restore()` puts it back), or writes checkpoints into
+ * `dir`; then it runs after the other callbacks at each epoch end, so the checkpoint holds their state.
+ */
 export class ModelCheckpoint implements Callback {
   private model?: TrainableModel;
   private readonly monitor: Monitor;
   private readonly saveBestOnly: boolean;
   private readonly onSave: ModelCheckpointOptions['onSave'];
   private readonly dir: string | undefined;
+  readonly writesCheckpoints: boolean;
   weights: Tensor[] | null = null;
   savedEpoch = -1;
 
@@ -158,6 +194,7 @@ export class ModelCheckpoint implements Callback {
     if (o.dir !== undefined && (typeof o.dir !== 'string' || o.dir.length === 0)) throw invalidValue('modelCheckpoint', 'dir', 'a directory path', o.dir);
     if (o.dir !== undefined && o.onSave !== undefined) throw new Error('modelCheckpoint: onSave applies to in-memory snapshots; give either dir or onSave');
     this.dir = o.dir;
+    this.writesCheckpoints = o.dir !== undefined;
   }
   setModel(model: TrainableModel): void {
     this.model = model;
@@ -179,6 +216,16 @@ export class ModelCheckpoint implements Callback {
     this.weights = this.model.getWeights();
     this.savedEpoch = epoch;
     await this.onSave?.(this.weights, epoch, logs);
+  }
+  state(): CallbackState {
+    return { values: { best: this.monitor.best, savedEpoch: this.savedEpoch }, tensors: this.weights ?? [] };
+  }
+  loadState(state: CallbackState): void {
+    this.monitor.best = state.values.best;
+    this.savedEpoch = state.values.savedEpoch;
+    this.weights?.forEach((t) => t.dispose());
+    const weights = state.tensors ?? [];
+    this.weights = weights.length > 0 ? weights : null;
   }
   /** Loads the snapshot back into the model. */
   restore(): void {
@@ -261,6 +308,15 @@ export class ReduceLROnPlateau implements Callback {
         this.wait = 0;
       }
     }
+  }
+  state(): CallbackState {
+    return { values: { best: this.monitor.best, wait: this.wait, cooldownLeft: this.cooldownLeft } };
+  }
+  loadState(state: CallbackState): void {
+    this.monitor.best = state.values.best;
+    this.wait = state.values.wait;
+    this.cooldownLeft = state.values.cooldownLeft;
+    state.tensors?.forEach((t) => t.dispose());
   }
 }
 

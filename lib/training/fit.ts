@@ -5,9 +5,10 @@
  */
 import { native, type ModelHandle, type NativeLossFn } from '../binding';
 import { checkInt, invalidType, invalidValue } from '../errors';
-import type { TrainingProgress } from '../io/checkpoint';
+import type { CallbackStates, ResumedTraining, TrainingProgress } from '../io/checkpoint';
 import type { Tensor } from '../tensor/tensor';
 import { type Callback, History, type Logs, type TrainableModel } from './callbacks';
+import { collectCallbackStates, restoreCallbackStates } from './callback_state';
 import type { Dataset } from '../data/dataset';
 import type { ModelData } from '../models/model';
 import type { Converted } from './inputs';
@@ -39,8 +40,10 @@ export interface FitOptions {
   lrScheduler?: LrSchedulerSpec;
   /**
    * A checkpoint directory (`model.saveCheckpoint`, `modelCheckpoint({ dir })`) to continue from:
-   * loads its weights, optimizer state, schedule position and RNG state; initialEpoch defaults to
-   * the epoch after the saved one. With the same data and seed, the result equals an uninterrupted run.
+   * loads its weights, optimizer state, schedule position, RNG states and the state of the
+   * callbacks (earlyStopping, reduceLROnPlateau, modelCheckpoint: give the same ones again);
+   * initialEpoch defaults to the epoch after the saved one. With the same data and seed, the
+   * result equals an uninterrupted run.
    */
   resumeFrom?: string;
 }
@@ -54,7 +57,7 @@ export interface FitContext {
   classWeight(conv: Converted, cw: Record<number, number> | undefined): Tensor | undefined;
   prepare(conv: Converted, x: ModelData, y: ModelData): [Tensor[], Tensor[]];
   /** Loads a checkpoint directory into the model (see resumeFrom). */
-  resume(dir: string): Promise<TrainingProgress>;
+  resume(dir: string): Promise<ResumedTraining>;
   /** Called after each completed epoch, before the callbacks (checkpoints record it). */
   recordProgress(progress: TrainingProgress): void;
 }
@@ -137,13 +140,19 @@ export async function runFit(ctx: FitContext, data: FitData, options: FitOptions
   }
 
   const resumed = options.resumeFrom === undefined ? undefined : await ctx.resume(options.resumeFrom);
-  if (resumed !== undefined) ctx.recordProgress(resumed);
   const initialEpoch = givenInitialEpoch ?? (resumed === undefined ? 0 : resumed.epoch + 1);
   const baseLr = resumed?.baseLr ?? native.modelGetLearningRate(ctx.handle);
 
   const history = new History({ epochs, batchSize, steps, samples: n, validation: valX !== undefined || valDataset !== undefined });
   ctx.model.stopTraining = false;
   for (const cb of all) await cb.onTrainBegin?.({});
+  const callbackStates = (): CallbackStates => collectCallbackStates(all);
+  if (resumed !== undefined) {
+    restoreCallbackStates(all, resumed.callbackStates);
+    ctx.recordProgress({ epoch: resumed.epoch, baseLr: resumed.baseLr, callbackStates });
+  }
+  // Checkpoint writers run last at epoch ends, so checkpoints hold the other callbacks' new state.
+  const epochEndOrder = [...all.filter((cb) => !cb.writesCheckpoints), ...all.filter((cb) => cb.writesCheckpoints)];
 
   let callbackError: unknown;
   const stop = (): void => native.modelStopFit(ctx.handle);
@@ -166,8 +175,8 @@ export async function runFit(ctx: FitContext, data: FitData, options: FitOptions
           for (const cb of all) await cb.onEpochBegin?.(index, {});
         } else {
           history.record(index, logs);
-          ctx.recordProgress({ epoch: index, baseLr });
-          for (const cb of all) await cb.onEpochEnd?.(index, logs);
+          ctx.recordProgress({ epoch: index, baseLr, callbackStates });
+          for (const cb of epochEndOrder) await cb.onEpochEnd?.(index, logs);
         }
       } catch (err) {
         callbackError ??= err;
