@@ -1,8 +1,14 @@
 // optimizer_wrap.cc — optimizer construction (libtorch validates options with its own messages),
-// learning-rate access, gradient clipping, and the schedule formulas (as torch.optim.lr_scheduler).
+// learning-rate access, state (de)serialization, gradient clipping, and the schedule formulas (as
+// torch.optim.lr_scheduler).
 #include "optimizer_wrap.h"
 
+#include <torch/serialize/input-archive.h>
+#include <torch/serialize/output-archive.h>
+
 #include <cmath>
+#include <cstring>
+#include <sstream>
 
 #include "errors.h"
 #include "spec_reader.h"
@@ -48,6 +54,37 @@ double GetLr(torch::optim::Optimizer& optimizer) { return optimizer.param_groups
 
 void SetLr(torch::optim::Optimizer& optimizer, double lr) {
   for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
+}
+
+namespace {
+constexpr const char* kLrsKey = "nodetorch_param_group_lrs";
+}  // namespace
+
+at::Tensor SaveOptimizerState(const torch::optim::Optimizer& optimizer) {
+  torch::serialize::OutputArchive archive;
+  optimizer.save(archive);
+  std::vector<double> lrs;
+  for (const auto& group : optimizer.param_groups()) lrs.push_back(group.options().get_lr());
+  archive.write(kLrsKey, c10::IValue(lrs));
+  std::ostringstream out;
+  archive.save_to(out);
+  const std::string bytes = out.str();
+  at::Tensor t = at::empty({static_cast<int64_t>(bytes.size())}, at::kByte);
+  std::memcpy(t.data_ptr(), bytes.data(), bytes.size());
+  return t;
+}
+
+void LoadOptimizerState(torch::optim::Optimizer& optimizer, const at::Tensor& bytes) {
+  at::Tensor data = bytes.to(at::kCPU).contiguous();
+  torch::serialize::InputArchive archive;
+  archive.load_from(static_cast<const char*>(data.data_ptr()), static_cast<size_t>(data.numel()));
+  optimizer.load(archive);
+  c10::IValue lrs;
+  if (!archive.try_read(kLrsKey, lrs)) return;  // written before the lrs were kept
+  std::vector<double> values = lrs.toDoubleVector();
+  TORCH_CHECK(values.size() == optimizer.param_groups().size(), "the state holds ", values.size(), " parameter groups' learning rates, the optimizer has ",
+              optimizer.param_groups().size(), " groups");
+  for (size_t g = 0; g < values.size(); ++g) optimizer.param_groups()[g].options().set_lr(values[g]);
 }
 
 void GradClip::Apply(const std::vector<at::Tensor>& params) const {

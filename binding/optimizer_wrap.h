@@ -15,6 +15,13 @@ std::unique_ptr<torch::optim::Optimizer> MakeOptimizer(Napi::Object spec, const 
 double GetLr(torch::optim::Optimizer& optimizer);
 void SetLr(torch::optim::Optimizer& optimizer, double lr);
 
+// The optimizer's state (momenta, Adam moments, step counts) and each parameter group's lr as
+// libtorch archive bytes in a 1-d uint8 tensor. libtorch 1.13 writes the group options but does not
+// load them back, so the lrs travel under a key of their own.
+at::Tensor SaveOptimizerState(const torch::optim::Optimizer& optimizer);
+// Loads bytes from SaveOptimizerState into an optimizer of the same kind and parameter shapes.
+void LoadOptimizerState(torch::optim::Optimizer& optimizer, const at::Tensor& bytes);
+
 struct GradClip {
   double norm = 0;   // clip the global gradient norm to this (0 = off)
   double value = 0;  // clamp each gradient element to [-value, value] (0 = off)

@@ -1,19 +1,14 @@
 // training_state.cc — the training state a checkpoint needs besides the weights, as uint8 tensors:
-// the optimizer (libtorch's own serialization: momenta, Adam moments and step counts; libtorch 1.13
-// writes the options but does not load them back, so lib/io/checkpoint.ts keeps the lr itself),
-// the default CPU generator (dropout masks, fit()'s shuffling) and
-// the default generator of each CUDA device (dropout on CUDA; none where CUDA is unavailable).
+// the optimizer (momenta, Adam moments, step counts and learning rates; see SaveOptimizerState),
+// the default CPU generator (dropout masks, fit()'s shuffling) and the default generator of each
+// CUDA device (dropout on CUDA; none where CUDA is unavailable).
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Context.h>
 #include <torch/cuda.h>
-#include <torch/serialize/input-archive.h>
-#include <torch/serialize/output-archive.h>
-
-#include <cstring>
-#include <sstream>
 
 #include "args.h"
 #include "model_wrap.h"
+#include "optimizer_wrap.h"
 #include "tensor_wrap.h"
 
 namespace nt {
@@ -26,12 +21,6 @@ torch::optim::Optimizer& CompiledOptimizer(const CallbackInfo& info, NativeModel
   return *m.optimizer;
 }
 
-at::Tensor BytesTensor(const std::string& bytes) {
-  at::Tensor t = at::empty({static_cast<int64_t>(bytes.size())}, at::kByte);
-  std::memcpy(t.data_ptr(), bytes.data(), bytes.size());
-  return t;
-}
-
 at::Tensor ByteArg(const CallbackInfo& info, size_t i) {
   at::Tensor t = TensorArg(info, i);
   if (t.scalar_type() != at::kByte || t.dim() != 1) {
@@ -41,26 +30,19 @@ at::Tensor ByteArg(const CallbackInfo& info, size_t i) {
 }
 
 // (model) → uint8 tensor of the optimizer's serialized state; allowed while fit waits at an epoch end.
-Napi::Value OptimizerState(const CallbackInfo& info) {
+Napi::Value ModelOptimizerState(const CallbackInfo& info) {
   auto m = ModelArg(info, 0);
   std::lock_guard<std::mutex> lock(m->mutex);
-  torch::serialize::OutputArchive archive;
-  CompiledOptimizer(info, *m).save(archive);
-  std::ostringstream out;
-  archive.save_to(out);
-  return Wrap(info.Env(), BytesTensor(out.str()));
+  return Wrap(info.Env(), SaveOptimizerState(CompiledOptimizer(info, *m)));
 }
 
-// (model, bytes) replaces the optimizer's state and options with those serialized in `bytes`.
-Napi::Value LoadOptimizerState(const CallbackInfo& info) {
+// (model, bytes) replaces the optimizer's state and learning rate with those serialized in `bytes`.
+Napi::Value ModelLoadOptimizerState(const CallbackInfo& info) {
   auto m = ModelArg(info, 0);
   if (m->fitting.load()) throw PlainErr(info.Env(), OpName(info), "the model is being trained by fit(); wait for it to finish");
   at::Tensor bytes = ByteArg(info, 1);
   std::lock_guard<std::mutex> lock(m->mutex);
-  torch::optim::Optimizer& optimizer = CompiledOptimizer(info, *m);
-  torch::serialize::InputArchive archive;
-  archive.load_from(static_cast<const char*>(bytes.data_ptr()), static_cast<size_t>(bytes.numel()));
-  optimizer.load(archive);
+  LoadOptimizerState(CompiledOptimizer(info, *m), bytes);
   return info.Env().Undefined();
 }
 
@@ -116,8 +98,8 @@ Napi::Value SetCudaRngStates(const CallbackInfo& info) {
 }
 
 const OpSpec kTrainingStateOps[] = {
-    {"modelOptimizerState", OptimizerState},
-    {"modelLoadOptimizerState", LoadOptimizerState},
+    {"modelOptimizerState", ModelOptimizerState},
+    {"modelLoadOptimizerState", ModelLoadOptimizerState},
     {"rngGetCpuState", CpuRngState},
     {"rngSetCpuState", SetCpuRngState},
     {"rngGetCudaStates", CudaRngStates},

@@ -219,11 +219,13 @@ export interface NativeBinding {
     customLoss?: NativeLossFn,
   ): Promise<{ epochsRun: number; stoppedOnNaN: boolean }>;
   // tensor_optimizer.cc
-  optimCreate(params: readonly H[], spec: object): OptimizerHandle;
+  optimCreate(groups: readonly { params: readonly H[]; spec: object }[], options: object): OptimizerHandle;
   optimStep(opt: OptimizerHandle): void;
   optimZeroGrad(opt: OptimizerHandle, setToNone: boolean): void;
-  optimGetLr(opt: OptimizerHandle): number;
-  optimSetLr(opt: OptimizerHandle, lr: number): void;
+  optimGetLr(opt: OptimizerHandle, group: number): number;
+  optimSetLr(opt: OptimizerHandle, lr: number, group: number | null): void;
+  optimStateDict(opt: OptimizerHandle): H;
+  optimLoadStateDict(opt: OptimizerHandle, state: H): void;
   optimDispose(opt: OptimizerHandle): void;
   // dataset.cc
   datasetCreate(options: object): DatasetHandle;

@@ -4,9 +4,8 @@
  * weights.safetensors, see save_model.ts; `nt.loadModel` reads it) plus training_state.safetensors:
  * the optimizer's serialized state (momenta, Adam moments and steps, learning rates), the CPU RNG
  * state, each CUDA device's RNG state (where CUDA is available), the tensors of the callbacks'
- * states, and in its metadata the last completed epoch, the base learning rate of the schedule,
- * the current learning rate (libtorch's optimizer serialization leaves the options out) and the
- * callbacks' other state values (JSON).
+ * states, and in its metadata the last completed epoch, the base learning rate of the schedule
+ * and the callbacks' other state values (JSON).
  *
  * training_state.safetensors is removed first and written last, so a crash mid-save leaves a
  * directory that resuming refuses, never new weights next to the previous training state.
@@ -112,7 +111,6 @@ export async function saveCheckpoint(
 ): Promise<void> {
   // Taken before any await, so they match the weights even if other work runs meanwhile.
   const optimizer = native.modelOptimizerState(handle);
-  const lr = native.modelGetLearningRate(handle);
   const rng = native.rngGetCpuState();
   const cudaRng = native.rngGetCudaStates();
   const callbacks = encodeCallbackStates(progress.callbackStates?.() ?? {});
@@ -130,7 +128,6 @@ export async function saveCheckpoint(
         optimizer: optimizerKind,
         epoch: String(progress.epoch),
         baseLr: String(progress.baseLr),
-        lr: String(lr),
         callbacks: callbacks.json,
       },
     );
@@ -175,8 +172,6 @@ export async function loadCheckpoint(op: string, dir: string, handle: ModelHandl
     const baseLr = Number(meta.get('baseLr'));
     if (!Number.isInteger(epoch) || epoch < -1) throw bad(`metadata epoch must be an integer >= -1, got ${String(meta.get('epoch'))}`);
     if (!(baseLr >= 0)) throw bad(`metadata baseLr must be a number >= 0, got ${String(meta.get('baseLr'))}`);
-    const lr = meta.has('lr') ? Number(meta.get('lr')) : undefined;
-    if (lr !== undefined && !(lr >= 0)) throw bad(`metadata lr must be a number >= 0, got ${String(meta.get('lr'))}`);
     const optimizer = requiredTensor(tensors, OPTIMIZER_KEY, bad);
     const rng = requiredTensor(tensors, RNG_KEY, bad);
     const cudaRng = cudaRngStates(tensors).slice(0, native.cudaDeviceCount());
@@ -185,7 +180,6 @@ export async function loadCheckpoint(op: string, dir: string, handle: ModelHandl
     await loadModelWeights(op, handle, path.join(dir, WEIGHTS_FILE));
     try {
       native.modelLoadOptimizerState(handle, optimizer);
-      if (lr !== undefined) native.modelSetLearningRate(handle, lr);
     } catch (err) {
       throw bad(`the optimizer state does not load (damaged, or saved for other parameters): ${(err as Error).message}`, err);
     }
