@@ -4,7 +4,6 @@
  */
 import { native } from './binding';
 import { OutOfMemoryError } from './errors';
-import * as functional from './nn/functional';
 
 native.setErrorClasses({ OutOfMemoryError });
 // libtorch's warnings (TORCH_WARN) become process warnings instead of lines on stderr.
@@ -22,8 +21,9 @@ export { variance as var } from './tensor/ops';
 export { noGrad, enableGrad, isGradEnabled, grad } from './tensor/autograd';
 export type { GradOptions } from './tensor/autograd';
 export { tidy, keep, memory } from './tensor/memory';
+export type { Scoped } from './tensor/memory';
 export { info, manualSeed, setNumThreads, getNumThreads, cuda } from './runtime';
-export type { NativeInfo } from './binding';
+export type { NativeInfo, TypedArrayOut } from './binding';
 
 export * as layers from './layers';
 export * as builders from './builders';
@@ -31,10 +31,12 @@ export * as gan from './gan';
 export * as optim from './optim';
 export * as report from './report';
 export { Model } from './models/model';
-export type { CompileArgs, CompileConfig, ModelData } from './models/model';
+export type { CompileArgs, CompileConfig, ModelConfig, ModelData } from './models/model';
+export type { InputData } from './training/inputs';
 export { Sequential, sequential } from './models/sequential';
+export type { SequentialConfig } from './models/sequential';
 export { Functional, model } from './models/functional';
-export type { FunctionalArgs } from './models/functional';
+export type { FunctionalArgs, FunctionalConfig, ValueRef } from './models/functional';
 export { input, SymbolicTensor } from './layers/symbolic';
 export type { InputArgs } from './layers/symbolic';
 export * as jit from './io/jit';
@@ -52,4 +54,4 @@ export type { FitOptions } from './training/fit';
 export * as data from './data';
 
 /** Neural-network building blocks; `nn.functional` holds the stateless ops (alias `nn.F`). */
-export const nn = { functional, F: functional };
+export * as nn from './nn';

@@ -5,7 +5,12 @@ import { native, type NativeInfo } from './binding';
 import { checkInt, invalidValue } from './errors';
 
 /** What this build runs on: libtorch version, CUDA/cuDNN, BLAS, threads, build flags. */
-export function info(): NativeInfo & { nodetorchVersion: string; node: string } {
+export function info(): NativeInfo & {
+  /** This package's version. */
+  nodetorchVersion: string;
+  /** The Node.js version (`process.version`). */
+  node: string;
+} {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const pkg = require('../package.json') as { version: string };
   return { nodetorchVersion: pkg.version, node: process.version, ...native.info() };
@@ -28,15 +33,18 @@ export function setNumThreads(n: number): void {
   native.setNumThreads(n);
 }
 
+/** Intra-op threads libtorch uses (like `torch.get_num_threads`). */
 export function getNumThreads(): number {
   return native.getNumThreads();
 }
 
 /** CUDA queries (all false/0 on CPU-only builds and machines without a GPU). */
 export const cuda = {
+  /** Whether this libtorch build has CUDA and a GPU is visible. */
   isAvailable(): boolean {
     return native.cudaIsAvailable();
   },
+  /** Number of visible CUDA devices. */
   deviceCount(): number {
     return native.cudaDeviceCount();
   },

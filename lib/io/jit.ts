@@ -144,10 +144,12 @@ export class ScriptModule {
     return this;
   }
 
+  /** Evaluation mode: same as train(false). */
   eval(): this {
     return this.train(false);
   }
 
+  /** Whether the module is in training mode. */
   get training(): boolean {
     return native.jitIsTraining(this.live('training'));
   }
@@ -175,6 +177,7 @@ export class ScriptModule {
     this.handle = null;
   }
 
+  /** Same as dispose(), for `using m = await nt.jit.load(...)`. */
   [Symbol.dispose](): void {
     this.dispose();
   }

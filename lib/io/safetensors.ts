@@ -16,12 +16,15 @@ export type NamedTensors = Record<string, Tensor> | Map<string, Tensor>;
 /** The file's "__metadata__": free-form string pairs. */
 export type SafetensorsMetadata = Record<string, string>;
 
+/** What a safetensors file holds: named tensors and string metadata. */
 export interface SafetensorsContent {
   /** The tensors by name, in the file's header order (JS objects list integer-like keys first). */
   tensors: Record<string, Tensor>;
+  /** The header's `__metadata__` strings ({} when absent). */
   metadata: SafetensorsMetadata;
 }
 
+/** Options of loadSafetensors / loadSafetensorsSync. */
 export interface LoadSafetensorsOptions {
   /** Where the loaded tensors go (default 'cpu'). */
   device?: Device;

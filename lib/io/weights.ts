@@ -8,6 +8,7 @@ import { native, type Handle, type ModelHandle } from '../binding';
 import { invalidType } from '../errors';
 import { removeStaleTemps } from './atomic_file';
 
+/** Options of `model.loadWeights`. */
 export interface LoadWeightsOptions {
   /** Every model key must be in the file with the same shape, and nothing else (default true). */
   strict?: boolean;
@@ -22,7 +23,14 @@ export interface WeightsReport {
   /** File keys the model lacks (ignored). */
   unexpectedKeys: string[];
   /** Keys in both whose shapes differ (left as they were). */
-  mismatchedShapes: { key: string; modelShape: number[]; fileShape: number[] }[];
+  mismatchedShapes: {
+    /** The weight's name. */
+    key: string;
+    /** Its shape in the model. */
+    modelShape: number[];
+    /** Its shape in the file. */
+    fileShape: number[];
+  }[];
 }
 
 /** What every weights file written by nodetorch carries in its metadata ('pt': PyTorch layout). */

@@ -7,7 +7,8 @@ import { type ActivationName, activationSpecs } from './activations';
 import { type Initializer, type Regularizer, initializerSpec, regularizerSpec } from './initializers';
 import { Layer, type LayerArgs, type LayerConfig, type ModuleSpec, type Shape, registerLayer } from './layer';
 
-type IntOrTuple = number | readonly number[];
+/** A size given for every spatial dim at once, or per dim. */
+export type IntOrTuple = number | readonly number[];
 export type ConvPadding = 'valid' | 'same' | IntOrTuple;
 
 export interface ConvArgs extends LayerArgs {

@@ -6,7 +6,8 @@ import { checkTuple } from '../errors';
 import { samePadding, windowOutput } from './convolutional';
 import { Layer, type LayerArgs, type LayerConfig, type ModuleSpec, type Shape, registerLayer } from './layer';
 
-type IntOrPair = number | readonly number[];
+/** A size given for both spatial dims at once, or per dim. */
+export type IntOrPair = number | readonly number[];
 
 export interface Pooling2DArgs extends LayerArgs {
   /** Window size (default 2). */

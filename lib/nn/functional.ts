@@ -11,7 +11,8 @@ import { Tensor } from '../tensor/tensor';
 /** torch.nn.functional also holds these tensor ops. */
 export { linear, relu, leakyRelu, elu, gelu, sigmoid, tanh, softmax, logSoftmax, pad } from '../tensor/ops';
 
-type IntOrPair = number | readonly [number, number] | readonly number[];
+/** A size for both spatial dims at once, or per dim. */
+export type IntOrPair = number | readonly [number, number] | readonly number[];
 
 function input(op: string, x: unknown, param = 'input'): Tensor {
   if (x instanceof Tensor) return x;

@@ -17,14 +17,19 @@ import type { AdagradOptions, AdamOptions, OptimizerSpec, RMSpropOptions, SGDOpt
 export type { AdagradOptions, AdamOptions, RMSpropOptions, SGDOptions } from '../training/optimizers';
 
 /** Parameters with options of their own (torch.optim's param groups); clipping is optimizer-wide. */
-export type ParamGroup<O> = Omit<O, 'clipNorm' | 'clipValue'> & { params: readonly Tensor[] };
+export type ParamGroup<O> = Omit<O, 'clipNorm' | 'clipValue'> & {
+  /** The tensors this group trains. */
+  params: readonly Tensor[];
+};
 
 /** What an optimizer trains: tensors, or parameter groups. */
 export type Params<O> = readonly Tensor[] | readonly ParamGroup<O>[];
 
 /** One parameter group of a built optimizer: its tensors and its learning rate (read and write). */
 export interface OptimizerParamGroup {
+  /** The tensors this group trains. */
   readonly params: readonly Tensor[];
+  /** The group's learning rate; setting it takes effect at the next step(). */
   lr: number;
 }
 
@@ -50,7 +55,9 @@ function groupsOf<O extends object>(op: string, params: Params<O>, options: O, m
   });
 }
 
+/** A torch.optim-style optimizer over tensors; make one with {@link sgd}, {@link adam}, ... */
 export class Optimizer {
+  /** 'sgd', 'adam', 'adamW', 'rmsprop' or 'adagrad'. */
   readonly kind: string;
   /** The parameter groups, in order; `paramGroups[i].lr` reads and sets group i's learning rate. */
   readonly paramGroups: readonly OptimizerParamGroup[];
@@ -87,10 +94,11 @@ export class Optimizer {
     native.optimZeroGrad(this.live(), options.setToNone ?? true);
   }
 
-  /** The first group's learning rate; setting it sets every group's. */
+  /** The first group's learning rate; setting it sets every group's (see {@link paramGroups} for one group). */
   get lr(): number {
     return native.optimGetLr(this.live(), 0);
   }
+  /** Sets every group's learning rate. */
   set lr(value: number) {
     native.optimSetLr(this.live(), value, null);
   }
@@ -114,6 +122,7 @@ export class Optimizer {
     if (this.handle !== null) native.optimDispose(this.handle);
     this.handle = null;
   }
+  /** Same as dispose(), for `using opt = nt.optim.adam(...)`. */
   [Symbol.dispose](): void {
     this.dispose();
   }

@@ -7,8 +7,10 @@ import { native, type Handle } from '../binding';
 import { invalidType } from '../errors';
 
 /** What a tidy scope tracks: the tensors created while it is open. */
-interface Scoped {
+export interface Scoped {
+  /** @internal */
   readonly _h: Handle;
+  /** Frees the native tensor. */
   dispose(): void;
 }
 
@@ -91,6 +93,11 @@ function disposeAllBut(scope: readonly Scoped[], survivors: Set<unknown>, into: 
 }
 
 /** Native tensors alive in this thread and the bytes of storage they own. */
-export function memory(): { numTensors: number; numBytes: number } {
+export function memory(): {
+  /** Live tensor handles. */
+  numTensors: number;
+  /** Bytes of storage they own. */
+  numBytes: number;
+} {
   return native.memory();
 }

@@ -14,10 +14,15 @@ export type Logs = Record<string, number>;
 
 /** What callbacks can do with the model they are attached to. */
 export interface TrainableModel {
+  /** Set to true to end fit after the current epoch. */
   stopTraining: boolean;
+  /** Copies of the weights (parameters and buffers), in the model's order; the caller owns them. */
   getWeights(): Tensor[];
+  /** Copies `weights` (as from getWeights) into the model. */
   setWeights(weights: readonly Tensor[]): void;
+  /** The optimizer's current learning rate. */
   getLearningRate(): number;
+  /** Sets the optimizer's learning rate (every parameter group). */
   setLearningRate(lr: number): void;
   /** Writes a resumable checkpoint (modelCheckpoint({ dir })). */
   saveCheckpoint?(dir: string): Promise<void>;
@@ -25,7 +30,9 @@ export interface TrainableModel {
 
 /** A callback's part of a checkpoint: numbers (±Infinity and NaN allowed) and tensors. */
 export interface CallbackState {
+  /** Named numbers (counters, best values so far). */
   values: Record<string, number>;
+  /** Tensors (e.g. the best weights so far), saved into the checkpoint's safetensors file. */
   tensors?: Tensor[];
 }
 
@@ -45,32 +52,43 @@ export interface Callback {
   state?(): CallbackState;
   /** Takes back a `state()` saved in the checkpoint a fit resumes from (after onTrainBegin); owns its tensors from then on. */
   loadState?(state: CallbackState): void;
+  /** Called by fit before training starts, with the model being trained. */
   setModel?(model: TrainableModel): void;
+  /** Before the first epoch. */
   onTrainBegin?(logs: Logs): void | Promise<void>;
+  /** Before each epoch (the native loop waits for it). */
   onEpochBegin?(epoch: number, logs: Logs): void | Promise<void>;
+  /** After each batch, with its loss and metrics (asked for only when a callback has this hook; the loop does not wait). */
   onBatchEnd?(batch: number, logs: Logs): void;
+  /** After each epoch, with its loss, metrics, val_* and lr (the native loop waits for it). */
   onEpochEnd?(epoch: number, logs: Logs): void | Promise<void>;
+  /** After the last epoch, with the last epoch's logs. */
   onTrainEnd?(logs: Logs): void | Promise<void>;
 }
 
 /** Per-epoch logs of a fit: `history.history.loss[i]` is the loss of epoch `history.epoch[i]`. */
 export class History {
+  /** The epochs trained, in order. */
   readonly epoch: number[] = [];
+  /** Each log key's values, one per epoch in `epoch`. */
   readonly history: Record<string, number[]> = {};
+  /** @param params What the run was given: epochs, batchSize, steps, samples, validation. */
   constructor(readonly params: Record<string, unknown>) {}
+  /** Appends an epoch's logs. */
   record(epoch: number, logs: Logs): void {
     this.epoch.push(epoch);
     for (const [k, v] of Object.entries(logs)) (this.history[k] ??= []).push(v);
   }
 }
 
-type Mode = 'auto' | 'min' | 'max';
+/** Whether a monitored value improves by going down ('min') or up ('max'); 'auto': up for accuracy-like names. */
+export type MonitorMode = 'auto' | 'min' | 'max';
 
 /** Compares a monitored value against the best so far (mode 'auto': max for accuracy-like names). */
 class Monitor {
   readonly sign: 1 | -1;
   best: number;
-  constructor(readonly key: string, mode: Mode, readonly minDelta: number) {
+  constructor(readonly key: string, mode: MonitorMode, readonly minDelta: number) {
     if (mode !== 'auto' && mode !== 'min' && mode !== 'max') throw invalidValue('callback', 'mode', "'auto', 'min' or 'max'", mode);
     const max = mode === 'max' || (mode === 'auto' && /acc|precision|recall|auc/i.test(key));
     this.sign = max ? 1 : -1;
@@ -84,17 +102,23 @@ class Monitor {
   }
 }
 
+/** Options of {@link earlyStopping}. */
 export interface EarlyStoppingOptions {
+  /** The log key watched (default 'val_loss'). */
   monitor?: string;
+  /** The least change that counts as an improvement (default 0). */
   minDelta?: number;
+  /** Epochs without improvement before stopping (default 0). */
   patience?: number;
-  mode?: Mode;
+  /** Whether the monitored value should go down or up (default 'auto'). */
+  mode?: MonitorMode;
   /** Stop at once if the monitored value is not better than this. */
   baseline?: number;
   /** Put back the weights of the best epoch when training stops. */
   restoreBestWeights?: boolean;
 }
 
+/** Stops training when the monitored value has stopped improving for `patience` epochs. */
 export class EarlyStopping implements Callback {
   private model?: TrainableModel;
   private readonly monitor: Monitor;
@@ -103,6 +127,7 @@ export class EarlyStopping implements Callback {
   private readonly baseline: number | undefined;
   private wait = 0;
   private bestWeights: Tensor[] | null = null;
+  /** The epoch training was stopped at (-1: not stopped). */
   stoppedEpoch = -1;
 
   constructor(o: EarlyStoppingOptions = {}) {
@@ -159,9 +184,12 @@ export class EarlyStopping implements Callback {
   }
 }
 
+/** Options of {@link modelCheckpoint}. */
 export interface ModelCheckpointOptions {
+  /** The log key compared with saveBestOnly (default 'val_loss'). */
   monitor?: string;
-  mode?: Mode;
+  /** Whether the monitored value should go down or up (default 'auto'). */
+  mode?: MonitorMode;
   /** Only keep a snapshot when the monitored value improves (default false: every epoch). */
   saveBestOnly?: boolean;
   /**
@@ -184,7 +212,9 @@ export class ModelCheckpoint implements Callback {
   private readonly onSave: ModelCheckpointOptions['onSave'];
   private readonly dir: string | undefined;
   readonly writesCheckpoints: boolean;
+  /** The in-memory snapshot (null: none taken, or checkpoints go to `dir`). */
   weights: Tensor[] | null = null;
+  /** The epoch of the last snapshot or checkpoint (-1: none). */
   savedEpoch = -1;
 
   constructor(o: ModelCheckpointOptions = {}) {
@@ -251,13 +281,21 @@ export class LearningRateScheduler implements Callback {
   }
 }
 
+/** Options of {@link reduceLROnPlateau}. */
 export interface ReduceLROnPlateauOptions {
+  /** The log key watched (default 'val_loss'). */
   monitor?: string;
+  /** What the lr is multiplied by, in (0, 1) (default 0.1). */
   factor?: number;
+  /** Epochs without improvement before lowering the lr (default 10). */
   patience?: number;
-  mode?: Mode;
+  /** Whether the monitored value should go down or up (default 'auto'). */
+  mode?: MonitorMode;
+  /** The least change that counts as an improvement (default 1e-4). */
   minDelta?: number;
+  /** Epochs to wait after lowering the lr before counting again (default 0). */
   cooldown?: number;
+  /** The lr never goes below this (default 0). */
   minLr?: number;
 }
 
@@ -320,9 +358,13 @@ export class ReduceLROnPlateau implements Callback {
   }
 }
 
+/** Options of {@link csvLogger}. */
 export interface CsvLoggerOptions {
+  /** The CSV file written. */
   filename: string;
+  /** Between columns (default ','). */
   separator?: string;
+  /** Append to an existing file instead of replacing it (default false). */
   append?: boolean;
 }
 
@@ -352,10 +394,16 @@ export class TerminateOnNaN implements Callback {
   readonly terminateOnNaN = true;
 }
 
+/** Stops training when the monitored value stops improving (see {@link EarlyStopping}). */
 export const earlyStopping = (o?: EarlyStoppingOptions): EarlyStopping => new EarlyStopping(o);
+/** Keeps weight snapshots in memory, or writes resumable checkpoints into `dir` (see {@link ModelCheckpoint}). */
 export const modelCheckpoint = (o?: ModelCheckpointOptions): ModelCheckpoint => new ModelCheckpoint(o);
+/** Sets the lr at each epoch start from `schedule(epoch, currentLr)`. */
 export const learningRateScheduler = (schedule: (epoch: number, lr: number) => number): LearningRateScheduler =>
   new LearningRateScheduler(schedule);
+/** Lowers the lr when the monitored value stops improving (see {@link ReduceLROnPlateau}). */
 export const reduceLROnPlateau = (o?: ReduceLROnPlateauOptions): ReduceLROnPlateau => new ReduceLROnPlateau(o);
+/** Writes one CSV row per epoch. */
 export const csvLogger = (o: CsvLoggerOptions): CsvLogger => new CsvLogger(o);
+/** Stops training at the first NaN or infinite batch loss. */
 export const terminateOnNaN = (): TerminateOnNaN => new TerminateOnNaN();

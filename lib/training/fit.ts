@@ -15,7 +15,9 @@ import type { Converted } from './inputs';
 import { ProgressLogger } from './progress';
 import type { LrSchedulerSpec } from './schedulers';
 
+/** Options of `model.fit`. */
 export interface FitOptions {
+  /** Epochs to train (default 1; counted from initialEpoch). */
   epochs?: number;
   /** Samples per gradient step (default 32). */
   batchSize?: number;
@@ -31,6 +33,7 @@ export interface FitOptions {
   initialEpoch?: number;
   /** Batches per epoch (default: all). */
   stepsPerEpoch?: number;
+  /** Called at train, epoch and batch boundaries (see `nt.callbacks`). */
   callbacks?: Callback[];
   /** 0 silent, 1 progress bar on a TTY (plain lines otherwise), 2 one line per epoch (default 1). */
   verbose?: 0 | 1 | 2;

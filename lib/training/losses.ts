@@ -81,6 +81,7 @@ export type LossFunction = (yTrue: Tensor, yPred: Tensor) => Tensor;
 /**
  * Wraps a JS loss for the native trainer, which calls it once per batch from its loop (the loop
  * waits for the main thread). Temporaries are freed; the returned loss is consumed natively.
+ * @internal
  */
 export function nativeLoss(fn: LossFunction): NativeLossFn {
   return (predHandle, targetHandle) => {

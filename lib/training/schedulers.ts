@@ -5,10 +5,12 @@
  */
 import { checkInt, checkNumber, invalidValue } from '../errors';
 
+/** Whether a schedule steps once per epoch or once per batch. */
 export type Interval = 'epoch' | 'batch';
 
 /** A described schedule, passed to `compile({ lrScheduler })` or `fit({ lrScheduler })`. */
 export interface LrSchedulerSpec {
+  /** The schedule's formula (as torch.optim.lr_scheduler's class of that name). */
   kind: 'stepLR' | 'multiStepLR' | 'exponentialLR' | 'cosineAnnealing' | 'oneCycle';
   /** Step the schedule every epoch (default) or every batch. */
   interval: Interval;

@@ -1,0 +1,31 @@
+/**
+ * docs.test.ts — the API reference (`npm run docs`, typedoc from the TSDoc comments into docs/api)
+ * builds without errors, and every type the public API refers to is exported, so the reference
+ * has a page for it. Runs typedoc without writing output (about 10 s).
+ */
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { expect, it } from 'vitest';
+
+const root = path.join(__dirname, '..');
+
+/**
+ * Types of lib/data that the public API refers to but that their module does not export yet
+ * (reported to the data pipeline's owners). Remove each one here once it is exported.
+ */
+const PENDING = ['SourceOptions', 'Split', 'Size'];
+
+it('typedoc documents the public API with no error and no unexported type', () => {
+  const run = spawnSync(process.execPath, [path.join(root, 'node_modules', 'typedoc', 'bin', 'typedoc'), '--emit', 'none', '--logLevel', 'Warn'], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+  });
+  const output = run.stdout + run.stderr;
+  expect(run.status, output).toBe(0);
+  expect(output).toMatch(/Found 0 errors/);
+  const unexported = [...output.matchAll(/^\[warning\] (\S+), defined in .* is referenced by .* but not included in the documentation$/gm)].map((m) => m[1]);
+  expect(unexported.sort()).toEqual([...PENDING].sort());
+  const otherWarnings = output.split('\n').filter((l) => l.startsWith('[warning]') && !l.includes('is referenced by') && !/^\[warning\] Found \d+ errors/.test(l));
+  expect(otherWarnings).toEqual([]);
+});
