@@ -1,6 +1,7 @@
 /**
  * chart.ts — line charts as standalone SVG (no scripts, no external resources) for report.html:
- * one polyline per series over the epochs, with axes, ticks and a legend.
+ * one polyline per series over the epochs, with axes, ticks and a legend between the title and
+ * the plot (so it never hides a curve).
  */
 
 export interface Series {
@@ -11,7 +12,8 @@ export interface Series {
 const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
 const WIDTH = 480;
 const HEIGHT = 260;
-const PAD = { left: 56, right: 16, top: 28, bottom: 36 };
+const PAD = { left: 56, right: 16, top: 44, bottom: 36 };
+const LEGEND_Y = 32;
 
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -52,13 +54,15 @@ export function lineChart(title: string, series: readonly Series[], xLabel = 'ep
     parts.push(`<text x="${x(i).toFixed(1)}" y="${PAD.top + plotH + 16}" text-anchor="middle" font-size="11">${i + 1}</text>`);
   }
   parts.push(`<text x="${PAD.left + plotW / 2}" y="${HEIGHT - 4}" text-anchor="middle" font-size="12">${escapeHtml(xLabel)}</text>`);
+  let legendX = PAD.left;
   series.forEach((s, k) => {
     const color = COLORS[k % COLORS.length];
     const points = s.values.map((v, i) => (Number.isFinite(v) ? `${x(i).toFixed(1)},${y(v).toFixed(1)}` : null)).filter((p): p is string => p !== null);
     parts.push(`<polyline class="series" data-name="${escapeHtml(s.name)}" fill="none" stroke="${color}" stroke-width="2" points="${points.join(' ')}"/>`);
     for (const p of points) parts.push(`<circle cx="${p.split(',')[0]}" cy="${p.split(',')[1]}" r="2.5" fill="${color}"/>`);
-    parts.push(`<rect x="${PAD.left + 8}" y="${PAD.top + 8 + k * 16}" width="12" height="3" fill="${color}"/>`);
-    parts.push(`<text x="${PAD.left + 24}" y="${PAD.top + 13 + k * 16}" font-size="11">${escapeHtml(s.name)}</text>`);
+    parts.push(`<rect x="${legendX}" y="${LEGEND_Y - 4}" width="12" height="3" fill="${color}"/>`);
+    parts.push(`<text x="${legendX + 16}" y="${LEGEND_Y}" font-size="11">${escapeHtml(s.name)}</text>`);
+    legendX += 28 + 7 * s.name.length;
   });
   parts.push('</svg>');
   return parts.join('\n');

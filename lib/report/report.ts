@@ -10,8 +10,8 @@ export interface ReportSection {
   title: string;
   /** Line charts: each a title and its series (one value per epoch). */
   charts?: { title: string; series: Series[]; xLabel?: string }[];
-  /** PNG images. */
-  images?: { title: string; png: Buffer }[];
+  /** PNG images, shown `scale` times their size (default 1; pixels stay sharp). */
+  images?: { title: string; png: Buffer; scale?: number }[];
   /** A table: header row and body rows. */
   table?: { header: string[]; rows: (string | number)[][] };
   /** Preformatted text (e.g. a model summary). */
@@ -30,8 +30,16 @@ export interface Report {
 const STYLE = `body{font-family:system-ui,sans-serif;margin:24px auto;max-width:1040px;color:#222}
 h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:32px}
 .charts,.images{display:flex;flex-wrap:wrap;gap:16px}figure{margin:0}figcaption{font-size:12px;color:#555}
-img{image-rendering:pixelated;border:1px solid #ddd;max-width:480px}pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}
+img{image-rendering:pixelated;border:1px solid #ddd;max-width:100%;height:auto}pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}
 table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ddd;padding:3px 6px;text-align:right}dl{display:grid;grid-template-columns:max-content auto;gap:2px 12px}dt{font-weight:bold}dd{margin:0}`;
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** [width, height] from a PNG's IHDR chunk. */
+function pngSize(png: Buffer): [number, number] {
+  if (png.length < 24 || !png.subarray(0, 8).equals(PNG_SIGNATURE)) throw new TypeError('report: images must be PNG files (Buffer)');
+  return [png.readUInt32BE(16), png.readUInt32BE(20)];
+}
 
 function section(s: ReportSection): string {
   const out = [`<section><h2>${escapeHtml(s.title)}</h2>`];
@@ -42,7 +50,8 @@ function section(s: ReportSection): string {
   if (s.images?.length) {
     out.push('<div class="images">');
     for (const img of s.images) {
-      out.push(`<figure><img alt="${escapeHtml(img.title)}" src="data:image/png;base64,${img.png.toString('base64')}"><figcaption>${escapeHtml(img.title)}</figcaption></figure>`);
+      const [width, height] = pngSize(img.png).map((v) => Math.round(v * (img.scale ?? 1)));
+      out.push(`<figure><img alt="${escapeHtml(img.title)}" width="${width}" height="${height}" src="data:image/png;base64,${img.png.toString('base64')}"><figcaption>${escapeHtml(img.title)}</figcaption></figure>`);
     }
     out.push('</div>');
   }

@@ -25,6 +25,8 @@ import { interruptSignal, writeHistoryCsv, writePreprocess } from '../run_dir';
 export interface TrainFlags {
   data: string;
   epochs: number;
+  /** Batches per epoch (default: the whole training set). */
+  stepsPerEpoch?: number;
   batchSize?: number;
   lr?: number;
   device: string;
@@ -82,7 +84,7 @@ export async function trainClassifier(kind: 'cnn' | 'resnet', flags: TrainFlags,
   const started = Date.now();
   let history;
   try {
-    history = await model.fit(train, { epochs: flags.epochs, batchSize, validationData: test, signal, verbose: process.stdout.isTTY ? 1 : 2 });
+    history = await model.fit(train, { epochs: flags.epochs, stepsPerEpoch: flags.stepsPerEpoch, batchSize, validationData: test, signal, verbose: process.stdout.isTTY ? 1 : 2 });
   } finally {
     dispose();
   }
@@ -142,7 +144,7 @@ export async function trainGan(flags: TrainFlags, d: DataChoice): Promise<GanRes
   const size = d.shape[1];
   if (size !== 28 && size !== 32 && size !== 64) throw new Error(`train dcgan: images must be 28, 32 or 64 px (use --image-size for image folders), got ${size}`);
   const images = (await limited(d.train, flags.limit)).map(T.toFloat({ scale: 2 / 255 }), T.normalize({ mean: 1, std: 1 }));
-  const { generator, discriminator } = dcgan({ imageSize: size, channels: d.shape[0], ngf: 32, ndf: 64 });
+  const { generator, discriminator } = dcgan({ imageSize: size, channels: d.shape[0], ngf: 32, ndf: 32 });
   generator.to(flags.device as 'cpu');
   discriminator.to(flags.device as 'cpu');
   const lr = flags.lr ?? 2e-4;
@@ -152,7 +154,7 @@ export async function trainGan(flags: TrainFlags, d: DataChoice): Promise<GanRes
   const samplesDir = path.join(flags.out, 'samples');
   let history;
   try {
-    history = await trainer.train(images, { epochs: flags.epochs, batchSize: flags.batchSize ?? 64, samplesDir, signal, verbose: process.stdout.isTTY ? 1 : 2 });
+    history = await trainer.train(images, { epochs: flags.epochs, stepsPerEpoch: flags.stepsPerEpoch, batchSize: flags.batchSize ?? 64, samplesDir, signal, verbose: process.stdout.isTTY ? 1 : 2 });
   } finally {
     dispose();
     trainer.dispose();
@@ -162,7 +164,8 @@ export async function trainGan(flags: TrainFlags, d: DataChoice): Promise<GanRes
   await discriminator.save(path.join(flags.out, 'discriminator'));
   await writePreprocess(flags.out, { kind: 'generator', mean: d.mean, std: d.std, shape: d.shape, classNames: d.classNames });
   await writeHistoryCsv(path.join(flags.out, 'history.csv'), history.epoch, history.history);
-  const grids = history.samples.map((file) => ({ title: path.basename(file, '.png').replace(/_/g, ' '), png: fs.readFileSync(file) }));
+  // The last few fixed-noise grids, the final one twice as large.
+  const grids = history.samples.slice(-4).map((file, i, shown) => ({ title: path.basename(file, '.png').replace(/_/g, ' '), png: fs.readFileSync(file), scale: i === shown.length - 1 ? 2 : 1 }));
   return {
     generator,
     sections: [
@@ -173,7 +176,7 @@ export async function trainGan(flags: TrainFlags, d: DataChoice): Promise<GanRes
           { title: 'GAN losses', series: epochsOf(history.history, ['dLoss', 'gLoss']) },
           { title: 'Discriminator outputs', series: epochsOf(history.history, ['dReal', 'dFake']) },
         ],
-        images: grids.slice(-4),
+        images: grids,
         text: generator.summary(() => undefined),
       },
     ],
@@ -187,6 +190,7 @@ export function register(program: Command): void {
     .argument('<model>', 'cnn | resnet | dcgan')
     .option('--data <data>', "'fashion-mnist' or a directory (IDX files, CIFAR-10 binary batches, or one subfolder of images per class)", 'fashion-mnist')
     .option('--epochs <n>', 'epochs', (v) => Number(v), 3)
+    .option('--steps-per-epoch <n>', 'batches per epoch (default: the whole training set)', (v) => Number(v))
     .option('--batch-size <n>', 'batch size (default: 32 cnn, 128 resnet, 64 dcgan)', (v) => Number(v))
     .option('--lr <x>', 'learning rate (default: 1e-3 cnn, 0.1 resnet, 2e-4 dcgan)', (v) => Number(v))
     .option('--device <device>', 'cpu | cuda | cuda:N', 'cpu')
