@@ -11,6 +11,7 @@ import * as T from '../../data/transforms';
 import { sample } from '../../gan/trainer';
 import type { Model } from '../../models/model';
 import { writeReport } from '../../report/report';
+import { manualSeed } from '../../runtime';
 import { tidy } from '../../tensor/memory';
 import type { Tensor } from '../../tensor/tensor';
 import { resolveData, type DataChoice } from '../data_arg';
@@ -64,6 +65,7 @@ export function register(program: Command): void {
     .option('--seed <n>', 'random seed', (v) => Number(v), 0)
     .action(async (o: DemoFlags) => {
       const started = Date.now();
+      manualSeed(o.seed); // the datasets draw their shuffling seeds from it
       const d = await resolveData('fashion-mnist', 28, 1);
       const base: Omit<TrainFlags, 'epochs' | 'out'> = { data: 'fashion-mnist', device: 'cpu', seed: o.seed, limit: o.limit, imageSize: 28, channels: 1 };
       console.log('1/3 training the classifier (reference CNN) ...');

@@ -202,6 +202,7 @@ export function register(program: Command): void {
     .action(async (kind: string, o: Omit<TrainFlags, 'out'> & { out?: string }) => {
       if (kind !== 'cnn' && kind !== 'resnet' && kind !== 'dcgan') throw new Error(`train: unknown model '${kind}' (cnn, resnet, dcgan)`);
       const flags: TrainFlags = { ...o, out: o.out ?? path.join('runs', kind) };
+      manualSeed(flags.seed); // the datasets draw their shuffling seeds from it
       const d = await resolveData(flags.data, flags.imageSize, flags.channels);
       const started = Date.now();
       const sections = kind === 'dcgan' ? (await trainGan(flags, d)).sections : (await trainClassifier(kind, flags, d)).sections;
