@@ -136,5 +136,10 @@ describe('nodetorch CLI', () => {
     expect(bad(['train', 'cnn', '--data', 'no/such/dir'])).toMatch(/--data: 'no\/such\/dir' is neither 'fashion-mnist' nor a directory/);
     expect(bad(['summary', 'nowhere'])).toMatch(/no model\.json in nowhere/);
     expect(bad(['frobnicate'])).toMatch(/unknown command 'frobnicate'/);
+    expect(bad(['train', 'cnn', '--epochs', 'abc'])).toMatch(/option '--epochs <n>' argument 'abc' is invalid\. expected a positive integer/);
+    expect(bad(['train', 'cnn', '--lr', '-1'])).toMatch(/option '--lr <x>' argument '-1' is invalid\. expected a positive number/);
+    expect(bad(['train', 'cnn', '--channels', '2'])).toMatch(/option '--channels <n>' argument '2' is invalid\. expected 1 or 3/);
+    expect(bad(['sample', 'cnn_run', '--n', '0'])).toMatch(/option '--n <n>' argument '0' is invalid/);
+    expect(bad(['predict', 'cnn_run', 'missing.png'])).toMatch(/missing\.png/);
   });
 });

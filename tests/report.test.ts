@@ -45,6 +45,7 @@ function sampleReport(): nt.report.Report {
         images: [{ title: 'Confusion matrix', png: nt.report.confusionPng(counts) }, { title: 'Samples', png: gridPng }],
         table: { header: ['true \\ predicted', 'a', 'b', 'c'], rows: counts.map((row, i) => ['abc'[i], ...row]) },
         text: 'Total params: 1,234',
+        textTitle: 'Model summary',
       },
     ],
   };
@@ -111,6 +112,7 @@ describe('report.html', () => {
     expect(html).toContain('<title>a &lt;test&gt; run</title>');
     expect(polylines(html).map((l) => [l.name, l.points.length])).toEqual([['loss', 3], ['val_loss', 3], ['accuracy', 3]]);
     expect(html).toContain('&quot;lr&quot;: 0.001');
+    expect(html).toContain('<details><summary>Model summary</summary><pre>Total params: 1,234</pre></details>');
   });
 
   it('sizes images from their PNG header, times their scale; refuses what is not a PNG', () => {

@@ -11,7 +11,7 @@ import * as inspect from './commands/inspect';
 import * as train from './commands/train';
 
 function program(): Command {
-  const p = new Command('nodetorch').description('train and run CNNs and GANs on libtorch from Node.js').showHelpAfterError();
+  const p = new Command('nodetorch').description('train and run CNNs and GANs on libtorch from Node.js').showHelpAfterError('(add --help for usage)');
   train.register(p);
   inspect.register(p);
   demo.register(p);

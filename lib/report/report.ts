@@ -14,8 +14,9 @@ export interface ReportSection {
   images?: { title: string; png: Buffer; scale?: number }[];
   /** A table: header row and body rows. */
   table?: { header: string[]; rows: (string | number)[][] };
-  /** Preformatted text (e.g. a model summary). */
+  /** Preformatted text (e.g. a model summary), folded under `textTitle` (default 'Details'). */
   text?: string;
+  textTitle?: string;
   /** Short key/value facts (metrics, timings). */
   facts?: Record<string, string | number>;
 }
@@ -27,10 +28,11 @@ export interface Report {
   sections: ReportSection[];
 }
 
-const STYLE = `body{font-family:system-ui,sans-serif;margin:24px auto;max-width:1040px;color:#222}
+const STYLE = `body{font-family:system-ui,sans-serif;margin:24px auto;padding:0 16px;max-width:1040px;color:#222}
 h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:32px}
 .charts,.images{display:flex;flex-wrap:wrap;gap:16px}figure{margin:0}figcaption{font-size:12px;color:#555}
 img{image-rendering:pixelated;border:1px solid #ddd;max-width:100%;height:auto}pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}
+summary{cursor:pointer;margin-top:12px;font-size:14px}
 table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ddd;padding:3px 6px;text-align:right}dl{display:grid;grid-template-columns:max-content auto;gap:2px 12px}dt{font-weight:bold}dd{margin:0}`;
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -60,7 +62,7 @@ function section(s: ReportSection): string {
     for (const row of s.table.rows) out.push('<tr>', ...row.map((c) => `<td>${escapeHtml(String(c))}</td>`), '</tr>');
     out.push('</table>');
   }
-  if (s.text) out.push(`<pre>${escapeHtml(s.text)}</pre>`);
+  if (s.text) out.push(`<details><summary>${escapeHtml(s.textTitle ?? 'Details')}</summary><pre>${escapeHtml(s.text)}</pre></details>`);
   out.push('</section>');
   return out.join('\n');
 }

@@ -14,6 +14,7 @@ import { writeReport } from '../../report/report';
 import { manualSeed } from '../../runtime';
 import { tidy } from '../../tensor/memory';
 import type { Tensor } from '../../tensor/tensor';
+import { nonNegativeInt, positiveInt } from '../parse';
 import { resolveData, type DataChoice } from '../data_arg';
 import { trainClassifier, trainGan, type TrainFlags } from './train';
 
@@ -56,13 +57,13 @@ export function register(program: Command): void {
     .command('demo')
     .description('train a classifier and the DCGAN on Fashion-MNIST (CPU, a few minutes) and write runs/demo/report.html')
     .option('--out <dir>', 'output directory', path.join('runs', 'demo'))
-    .option('--classifier-epochs <n>', 'classifier epochs', (v) => Number(v), 3)
-    .option('--classifier-steps <n>', 'batches of 32 per classifier epoch', (v) => Number(v), 400)
-    .option('--gan-epochs <n>', 'DCGAN epochs', (v) => Number(v), 6)
-    .option('--gan-steps <n>', 'iterations (batches of 64) per DCGAN epoch', (v) => Number(v), 200)
-    .option('--limit <n>', 'use only the first n training images (quick runs)', (v) => Number(v))
-    .option('--score <n>', 'generated (and real) images to score', (v) => Number(v), 1000)
-    .option('--seed <n>', 'random seed', (v) => Number(v), 0)
+    .option('--classifier-epochs <n>', 'classifier epochs', positiveInt, 3)
+    .option('--classifier-steps <n>', 'batches of 32 per classifier epoch', positiveInt, 400)
+    .option('--gan-epochs <n>', 'DCGAN epochs', positiveInt, 6)
+    .option('--gan-steps <n>', 'iterations (batches of 64) per DCGAN epoch', positiveInt, 200)
+    .option('--limit <n>', 'use only the first n training images (quick runs)', positiveInt)
+    .option('--score <n>', 'generated (and real) images to score', positiveInt, 1000)
+    .option('--seed <n>', 'random seed', nonNegativeInt, 0)
     .action(async (o: DemoFlags) => {
       const started = Date.now();
       manualSeed(o.seed); // the datasets draw their shuffling seeds from it

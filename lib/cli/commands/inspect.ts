@@ -15,6 +15,7 @@ import { imageGridPng } from '../../io/png';
 import type { Model } from '../../models/model';
 import { tidy } from '../../tensor/memory';
 import type { Tensor } from '../../tensor/tensor';
+import { nonNegativeInt, positiveInt } from '../parse';
 import { resolveData } from '../data_arg';
 import { readPreprocess } from '../run_dir';
 
@@ -41,7 +42,7 @@ export function register(program: Command): void {
     .description("loss and accuracy of a trained classifier on a dataset's test split")
     .argument('<dir>', 'run directory of `nodetorch train cnn|resnet`')
     .option('--data <data>', "'fashion-mnist' or a directory", 'fashion-mnist')
-    .option('--batch-size <n>', 'batch size', (v) => Number(v), 256)
+    .option('--batch-size <n>', 'batch size', positiveInt, 256)
     .action(async (dir: string, o: { data: string; batchSize: number }) => {
       const pre = readPreprocess(dir);
       const model = await loadRunModel(dir, 'model');
@@ -56,7 +57,7 @@ export function register(program: Command): void {
     .description('classify image files with a trained classifier (top-k classes with names)')
     .argument('<dir>', 'run directory of `nodetorch train cnn|resnet`')
     .argument('<images...>', 'PNG/JPEG/WebP files')
-    .option('--top <k>', 'classes to show per image', (v) => Number(v), 3)
+    .option('--top <k>', 'classes to show per image', positiveInt, 3)
     .action(async (dir: string, files: string[], o: { top: number }) => {
       const pre = readPreprocess(dir);
       const model = await loadRunModel(dir, 'model');
@@ -76,8 +77,8 @@ export function register(program: Command): void {
     .command('sample')
     .description("images from a trained generator as a PNG grid")
     .argument('<dir>', 'run directory of `nodetorch train dcgan` (or a generator model directory)')
-    .option('--n <n>', 'number of images', (v) => Number(v), 64)
-    .option('--seed <n>', 'noise seed', (v) => Number(v))
+    .option('--n <n>', 'number of images', positiveInt, 64)
+    .option('--seed <n>', 'noise seed', nonNegativeInt)
     .option('--out <file>', 'PNG file', 'grid.png')
     .action(async (dir: string, o: { n: number; seed?: number; out: string }) => {
       const generator = await loadRunModel(dir, 'generator');

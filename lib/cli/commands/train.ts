@@ -19,6 +19,7 @@ import { tidy } from '../../tensor/memory';
 import type { Tensor } from '../../tensor/tensor';
 import { adam, sgd } from '../../training/optimizers';
 import { oneCycle } from '../../training/schedulers';
+import { channels, nonNegativeInt, positiveInt, positiveNumber } from '../parse';
 import { resolveData, type DataChoice } from '../data_arg';
 import { interruptSignal, writeHistoryCsv, writePreprocess } from '../run_dir';
 
@@ -129,6 +130,7 @@ export async function trainClassifier(kind: 'cnn' | 'resnet', flags: TrainFlags,
     images,
     table,
     text: model.summary(() => undefined),
+    textTitle: 'Model summary',
   });
   return { model, accuracy, sections, mean: d.mean, std: d.std };
 }
@@ -178,6 +180,7 @@ export async function trainGan(flags: TrainFlags, d: DataChoice): Promise<GanRes
         ],
         images: grids,
         text: generator.summary(() => undefined),
+        textTitle: 'Generator summary',
       },
     ],
   };
@@ -189,16 +192,16 @@ export function register(program: Command): void {
     .description('train a classifier (cnn, resnet) or the DCGAN (dcgan) and write the model, history.csv, pictures and report.html')
     .argument('<model>', 'cnn | resnet | dcgan')
     .option('--data <data>', "'fashion-mnist' or a directory (IDX files, CIFAR-10 binary batches, or one subfolder of images per class)", 'fashion-mnist')
-    .option('--epochs <n>', 'epochs', (v) => Number(v), 3)
-    .option('--steps-per-epoch <n>', 'batches per epoch (default: the whole training set)', (v) => Number(v))
-    .option('--batch-size <n>', 'batch size (default: 32 cnn, 128 resnet, 64 dcgan)', (v) => Number(v))
-    .option('--lr <x>', 'learning rate (default: 1e-3 cnn, 0.1 resnet, 2e-4 dcgan)', (v) => Number(v))
+    .option('--epochs <n>', 'epochs', positiveInt, 3)
+    .option('--steps-per-epoch <n>', 'batches per epoch (default: the whole training set)', positiveInt)
+    .option('--batch-size <n>', 'batch size (default: 32 cnn, 128 resnet, 64 dcgan)', positiveInt)
+    .option('--lr <x>', 'learning rate (default: 1e-3 cnn, 0.1 resnet, 2e-4 dcgan)', positiveNumber)
     .option('--device <device>', 'cpu | cuda | cuda:N', 'cpu')
     .option('--out <dir>', 'output directory (default runs/<model>)')
-    .option('--seed <n>', 'random seed', (v) => Number(v), 0)
-    .option('--limit <n>', 'use only the first n training samples (quick runs)', (v) => Number(v))
-    .option('--image-size <n>', 'image folders: resize to n×n', (v) => Number(v), 32)
-    .option('--channels <n>', 'image folders: 1 or 3', (v) => Number(v), 3)
+    .option('--seed <n>', 'random seed', nonNegativeInt, 0)
+    .option('--limit <n>', 'use only the first n training samples (quick runs)', positiveInt)
+    .option('--image-size <n>', 'image folders: resize to n×n', positiveInt, 32)
+    .option('--channels <n>', 'image folders: 1 or 3', channels, 3)
     .action(async (kind: string, o: Omit<TrainFlags, 'out'> & { out?: string }) => {
       if (kind !== 'cnn' && kind !== 'resnet' && kind !== 'dcgan') throw new Error(`train: unknown model '${kind}' (cnn, resnet, dcgan)`);
       const flags: TrainFlags = { ...o, out: o.out ?? path.join('runs', kind) };
