@@ -1,8 +1,8 @@
 /**
  * cli.test.ts — the `nodetorch` command end to end on a tiny MNIST-style dataset the test writes
- * (IDX files) and on a few real Fashion-MNIST images: train cnn/dcgan (outputs in --out), summary,
- * evaluate, predict on PNG files, sample, Ctrl-C during training, the demo in a short mode, and
- * bad calls. What is in each
+ * (IDX files), CIFAR-10 binary batches and an image folder, and on a few real Fashion-MNIST
+ * images: train cnn/resnet/dcgan (outputs in --out), summary, evaluate, predict on PNG files,
+ * sample, Ctrl-C during training, the demo in a short mode, and bad calls. What is in each
  * report.html is checked here; tests/report.test.ts renders reports in headless Chromium.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -81,6 +81,40 @@ describe('nodetorch CLI', () => {
     const first = history('seeded_a', '7');
     expect(history('seeded_b', '7')).toBe(first);
     expect(history('seeded_c', '8')).not.toBe(first);
+  });
+
+  it('train resnet on CIFAR-10 binary batches (ResNet-20), and dcgan and cnn on an image folder', async () => {
+    const cifar = path.join(tmp, 'cifar');
+    fs.mkdirSync(cifar);
+    const records = (n: number): Buffer => {
+      const bytes = Buffer.alloc(n * 3073);
+      for (let i = 0; i < n; i++) {
+        bytes[i * 3073] = i % 10;
+        bytes.fill(25 * (i % 10), i * 3073 + 1 + (i % 3) * 1024, i * 3073 + 1 + ((i % 3) + 1) * 1024);
+      }
+      return bytes;
+    };
+    for (let b = 1; b <= 5; b++) fs.writeFileSync(path.join(cifar, `data_batch_${b}.bin`), records(16));
+    fs.writeFileSync(path.join(cifar, 'test_batch.bin'), records(20));
+    fs.writeFileSync(path.join(cifar, 'batches.meta.txt'), 'airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n');
+    run(['train', 'resnet', '--data', cifar, '--epochs', '1', '--steps-per-epoch', '2', '--batch-size', '16', '--out', 'resnet_run']);
+    expect(fs.readdirSync(path.join(tmp, 'resnet_run')).sort()).toEqual(['confusion_matrix.png', 'history.csv', 'model', 'preprocess.json', 'report.html']);
+    expect(run(['summary', 'resnet_run'])).toMatch(/Total params: 269,722/);
+    expect(fs.readFileSync(path.join(tmp, 'resnet_run', 'report.html'), 'utf8')).toContain('<th>airplane</th>');
+
+    const folder = path.join(tmp, 'folder');
+    for (const [name, value] of [['dark', 40], ['light', 210]] as const) {
+      fs.mkdirSync(path.join(folder, name), { recursive: true });
+      for (let i = 0; i < 8; i++) {
+        const rgb = await sharp({ create: { width: 40, height: 36, channels: 3, background: { r: value, g: value - i, b: value + i } } }).png().toBuffer();
+        fs.writeFileSync(path.join(folder, name, `${i}.png`), rgb);
+      }
+    }
+    run(['train', 'dcgan', '--data', folder, '--image-size', '32', '--channels', '3', '--epochs', '1', '--batch-size', '8', '--out', 'folder_gan']);
+    const grid = fs.readFileSync(path.join(tmp, 'folder_gan', 'samples', 'samples_epoch_001.png'));
+    expect([grid.readUInt32BE(16), grid[25]]).toEqual([8 * 34 + 2, 2]); // 8 x 8 grid of 32 px, colour type 2 (RGB)
+    run(['train', 'cnn', '--data', folder, '--image-size', '16', '--channels', '1', '--epochs', '1', '--batch-size', '8', '--out', 'folder_cnn']);
+    expect(JSON.parse(fs.readFileSync(path.join(tmp, 'folder_cnn', 'preprocess.json'), 'utf8'))).toMatchObject({ shape: [1, 16, 16], classNames: ['dark', 'light'] });
   });
 
   it('train dcgan writes the generator, sample grids and report.html; sample makes a grid PNG', () => {
