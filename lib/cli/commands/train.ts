@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { cnn, dcgan, resnet } from '../../builders';
-import type { Dataset } from '../../data/dataset';
+import { fromTensors, type Dataset } from '../../data/dataset';
 import * as T from '../../data/transforms';
 import { GanTrainer } from '../../gan/trainer';
 import type { Model } from '../../models/model';
@@ -56,7 +56,6 @@ function standardized(ds: Dataset, d: DataChoice): Dataset {
 async function limited(ds: Dataset, limit: number | undefined): Promise<Dataset> {
   if (limit === undefined || limit >= ds.length) return ds;
   const { value } = await ds.batches({ batchSize: limit, shuffle: false }).next();
-  const { fromTensors } = await import('../../data/dataset');
   const out = fromTensors(value!.x, value!.y, { classNames: ds.classNames, seed: ds.seed });
   value!.x.dispose();
   value!.y?.dispose();
