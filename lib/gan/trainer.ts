@@ -62,6 +62,11 @@ export interface GanTrainOptions {
   numSamples?: number;
   /** Saves both models (generator/ and discriminator/ with model.save) here after every epoch. */
   checkpointDir?: string;
+  /**
+   * Seeds libtorch's global generator when training starts, so the noise, the shuffling and the
+   * fixed samples, and with the same initial weights the whole run, repeat exactly (CPU).
+   */
+  seed?: number;
 }
 
 /** Per-epoch history: dLoss, gLoss, dReal (mean D(x)), dFake (mean D(G(z)) before the D update). */
@@ -163,6 +168,7 @@ export class GanTrainer {
     const numSamples = checkInt(op, 'numSamples', options.numSamples ?? 64);
     if (epochs < 1 || batchSize < 1 || sampleEvery < 1 || numSamples < 1) throw invalidValue(op, 'epochs/batchSize/sampleEvery/numSamples', 'positive integers', options);
     const verbose = options.verbose ?? 1;
+    if (options.seed !== undefined) manualSeed(checkInt(op, 'seed', options.seed));
     let steps = Math.floor(count / batchSize / this.dSteps);
     if (steps < 1) throw new RangeError(`${op}: ${count} images make no full batch of ${batchSize} (× ${this.dSteps} discriminator steps)`);
     if (options.stepsPerEpoch !== undefined) steps = Math.min(steps, checkInt(op, 'stepsPerEpoch', options.stepsPerEpoch));
