@@ -9,7 +9,8 @@
 //   G step: loss_G = L_G(D(fake)) with the updated D, backward, G optimizer step.
 // Losses: 'bce' (BCE-with-logits, non-saturating G: -log D(G(z))), 'minimax' (the saturating
 // log(1 - D(G(z))) of the original GAN), 'hinge' (D: relu(1 - D(x)) + relu(1 + D(G(z))), G: -D(G(z))).
-// One-sided label smoothing sets the real target to 1 - labelSmoothing.
+// One-sided label smoothing sets the real target to 1 - labelSmoothing. An optional lr schedule
+// (the same specs as fit's) sets both optimizers' lrs each epoch or each G step.
 #include <atomic>
 #include <mutex>
 
@@ -149,6 +150,8 @@ struct TrainOptions {
   int64_t initialEpoch = 0;
   int64_t stepsPerEpoch = 0;
   bool batchLogs = false;
+  bool hasSchedule = false;
+  LrSchedule schedule;  // applied to both optimizers, from their lrs when training starts
 };
 
 class GanTrainWorker : public PromiseWorker {
@@ -166,12 +169,21 @@ class GanTrainWorker : public PromiseWorker {
       }
     } finish{this};
     NativeGan& gan = *gan_;
+    const double gBaseLr = GetLr(*gan.gOpt);
+    const double dBaseLr = GetLr(*gan.dOpt);
+    auto scheduleLr = [&](int64_t step) {
+      SetLr(*gan.gOpt, o_.schedule.LrAt(gBaseLr, step));
+      SetLr(*gan.dOpt, o_.schedule.LrAt(dBaseLr, step));
+    };
+    int64_t globalStep = -1;  // G steps; set from the first epoch's length
     bool stop = false;
     for (int64_t epoch = o_.initialEpoch; epoch < o_.epochs && !stop; ++epoch) {
+      if (o_.hasSchedule && !o_.schedule.perBatch) scheduleLr(epoch);
       if (events_.Emit("epochBegin", epoch, {}, true)) break;
       int64_t steps = o_.data->BeginEpoch(epoch);
       if (steps >= 0) steps /= gan.dSteps;
       if (o_.stepsPerEpoch > 0) steps = steps < 0 ? o_.stepsPerEpoch : std::min(steps, o_.stepsPerEpoch);
+      if (globalStep < 0) globalStep = o_.initialEpoch * std::max<int64_t>(steps, 0);
       StepStats sum;
       int64_t done = 0;
       for (int64_t b = 0; steps < 0 || b < steps; ++b) {
@@ -183,7 +195,9 @@ class GanTrainWorker : public PromiseWorker {
         Batch batch;
         while (static_cast<int64_t>(real.size()) < gan.dSteps && o_.data->Next(batch)) real.push_back(batch.x.at(0));
         if (static_cast<int64_t>(real.size()) < gan.dSteps) break;
+        if (o_.hasSchedule && o_.schedule.perBatch) scheduleLr(globalStep);
         StepStats s = Step(gan, real, at::Tensor());
+        ++globalStep;
         sum.dLoss += s.dLoss;
         sum.gLoss += s.gLoss;
         sum.dReal += s.dReal;
@@ -255,7 +269,7 @@ Napi::Value StepSync(const Napi::CallbackInfo& info) {
   return LogsObject(info.Env(), StatsLogs(Step(*gan, real, noise ? *noise : at::Tensor())));
 }
 
-// (gan, { x | dataset, batchSize, shuffle, epochs, initialEpoch, stepsPerEpoch, batchLogs }, onEvent) → Promise<{ epochsRun }>
+// (gan, { x | dataset, batchSize, shuffle, epochs, initialEpoch, stepsPerEpoch, batchLogs, lrSchedule }, onEvent) → Promise<{ epochsRun }>
 Napi::Value Train(const Napi::CallbackInfo& info) {
   auto gan = GanArg(info, 0);
   if (!info[1].IsObject()) throw TypeErr(info.Env(), "gan.train", "options must be an object");
@@ -275,6 +289,10 @@ Napi::Value Train(const Napi::CallbackInfo& info) {
   o.initialEpoch = s.Int("initialEpoch", 0);
   o.stepsPerEpoch = s.Int("stepsPerEpoch", 0);
   o.batchLogs = s.Bool("batchLogs", false);
+  if (s.Has("lrSchedule")) {
+    o.hasSchedule = true;
+    o.schedule = ReadLrSchedule(s.Object("lrSchedule"), "gan.train");
+  }
   auto busy = std::make_unique<Exclusive>(info, *gan);
   gan->stopRequested = false;
   auto* worker = new GanTrainWorker(info.Env(), gan, std::move(o), info[2].As<Napi::Function>(), std::move(busy));

@@ -233,6 +233,28 @@ describe('GAN trainer', () => {
     runs[0].weights.forEach((w, k) => expect(runs[1].weights[k].eq(w).all().item()).toBe(true));
   });
 
+  it('lrScheduler steps both optimizers per epoch or per generator step', async () => {
+    nt.manualSeed(6);
+    const initial = nt.builders.dcgan({ imageSize: 28, channels: 1, ngf: 8, ndf: 8, latentDim: 8 });
+    const images = squares(64, 28); // 4 steps per epoch at batch 16
+    const paramsAfter = async (options: nt.gan.GanTrainOptions): Promise<nt.Tensor[]> => {
+      const { generator, discriminator } = nt.builders.dcgan({ imageSize: 28, channels: 1, ngf: 8, ndf: 8, latentDim: 8 });
+      generator.setWeights(initial.generator.getWeights());
+      discriminator.setWeights(initial.discriminator.getWeights());
+      await nt.gan.train({ generator, discriminator, images, batchSize: 16, verbose: 0, seed: 9, ...options });
+      const params = (m: nt.Model): nt.Tensor[] => m.getWeights().filter((_, k) => !/running_|num_batches/.test(m.weightNames()[k]));
+      return [...params(generator), ...params(discriminator)];
+    };
+    const same = (a: nt.Tensor[], b: nt.Tensor[]): boolean => a.every((w, k) => w.eq(b[k]).all().item() === true);
+    const twoSteps = await paramsAfter({ epochs: 1, stepsPerEpoch: 2 });
+    const zeroAfterTwoSteps = await paramsAfter({ epochs: 1, lrScheduler: nt.schedulers.stepLR({ stepSize: 2, gamma: 0, interval: 'batch' }) });
+    const oneEpoch = await paramsAfter({ epochs: 1 });
+    const zeroAfterOneEpoch = await paramsAfter({ epochs: 3, lrScheduler: nt.schedulers.stepLR({ stepSize: 1, gamma: 0 }) });
+    expect(same(twoSteps, oneEpoch)).toBe(false);
+    expect(same(zeroAfterTwoSteps, twoSteps)).toBe(true);
+    expect(same(zeroAfterOneEpoch, oneEpoch)).toBe(true);
+  });
+
   it('an AbortSignal stops after the current step; a second train while one runs is refused', async () => {
     const { generator, discriminator } = nt.builders.dcgan({ imageSize: 28, channels: 1, ngf: 8, ndf: 8, latentDim: 8 });
     const trainer = new nt.gan.GanTrainer({ generator, discriminator, dSteps: 2 });

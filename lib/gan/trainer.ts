@@ -20,6 +20,7 @@ import type { Callback, Logs } from '../training/callbacks';
 import { History } from '../training/callbacks';
 import { adam, OPTIMIZERS, type OptimizerSpec } from '../training/optimizers';
 import { ProgressLogger } from '../training/progress';
+import type { LrSchedulerSpec } from '../training/schedulers';
 
 export type GanLoss = 'bce' | 'minimax' | 'hinge';
 
@@ -60,6 +61,11 @@ export interface GanTrainOptions {
   sampleEvery?: number;
   /** Images in each sample grid (default 64). */
   numSamples?: number;
+  /**
+   * A learning-rate schedule (`nt.schedulers.*`, stepped per epoch or per generator step) applied
+   * to both optimizers, each from its lr when training starts; e.g. `cosineAnnealing` to 0.
+   */
+  lrScheduler?: LrSchedulerSpec;
   /** Saves both models (generator/ and discriminator/ with model.save) here after every epoch. */
   checkpointDir?: string;
   /**
@@ -172,6 +178,10 @@ export class GanTrainer {
     let steps = Math.floor(count / batchSize / this.dSteps);
     if (steps < 1) throw new RangeError(`${op}: ${count} images make no full batch of ${batchSize} (× ${this.dSteps} discriminator steps)`);
     if (options.stepsPerEpoch !== undefined) steps = Math.min(steps, checkInt(op, 'stepsPerEpoch', options.stepsPerEpoch));
+    let schedule = options.lrScheduler;
+    if (schedule?.kind === 'oneCycle' && schedule.totalSteps === undefined) {
+      schedule = { ...schedule, totalSteps: schedule.interval === 'batch' ? steps * epochs : epochs };
+    }
     const callbacks = [...(options.callbacks ?? [])];
     const batchLogs = callbacks.some((cb) => typeof cb.onBatchEnd === 'function');
     const progress = verbose === 0 ? undefined : new ProgressLogger(epochs, steps, verbose);
@@ -228,6 +238,7 @@ export class GanTrainer {
           initialEpoch: options.initialEpoch ?? 0,
           stepsPerEpoch: steps,
           batchLogs: batchLogs || Boolean(progress?.wantsBatches),
+          ...(schedule === undefined ? {} : { lrSchedule: schedule }),
         },
         onEvent,
       );
