@@ -4,6 +4,7 @@
 #include "dataset.h"
 
 #include "args.h"
+#include "external.h"
 #include "spec_reader.h"
 #include "tensor_batch_source.h"
 #include "tensor_wrap.h"
@@ -23,26 +24,6 @@ struct IteratorHandle {
   std::shared_ptr<DatasetSource> source;
   std::shared_ptr<JsCaller> wake;  // brings the producer's "batch ready" to the JS thread
 };
-
-template <typename T>
-T* External(const Napi::CallbackInfo& info, size_t i, const char* expected) {
-  void* data = nullptr;
-  if (napi_get_value_external(info.Env(), info[i], &data) != napi_ok || data == nullptr || static_cast<T*>(data)->magic != T::kMagic) {
-    throw TypeErr(info.Env(), OpName(info), std::string("expected ") + expected);
-  }
-  return static_cast<T*>(data);
-}
-
-template <typename T>
-Napi::Value NewExternal(Napi::Env env, T* value) {
-  napi_value ext;
-  napi_status status = napi_create_external(env, value, [](napi_env, void* data, void*) { delete static_cast<T*>(data); }, nullptr, &ext);
-  if (status != napi_ok) {
-    delete value;
-    NAPI_THROW_IF_FAILED(env, status, Napi::Value());
-  }
-  return Napi::Value(env, ext);
-}
 
 at::Generator Generator(uint64_t seed, int64_t epoch, uint64_t stream) {
   return at::detail::createCPUGenerator(seed * 1000003ull + static_cast<uint64_t>(epoch) * 2ull + stream);
@@ -119,7 +100,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   Napi::Value transforms = s.Raw("transforms");
   if (transforms.IsArray()) ds->transforms = ReadTransforms(transforms.As<Napi::Array>(), "dataset");
   ds->seed = static_cast<uint64_t>(s.Number("seed", 0.0));
-  return NewExternal(info.Env(), new DatasetHandle{DatasetHandle::kMagic, std::move(ds)});
+  return OwnedExternal(info.Env(), std::make_unique<DatasetHandle>(DatasetHandle{DatasetHandle::kMagic, std::move(ds)}));
 }
 
 const OpSpec kDatasetOps[] = {
@@ -130,7 +111,7 @@ const OpSpec kDatasetOps[] = {
        auto ds = std::make_shared<NativeDataset>(*DatasetArg(i, 0));
        if (!i[1].IsArray()) throw TypeErr(i.Env(), "dataset.map", "transforms must be an array");
        for (Transform& t : ReadTransforms(i[1].As<Napi::Array>(), "dataset.map")) ds->transforms.push_back(std::move(t));
-       return NewExternal(i.Env(), new DatasetHandle{DatasetHandle::kMagic, std::move(ds)});
+       return OwnedExternal(i.Env(), std::make_unique<DatasetHandle>(DatasetHandle{DatasetHandle::kMagic, std::move(ds)}));
      }},
     // (dataset, { batchSize, shuffle, dropLast, prefetch, epoch }) → iterator; batches start being prepared now
     {"datasetIterate",
@@ -140,12 +121,12 @@ const OpSpec kDatasetOps[] = {
        auto source = std::make_shared<DatasetSource>(ds, o);
        source->BeginEpoch(SpecReader(i[1].As<Napi::Object>(), "dataset.batches", "options").Int("epoch", 0));
        auto wake = std::make_shared<JsCaller>(i.Env(), Napi::Function::New(i.Env(), [](const Napi::CallbackInfo&) {}), "nodetorch.dataset.batches");
-       return NewExternal(i.Env(), new IteratorHandle{IteratorHandle::kMagic, std::move(source), std::move(wake)});
+       return OwnedExternal(i.Env(), std::make_unique<IteratorHandle>(IteratorHandle{IteratorHandle::kMagic, std::move(source), std::move(wake)}));
      }},
     // (iterator) → Promise<[x[], y[]] | null>
     {"datasetNext",
      [](const Napi::CallbackInfo& i) -> Napi::Value {
-       auto* it = External<IteratorHandle>(i, 0, "a dataset iterator");
+       auto* it = ExternalOf<IteratorHandle>(i.Env(), i[0], OpName(i), "a dataset iterator");
        if (!it->source) throw PlainErr(i.Env(), "dataset.batches", "the iterator was closed");
        auto deferred = std::make_shared<Napi::Promise::Deferred>(Napi::Promise::Deferred::New(i.Env()));
        SettleNext(i.Env(), it->source, it->wake, deferred);
@@ -154,7 +135,7 @@ const OpSpec kDatasetOps[] = {
     // (iterator) → undefined: stops its prefetch thread
     {"datasetClose",
      [](const Napi::CallbackInfo& i) -> Napi::Value {
-       auto* it = External<IteratorHandle>(i, 0, "a dataset iterator");
+       auto* it = ExternalOf<IteratorHandle>(i.Env(), i[0], OpName(i), "a dataset iterator");
        if (it->source) it->source->Cancel();
        it->source.reset();
        it->wake.reset();
@@ -291,24 +272,16 @@ void DatasetSource::Cancel() {
   Wake();
 }
 
-bool IsDatasetArg(const Napi::CallbackInfo& info, size_t i) {
-  void* data = nullptr;
-  return napi_get_value_external(info.Env(), info[i], &data) == napi_ok && data != nullptr &&
-         static_cast<DatasetHandle*>(data)->magic == DatasetHandle::kMagic;
-}
+bool IsDatasetArg(const Napi::CallbackInfo& info, size_t i) { return IsExternal<DatasetHandle>(info.Env(), info[i]); }
 
 std::shared_ptr<const NativeDataset> DatasetArg(const Napi::CallbackInfo& info, size_t i) {
-  auto* h = External<DatasetHandle>(info, i, "a dataset (nt.data.*)");
-  return h->ds;
+  return ExternalOf<DatasetHandle>(info.Env(), info[i], OpName(info), "a dataset (nt.data.*)")->ds;
 }
 
 std::shared_ptr<const NativeDataset> DatasetField(Napi::Object obj, const char* key, const char* op) {
-  void* data = nullptr;
   Napi::Value v = obj.Get(key);
-  if (napi_get_value_external(obj.Env(), v, &data) != napi_ok || data == nullptr || static_cast<DatasetHandle*>(data)->magic != DatasetHandle::kMagic) {
-    throw TypeErr(obj.Env(), op, std::string("'") + key + "' must be a dataset (nt.data.*)");
-  }
-  return static_cast<DatasetHandle*>(data)->ds;
+  if (!IsExternal<DatasetHandle>(obj.Env(), v)) throw TypeErr(obj.Env(), op, std::string("'") + key + "' must be a dataset (nt.data.*)");
+  return ExternalOf<DatasetHandle>(obj.Env(), v, op, "a dataset")->ds;
 }
 
 LoaderOptions ReadLoaderOptions(Napi::Object obj, const char* op) {

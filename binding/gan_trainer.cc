@@ -17,6 +17,7 @@
 #include "args.h"
 #include "async.h"
 #include "dataset.h"
+#include "external.h"
 #include "model_wrap.h"
 #include "spec_reader.h"
 #include "tensor_batch_source.h"
@@ -44,12 +45,7 @@ struct GanHandle {
 };
 
 std::shared_ptr<NativeGan> GanArg(const Napi::CallbackInfo& info, size_t i) {
-  void* data = nullptr;
-  if (napi_get_value_external(info.Env(), info[i], &data) != napi_ok || data == nullptr ||
-      static_cast<GanHandle*>(data)->magic != GanHandle::kMagic) {
-    throw TypeErr(info.Env(), OpName(info), "expected a GAN trainer");
-  }
-  std::shared_ptr<NativeGan> gan = static_cast<GanHandle*>(data)->gan;
+  std::shared_ptr<NativeGan> gan = ExternalOf<GanHandle>(info.Env(), info[i], OpName(info), "a GAN trainer")->gan;
   if (!gan) throw PlainErr(info.Env(), OpName(info), "the GAN trainer was disposed");
   return gan;
 }
@@ -246,15 +242,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   gan->latentDim = s.Int("latentDim");
   gan->gOpt = MakeOptimizer(s.Object("gOptimizer"), gan->g->Parameters(), "gan.train");
   gan->dOpt = MakeOptimizer(s.Object("dOptimizer"), gan->d->Parameters(), "gan.train");
-  auto* handle = new GanHandle{GanHandle::kMagic, std::move(gan)};
-  napi_value ext;
-  napi_status status = napi_create_external(
-      info.Env(), handle, [](napi_env, void* data, void*) { delete static_cast<GanHandle*>(data); }, nullptr, &ext);
-  if (status != napi_ok) {
-    delete handle;
-    NAPI_THROW_IF_FAILED(info.Env(), status, Napi::Value());
-  }
-  return Napi::Value(info.Env(), ext);
+  return OwnedExternal(info.Env(), std::make_unique<GanHandle>(GanHandle{GanHandle::kMagic, std::move(gan)}));
 }
 
 // (gan, real[] (one batch per D step), noise | null) → logs, on the calling thread
@@ -309,9 +297,7 @@ Napi::Value Stop(const Napi::CallbackInfo& info) {
 Napi::Value Dispose(const Napi::CallbackInfo& info) {
   auto gan = GanArg(info, 0);
   if (gan->training.load()) throw PlainErr(info.Env(), "gan.dispose", "the GAN trainer is training; stop it first");
-  void* data = nullptr;
-  napi_get_value_external(info.Env(), info[0], &data);
-  static_cast<GanHandle*>(data)->gan.reset();
+  ExternalOf<GanHandle>(info.Env(), info[0], "gan.dispose", "a GAN trainer")->gan.reset();
   return info.Env().Undefined();
 }
 

@@ -15,6 +15,7 @@
 #include <stdexcept>
 
 #include "args.h"
+#include "external.h"
 #include "async.h"
 #include "ivalue_convert.h"
 #include "tensor_wrap.h"
@@ -27,13 +28,7 @@ using CallbackInfo = Napi::CallbackInfo;
 constexpr const char* kInterpreterPrefix = "The following operation failed in the TorchScript interpreter.";
 
 std::shared_ptr<JitModel> JitArg(const CallbackInfo& info, size_t i, const char* op) {
-  void* data = nullptr;
-  napi_value v = info[i];
-  if (napi_get_value_external(info.Env(), v, &data) != napi_ok || data == nullptr ||
-      static_cast<JitHandle*>(data)->magic != JitHandle::kMagic) {
-    throw TypeErr(info.Env(), op, "expected a TorchScript module");
-  }
-  std::shared_ptr<JitModel> model = static_cast<JitHandle*>(data)->model;
+  std::shared_ptr<JitModel> model = ExternalOf<JitHandle>(info.Env(), info[i], op, "a TorchScript module")->model;
   if (!model) throw PlainErr(info.Env(), op, "the module was disposed");
   return model;
 }
@@ -87,16 +82,9 @@ auto RunScript(Fn&& fn) -> decltype(fn()) {
 }
 
 Napi::Value NewHandle(Napi::Env env, std::shared_ptr<JitModel> model) {
-  auto* handle = new JitHandle();
+  auto handle = std::make_unique<JitHandle>();
   handle->model = std::move(model);
-  napi_value ext;
-  napi_status status = napi_create_external(
-      env, handle, [](napi_env, void* data, void*) { delete static_cast<JitHandle*>(data); }, nullptr, &ext);
-  if (status != napi_ok) {
-    delete handle;
-    NAPI_THROW_IF_FAILED(env, status, Napi::Value());
-  }
-  return Napi::Value(env, ext);
+  return OwnedExternal(env, std::move(handle));
 }
 
 // ---- load -----------------------------------------------------------------------------------
@@ -322,13 +310,7 @@ Napi::Value Save(const CallbackInfo& info) {
 
 // Drops the handle's reference (calls in flight keep the module alive until they finish).
 Napi::Value Dispose(const CallbackInfo& info) {
-  void* data = nullptr;
-  napi_value v = info[0];
-  if (napi_get_value_external(info.Env(), v, &data) != napi_ok || data == nullptr ||
-      static_cast<JitHandle*>(data)->magic != JitHandle::kMagic) {
-    throw TypeErr(info.Env(), "dispose", "expected a TorchScript module");
-  }
-  static_cast<JitHandle*>(data)->model.reset();
+  ExternalOf<JitHandle>(info.Env(), info[0], "dispose", "a TorchScript module")->model.reset();
   return info.Env().Undefined();
 }
 

@@ -3,6 +3,7 @@
 #include "model_wrap.h"
 
 #include "args.h"
+#include "external.h"
 #include "spec_reader.h"
 #include "tensor_wrap.h"
 
@@ -18,22 +19,10 @@ void RefuseWhileFitting(const CallbackInfo& info, NativeModel& m, const char* op
 // ({ modules, nodes, numInputs, outputs }) → model handle
 Napi::Value Create(const CallbackInfo& info) {
   if (!info[0].IsObject()) throw TypeErr(info.Env(), "modelCreate", "the graph must be an object");
-  auto* handle = new ModelHandle();
-  try {
-    handle->model = std::make_shared<NativeModel>();
-    handle->model->graph = BuildModuleGraph(info[0].As<Napi::Object>(), "build");
-  } catch (...) {
-    delete handle;
-    throw;
-  }
-  napi_value ext;
-  napi_status status = napi_create_external(
-      info.Env(), handle, [](napi_env, void* data, void*) { delete static_cast<ModelHandle*>(data); }, nullptr, &ext);
-  if (status != napi_ok) {
-    delete handle;
-    NAPI_THROW_IF_FAILED(info.Env(), status, Napi::Value());
-  }
-  return Napi::Value(info.Env(), ext);
+  auto handle = std::make_unique<ModelHandle>();
+  handle->model = std::make_shared<NativeModel>();
+  handle->model->graph = BuildModuleGraph(info[0].As<Napi::Object>(), "build");
+  return OwnedExternal(info.Env(), std::move(handle));
 }
 
 // (model) → [[name, tensor, isParameter], ...] of parameters and buffers (aliases, detached)
@@ -187,9 +176,7 @@ Napi::Value StopFit(const CallbackInfo& info) {
 Napi::Value Dispose(const CallbackInfo& info) {
   auto m = ModelArg(info, 0);
   RefuseWhileFitting(info, *m, "dispose");
-  void* data = nullptr;
-  napi_get_value_external(info.Env(), info[0], &data);
-  static_cast<ModelHandle*>(data)->model.reset();
+  ExternalOf<ModelHandle>(info.Env(), info[0], "dispose", "a model")->model.reset();
   return info.Env().Undefined();
 }
 
@@ -214,13 +201,7 @@ const OpSpec kModelOps[] = {
 }  // namespace
 
 std::shared_ptr<NativeModel> ModelArg(const Napi::CallbackInfo& info, size_t i) {
-  void* data = nullptr;
-  napi_value v = info[i];
-  if (napi_get_value_external(info.Env(), v, &data) != napi_ok || data == nullptr ||
-      static_cast<ModelHandle*>(data)->magic != ModelHandle::kMagic) {
-    throw TypeErr(info.Env(), OpName(info), "expected a model");
-  }
-  std::shared_ptr<NativeModel> model = static_cast<ModelHandle*>(data)->model;
+  std::shared_ptr<NativeModel> model = ExternalOf<ModelHandle>(info.Env(), info[i], OpName(info), "a model")->model;
   if (!model) throw PlainErr(info.Env(), OpName(info), "the model was disposed");
   return model;
 }

@@ -1,6 +1,8 @@
-// module_graph.cc — builds libtorch nn modules from resolved layer specs, applies weight
-// initializers and records regularizers; forwards through the whole or part of the graph.
+// module_graph.cc — builds libtorch nn modules from resolved layer specs (initializers,
+// regularizers), registers them under their names, and runs the graph of calls between them.
 #include "module_graph.h"
+
+#include <algorithm>
 
 #include "errors.h"
 #include "spec_reader.h"
@@ -362,7 +364,7 @@ void ModuleGraph::Finalize() {
   for (int v = 0; v < numValues; ++v) {
     if (lastUse[v] >= 0 && lastUse[v] < static_cast<int>(nodes.size())) releaseAfter_[lastUse[v]].push_back(v);
   }
-  fused_.assign(outputs.size(), -1);
+  Fuse({});
 }
 
 void ModuleGraph::Fuse(const std::vector<bool>& fuse) {
@@ -371,28 +373,35 @@ void ModuleGraph::Fuse(const std::vector<bool>& fuse) {
     int node = outputs[k] - numInputs;
     if (fuse[k] && node >= 0 && nodes[node].module >= 0) fused_[k] = node;
   }
-}
-
-std::vector<at::Tensor> ModuleGraph::Execute(const std::vector<at::Tensor>& inputs, const std::vector<int>* fused) {
-  TORCH_CHECK(static_cast<int>(inputs.size()) == numInputs, "the model takes ", numInputs, " input(s), got ", inputs.size());
-  std::vector<at::Tensor> values(numInputs + nodes.size());
-  std::copy(inputs.begin(), inputs.end(), values.begin());
-  // In the logits forward, a fused output's value is its activation's input; the activation
-  // itself only runs if another node uses it.
-  std::vector<bool> skip(nodes.size(), false);
-  if (fused != nullptr) {
-    for (int node : *fused) {
-      if (node >= 0) skip[node] = true;
-    }
-    for (const auto& n : nodes) {
-      for (int v : n.inputs) {
-        if (v >= numInputs) skip[v - numInputs] = false;
-      }
+  // The logits forward skips a fused activation unless another node uses its output, and keeps
+  // the activation's input (the logits it returns) alive to the end.
+  std::vector<bool> used(nodes.size(), false);
+  for (const auto& n : nodes) {
+    for (int v : n.inputs) {
+      if (v >= numInputs) used[v - numInputs] = true;
     }
   }
+  std::vector<bool> returned(numInputs + nodes.size(), false);
+  logitsSkip_.assign(nodes.size(), false);
+  for (int node : fused_) {
+    if (node < 0) continue;
+    logitsSkip_[node] = !used[node];
+    returned[nodes[node].inputs[0]] = true;
+  }
+  logitsReleaseAfter_ = releaseAfter_;
+  for (auto& values : logitsReleaseAfter_) {
+    values.erase(std::remove_if(values.begin(), values.end(), [&](int v) { return returned[v]; }), values.end());
+  }
+}
+
+std::vector<at::Tensor> ModuleGraph::Execute(const std::vector<at::Tensor>& inputs, bool logits) {
+  TORCH_CHECK(static_cast<int>(inputs.size()) == numInputs, "the model takes ", numInputs, " input(s), got ", inputs.size());
+  const std::vector<std::vector<int>>& releaseAfter = logits ? logitsReleaseAfter_ : releaseAfter_;
+  std::vector<at::Tensor> values(numInputs + nodes.size());
+  std::copy(inputs.begin(), inputs.end(), values.begin());
   for (size_t k = 0; k < nodes.size(); ++k) {
     const GraphNode& n = nodes[k];
-    if (!skip[k]) {
+    if (!(logits && logitsSkip_[k])) {
       try {
         if (n.module >= 0) {
           values[numInputs + k] = modules[n.module].forward(values[n.inputs[0]]);
@@ -408,14 +417,12 @@ std::vector<at::Tensor> ModuleGraph::Execute(const std::vector<at::Tensor>& inpu
         throw std::runtime_error(n.where + ": " + e.what_without_backtrace());
       }
     }
-    for (int v : releaseAfter_[k]) {
-      if (fused == nullptr || !skip[k] || v != n.inputs[0]) values[v].reset();
-    }
+    for (int v : releaseAfter[k]) values[v].reset();
   }
   std::vector<at::Tensor> out;
   out.reserve(outputs.size());
   for (size_t k = 0; k < outputs.size(); ++k) {
-    int node = fused != nullptr ? (*fused)[k] : -1;
+    int node = logits ? fused_[k] : -1;
     out.push_back(node >= 0 ? values[nodes[node].inputs[0]] : values[outputs[k]]);
   }
   return out;

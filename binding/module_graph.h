@@ -38,10 +38,10 @@ class ModuleGraph {
   std::vector<RegularizedWeight> regularized; // weights with an L1/L2 penalty
 
   // All outputs for the inputs (one tensor per graph input).
-  std::vector<at::Tensor> Run(const std::vector<at::Tensor>& inputs) { return Execute(inputs, nullptr); }
+  std::vector<at::Tensor> Run(const std::vector<at::Tensor>& inputs) { return Execute(inputs, false); }
   // The training forward: outputs whose final activation is fused into the loss (see Fuse) are
   // returned before that activation (as logits).
-  std::vector<at::Tensor> RunLogits(const std::vector<at::Tensor>& inputs) { return Execute(inputs, &fused_); }
+  std::vector<at::Tensor> RunLogits(const std::vector<at::Tensor>& inputs) { return Execute(inputs, true); }
   // The final activation of output `k` applied to its logits (identity when not fused).
   at::Tensor ApplyTail(size_t k, const at::Tensor& logits);
   // Marks which outputs' final activations the loss absorbs (softmax/sigmoid before a logits loss).
@@ -67,13 +67,16 @@ class ModuleGraph {
   void Finalize();
 
  private:
-  std::vector<at::Tensor> Execute(const std::vector<at::Tensor>& inputs, const std::vector<int>* fused);
+  std::vector<at::Tensor> Execute(const std::vector<at::Tensor>& inputs, bool logits);
 
   std::shared_ptr<torch::nn::Module> root_ = std::make_shared<torch::nn::Module>("Model");
   std::map<std::string, std::shared_ptr<torch::nn::Module>> containers_;
   std::vector<std::string> names_;
   std::vector<int> fused_;                   // per output: the node whose input is its logits, or -1
   std::vector<std::vector<int>> releaseAfter_;  // per node: values no later node or output needs
+  // The logits forward's plan (set by Fuse): nodes it skips, and releaseAfter_ less the logits it returns.
+  std::vector<bool> logitsSkip_;
+  std::vector<std::vector<int>> logitsReleaseAfter_;
 };
 
 // Builds the graph from { modules: [{ name, spec }], nodes: [{ module | merge, axis?, inputs }],

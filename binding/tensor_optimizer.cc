@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "args.h"
+#include "external.h"
 #include "optimizer_wrap.h"
 #include "spec_reader.h"
 #include "tensor_wrap.h"
@@ -21,12 +22,7 @@ struct TensorOptimizer {
 };
 
 TensorOptimizer& OptimizerArg(const Napi::CallbackInfo& info, size_t i) {
-  void* data = nullptr;
-  if (napi_get_value_external(info.Env(), info[i], &data) != napi_ok || data == nullptr ||
-      static_cast<TensorOptimizer*>(data)->magic != TensorOptimizer::kMagic) {
-    throw TypeErr(info.Env(), OpName(info), "expected an optimizer");
-  }
-  auto* opt = static_cast<TensorOptimizer*>(data);
+  auto* opt = ExternalOf<TensorOptimizer>(info.Env(), info[i], OpName(info), "an optimizer");
   if (!opt->optimizer) throw PlainErr(info.Env(), OpName(info), "the optimizer was disposed");
   return *opt;
 }
@@ -79,14 +75,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   SpecReader s(info[1].As<Napi::Object>(), "optim", "options");
   opt->clip.norm = s.Number("clipNorm", 0.0);
   opt->clip.value = s.Number("clipValue", 0.0);
-  napi_value ext;
-  TensorOptimizer* raw = opt.get();
-  NAPI_THROW_IF_FAILED(info.Env(),
-                       napi_create_external(
-                           info.Env(), raw, [](napi_env, void* data, void*) { delete static_cast<TensorOptimizer*>(data); }, nullptr, &ext),
-                       Napi::Value());
-  opt.release();
-  return Napi::Value(info.Env(), ext);
+  return OwnedExternal(info.Env(), std::move(opt));
 }
 
 torch::optim::OptimizerParamGroup& Group(const Napi::CallbackInfo& info, TensorOptimizer& opt, size_t i) {

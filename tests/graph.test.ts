@@ -315,6 +315,23 @@ describe('functional models', () => {
     loaded.dispose();
   });
 
+  it('a softmax output that another layer also uses still trains on its logits (the loss fuses it)', async () => {
+    nt.manualSeed(8);
+    const x = nt.input({ shape: [4], name: 'x' });
+    const probs = L.softmax({ name: 'probs' }).apply(L.dense({ name: 'logits', units: 3 }).apply(x));
+    const extra = L.dense({ name: 'extra', units: 1 }).apply(probs);
+    const model = nt.model({ inputs: x, outputs: [probs, extra] });
+    model.compile({ optimizer: 'sgd', loss: ['sparseCategoricalCrossentropy', 'mse'] });
+    const xs = nt.randn([16, 4]);
+    const label = nt.randint(0, 3, [16]);
+    const target = nt.randn([16, 1]);
+    const [p, e] = (await model.predict(xs)) as nt.Tensor[];
+    const expected = nt.nn.functional.nllLoss(p.log(), label).item() + e.sub(target).pow(2).mean().item();
+    expect((await model.evaluate(xs, [label, target])).loss).toBeCloseTo(expected, 5);
+    expect(Number.isFinite(model.trainOnBatchSync(xs, [label, target]).loss)).toBe(true);
+    model.dispose();
+  });
+
   it('bad graphs and calls give clear errors naming the layer', () => {
     const x = nt.input({ shape: [3, 8, 8], name: 'x' });
     const other = nt.input({ shape: [3, 8, 8], name: 'other' });

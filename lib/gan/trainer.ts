@@ -19,6 +19,7 @@ import { Tensor } from '../tensor/tensor';
 import type { Callback, Logs } from '../training/callbacks';
 import { History } from '../training/callbacks';
 import { adam, OPTIMIZERS, type OptimizerSpec } from '../training/optimizers';
+import { routeEvents } from '../training/events';
 import { ProgressLogger } from '../training/progress';
 import type { LrSchedulerSpec } from '../training/schedulers';
 
@@ -192,8 +193,6 @@ export class GanTrainer {
     const stop = (): void => native.ganStop(handle);
     options.signal?.addEventListener('abort', stop);
     if (options.signal?.aborted) stop();
-    let failure: unknown;
-
     const epochEnd = async (epoch: number, logs: Logs): Promise<void> => {
       history.record(epoch, logs);
       if (fixedNoise !== undefined && options.samplesDir !== undefined && ((epoch + 1) % sampleEvery === 0 || epoch + 1 === epochs)) {
@@ -205,26 +204,7 @@ export class GanTrainer {
       }
       for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs);
     };
-    const onEvent = (type: string, index: number, logs: Logs, done?: (stop: boolean) => void): void => {
-      if (type === 'batchEnd') {
-        try {
-          for (const cb of callbacks) cb.onBatchEnd?.(index, logs);
-        } catch (err) {
-          failure ??= err;
-          stop();
-        }
-        return;
-      }
-      void (async () => {
-        try {
-          if (type === 'epochBegin') for (const cb of callbacks) await cb.onEpochBegin?.(index, {});
-          else await epochEnd(index, logs);
-        } catch (err) {
-          failure ??= err;
-        }
-        done?.(failure !== undefined || Boolean(options.signal?.aborted));
-      })();
-    };
+    const events = routeEvents({ callbacks, epochEnd, stop, stopRequested: () => Boolean(options.signal?.aborted) });
 
     try {
       for (const cb of callbacks) await cb.onTrainBegin?.({});
@@ -240,13 +220,13 @@ export class GanTrainer {
           batchLogs: batchLogs || Boolean(progress?.wantsBatches),
           ...(schedule === undefined ? {} : { lrSchedule: schedule }),
         },
-        onEvent,
+        events.onEvent,
       );
     } finally {
       options.signal?.removeEventListener('abort', stop);
       fixedNoise?.dispose();
     }
-    if (failure !== undefined) throw failure;
+    if (events.failure() !== undefined) throw events.failure();
     const last = history.epoch.length > 0 ? Object.fromEntries(Object.entries(history.history).map(([k, v]) => [k, v[v.length - 1]])) : {};
     for (const cb of callbacks) await cb.onTrainEnd?.(last);
     return history;

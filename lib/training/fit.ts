@@ -12,6 +12,7 @@ import { collectCallbackStates, restoreCallbackStates } from './callback_state';
 import type { Dataset } from '../data/dataset';
 import type { ModelData } from '../models/model';
 import type { Converted } from './inputs';
+import { routeEvents } from './events';
 import { ProgressLogger } from './progress';
 import type { LrSchedulerSpec } from './schedulers';
 
@@ -157,36 +158,19 @@ export async function runFit(ctx: FitContext, data: FitData, options: FitOptions
   // Checkpoint writers run last at epoch ends, so checkpoints hold the other callbacks' new state.
   const epochEndOrder = [...all.filter((cb) => !cb.writesCheckpoints), ...all.filter((cb) => cb.writesCheckpoints)];
 
-  let callbackError: unknown;
   const stop = (): void => native.modelStopFit(ctx.handle);
   options.signal?.addEventListener('abort', stop);
   if (options.signal?.aborted) stop();
-
-  const onEvent = (type: string, index: number, logs: Logs, done?: (stop: boolean) => void): void => {
-    if (type === 'batchEnd') {
-      try {
-        for (const cb of all) cb.onBatchEnd?.(index, logs);
-      } catch (err) {
-        callbackError ??= err;
-        stop();
-      }
-      return;
-    }
-    void (async () => {
-      try {
-        if (type === 'epochBegin') {
-          for (const cb of all) await cb.onEpochBegin?.(index, {});
-        } else {
-          history.record(index, logs);
-          ctx.recordProgress({ epoch: index, baseLr, callbackStates });
-          for (const cb of epochEndOrder) await cb.onEpochEnd?.(index, logs);
-        }
-      } catch (err) {
-        callbackError ??= err;
-      }
-      done?.(callbackError !== undefined || ctx.model.stopTraining || Boolean(options.signal?.aborted));
-    })();
-  };
+  const events = routeEvents({
+    callbacks: all,
+    stop,
+    stopRequested: () => ctx.model.stopTraining || Boolean(options.signal?.aborted),
+    epochEnd: async (epoch, logs) => {
+      history.record(epoch, logs);
+      ctx.recordProgress({ epoch, baseLr, callbackStates });
+      for (const cb of epochEndOrder) await cb.onEpochEnd?.(epoch, logs);
+    },
+  });
 
   try {
     await native.modelFit(
@@ -207,13 +191,13 @@ export async function runFit(ctx: FitContext, data: FitData, options: FitOptions
         lrSchedule: schedule,
         baseLr,
       },
-      onEvent,
+      events.onEvent,
       ctx.customLoss,
     );
   } finally {
     options.signal?.removeEventListener('abort', stop);
   }
-  if (callbackError !== undefined) throw callbackError;
+  if (events.failure() !== undefined) throw events.failure();
   const last = history.epoch.length > 0 ? Object.fromEntries(Object.entries(history.history).map(([k, v]) => [k, v[v.length - 1]])) : {};
   for (const cb of all) await cb.onTrainEnd?.(last);
   return history;

@@ -1,0 +1,41 @@
+// external.h — native objects owned by JS handles (napi externals): a model, a TorchScript module,
+// an optimizer, a GAN trainer, a dataset. Each type T has `static constexpr uint64_t kMagic` and a
+// `magic` field, so a handle of another kind (or any other value) is refused with a TypeError.
+#pragma once
+#include <napi.h>
+
+#include <memory>
+#include <string>
+
+#include "errors.h"
+
+namespace nt {
+
+// A JS handle owning `value` (deleted when the handle is collected, or now if creation fails).
+template <typename T>
+Napi::Value OwnedExternal(Napi::Env env, std::unique_ptr<T> value) {
+  napi_value ext;
+  napi_status status = napi_create_external(env, value.get(), [](napi_env, void* data, void*) { delete static_cast<T*>(data); }, nullptr, &ext);
+  NAPI_THROW_IF_FAILED(env, status, Napi::Value());
+  value.release();
+  return Napi::Value(env, ext);
+}
+
+// The T behind handle `v`, or a TypeError naming `op` ("expected <expected>").
+template <typename T>
+T* ExternalOf(Napi::Env env, napi_value v, const char* op, const char* expected) {
+  void* data = nullptr;
+  if (napi_get_value_external(env, v, &data) != napi_ok || data == nullptr || static_cast<T*>(data)->magic != T::kMagic) {
+    throw TypeErr(env, op, std::string("expected ") + expected);
+  }
+  return static_cast<T*>(data);
+}
+
+// Whether `v` is a handle of type T.
+template <typename T>
+bool IsExternal(Napi::Env env, napi_value v) {
+  void* data = nullptr;
+  return napi_get_value_external(env, v, &data) == napi_ok && data != nullptr && static_cast<T*>(data)->magic == T::kMagic;
+}
+
+}  // namespace nt
