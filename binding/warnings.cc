@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_set>
 #include <vector>
 
@@ -29,7 +30,19 @@ struct Sink {
   uint64_t id;
   napi_env env;
   Napi::ThreadSafeFunction tsfn;
+  std::thread::id jsThread;
   std::unordered_set<std::string> seen;
+  // Warnings raised on the JS thread itself and not yet delivered: while there are any, the
+  // thread-safe function holds the event loop open, so a script that warns and ends still prints.
+  // Touched on the JS thread only.
+  std::shared_ptr<size_t> pendingOnJsThread = std::make_shared<size_t>(0);
+};
+
+// One queued warning; `pending` is set when it was raised on the JS thread and holds the loop open.
+struct Queued {
+  std::string text;
+  std::shared_ptr<size_t> pending;
+  napi_threadsafe_function tsfn;
 };
 
 class JsWarningHandler : public c10::WarningHandler {
@@ -41,8 +54,17 @@ class JsWarningHandler : public c10::WarningHandler {
         if (sink.env != tCurrentEnv) continue;
         if (!sink.seen.insert(Key(where, msg)).second) return;
         if (sink.seen.size() > kMaxRemembered) sink.seen.clear();
-        auto* text = new std::string(verbatim ? msg : msg + " (Triggered internally at " + where.file + ":" + std::to_string(where.line) + ".)");
-        if (sink.tsfn.NonBlockingCall(text, Deliver) != napi_ok) delete text;
+        auto* item = new Queued{verbatim ? msg : msg + " (Triggered internally at " + where.file + ":" + std::to_string(where.line) + ".)", nullptr,
+                                sink.tsfn};
+        const bool onJsThread = std::this_thread::get_id() == sink.jsThread;
+        if (onJsThread) {
+          item->pending = sink.pendingOnJsThread;
+          if ((*item->pending)++ == 0) napi_ref_threadsafe_function(sink.env, sink.tsfn);
+        }
+        if (sink.tsfn.NonBlockingCall(item, Deliver) != napi_ok) {
+          if (onJsThread && --(*item->pending) == 0) napi_unref_threadsafe_function(sink.env, sink.tsfn);
+          delete item;
+        }
         return;
       }
     }
@@ -58,7 +80,7 @@ class JsWarningHandler : public c10::WarningHandler {
       sinks_.erase(it);
       break;
     }
-    sinks_.push_back(Sink{++lastId_, env, std::move(tsfn), {}});
+    sinks_.push_back(Sink{++lastId_, env, std::move(tsfn), std::this_thread::get_id(), {}});
     return lastId_;
   }
 
@@ -78,10 +100,11 @@ class JsWarningHandler : public c10::WarningHandler {
     return std::string(where.file) + ":" + std::to_string(where.line) + ":" + msg;
   }
 
-  static void Deliver(Napi::Env env, Napi::Function fn, std::string* text) {
-    std::unique_ptr<std::string> owned(text);
+  static void Deliver(Napi::Env env, Napi::Function fn, Queued* item) {
+    std::unique_ptr<Queued> owned(item);
     if (env == nullptr) return;  // environment shutting down
-    fn.Call({Napi::String::New(env, *owned)});
+    if (owned->pending && --(*owned->pending) == 0) napi_unref_threadsafe_function(env, owned->tsfn);
+    fn.Call({Napi::String::New(env, owned->text)});
   }
 
   std::mutex mutex_;
