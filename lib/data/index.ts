@@ -5,8 +5,9 @@
 export { Dataset, fromTensors } from './dataset';
 export type { DatasetArgs, BatchOptions } from './dataset';
 export * as transforms from './transforms';
-export type { TransformSpec } from './transforms';
+export type { TransformSpec, Size } from './transforms';
 export { fashionMnist, mnist, cifar10, cifar100, csv, FASHION_MNIST_CLASSES, FASHION_MNIST_DIR } from './sources';
+export type { Split, SourceOptions } from './sources';
 export { imageFolder, loadImage } from './image_folder';
 export type { ImageOptions } from './image_folder';
 export { readIdx, parseIdx } from './idx';

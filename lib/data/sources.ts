@@ -13,8 +13,10 @@ import { tidy } from '../tensor/memory';
 import { Dataset, type DatasetArgs } from './dataset';
 import { readIdx } from './idx';
 
-type Split = 'train' | 'test';
-type SourceOptions = Omit<DatasetArgs, 'x' | 'y' | 'classNames'>;
+/** Which part of a dataset to read. */
+export type Split = 'train' | 'test';
+/** Dataset options a file source accepts (batching, shuffling, transforms, prefetch): everything but the data itself. */
+export type SourceOptions = Omit<DatasetArgs, 'x' | 'y' | 'classNames'>;
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];

@@ -9,7 +9,8 @@ export interface TransformSpec {
   [option: string]: unknown;
 }
 
-type Size = number | [number, number];
+/** An image size: one number for a square, or [height, width]. */
+export type Size = number | [number, number];
 
 function size(op: string, s: Size): number[] {
   const v = typeof s === 'number' ? [s, s] : s;
