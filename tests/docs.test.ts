@@ -17,9 +17,7 @@ it('typedoc documents the public API with no error and no unexported type', () =
   });
   const output = run.stdout + run.stderr;
   expect(run.status, output).toBe(0);
-  expect(output).toMatch(/Found 0 errors/);
-  const unexported = [...output.matchAll(/^\[warning\] (\S+), defined in .* is referenced by .* but not included in the documentation$/gm)].map((m) => m[1]);
-  expect(unexported).toEqual([]);
-  const otherWarnings = output.split('\n').filter((l) => l.startsWith('[warning]') && !l.includes('is referenced by') && !/^\[warning\] Found \d+ errors/.test(l));
-  expect(otherWarnings).toEqual([]);
+  expect(output).not.toMatch(/^\[error\]/m);
+  // e.g. "X, defined in lib/…, is referenced by … but not included in the documentation" (X unexported)
+  expect(output.split('\n').filter((l) => l.startsWith('[warning]'))).toEqual([]);
 });
