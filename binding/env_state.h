@@ -3,11 +3,13 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace nt {
 
 struct TensorHandle;
+struct BoundOp;
 
 struct EnvState {
   // Live tensor handles and the native bytes attributed to them (memory()).
@@ -20,6 +22,8 @@ struct EnvState {
   // Handles whose externals the GC has collected, kept for reuse by the next results: this
   // saves a malloc/free pair per op, which the GC's batched frees make slow (tensor_wrap.cc).
   std::vector<TensorHandle*> spareHandles;
+  // The exported ops (their functions' data).
+  std::vector<std::unique_ptr<BoundOp>> ops;
 
   ~EnvState();
 };

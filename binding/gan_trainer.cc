@@ -1,6 +1,6 @@
 // gan_trainer.cc — the native GAN trainer: a generator and a discriminator (two native models)
 // with their own optimizers, trained by alternating discriminator and generator steps — one
-// synchronous step (ganStep) or whole epochs on a worker thread (ganTrain) that report to JS
+// synchronous step (ganTrainStep) or whole epochs on a worker thread (ganTrain) that report to JS
 // through TrainingEvents like fit does.
 //
 // One iteration (the PyTorch DCGAN example's order): z ~ N(0, 1); fake = G(z);
@@ -303,7 +303,7 @@ Napi::Value Dispose(const Napi::CallbackInfo& info) {
 
 const OpSpec kGanOps[] = {
     {"ganCreate", Create},
-    {"ganStep", StepSync},
+    {"ganTrainStep", StepSync},
     {"ganTrain", Train},
     {"ganStop", Stop},
     {"ganDispose", Dispose},

@@ -1,6 +1,10 @@
 // tensor_wrap.cc — tensor handles: creation, unwrapping, disposal, GC backstop, properties, memory().
 #include "tensor_wrap.h"
 
+#include <cctype>
+#include <cstring>
+#include <utility>
+
 #include "args.h"
 #include "errors.h"
 
@@ -60,12 +64,27 @@ TensorHandle* NewHandle(EnvState* state) {
 }
 
 Napi::Value GuardedCall(const Napi::CallbackInfo& info) {
-  const auto* spec = static_cast<const OpSpec*>(info.Data());
+  const auto* op = static_cast<const BoundOp*>(info.Data());
   try {
-    return spec->body(info);
+    return op->spec->body(info);
   } catch (...) {
-    throw CurrentExceptionAsJs(info.Env(), spec->name);
+    throw CurrentExceptionAsJs(info.Env(), op->publicName.c_str());
   }
+}
+
+// Binding-name prefixes of ops that are methods of a JS object, and that object's name in errors.
+const std::pair<const char*, const char*> kPublicPrefixes[] = {
+    {"model", "model"}, {"jit", "jit"}, {"gan", "gan"}, {"optim", "optimizer"}, {"dataset", "dataset"}, {"rng", "rng"},
+};
+
+std::string PublicName(const std::string& name) {
+  for (const auto& [prefix, object] : kPublicPrefixes) {
+    const size_t n = std::strlen(prefix);
+    if (name.size() > n && name.compare(0, n, prefix) == 0 && std::isupper(static_cast<unsigned char>(name[n]))) {
+      return std::string(object) + "." + static_cast<char>(std::tolower(static_cast<unsigned char>(name[n]))) + name.substr(n + 1);
+    }
+  }
+  return name;
 }
 
 }  // namespace
@@ -105,9 +124,10 @@ const at::Tensor& Unwrap(Napi::Env env, const char* op, napi_value value) {
 void Dispose(Napi::Env env, TensorHandle* handle) { Release(env, handle); }
 
 void ExportOps(Napi::Env env, Napi::Object exports, const OpSpec* specs, size_t count) {
+  auto* state = env.GetInstanceData<EnvState>();
   for (size_t i = 0; i < count; ++i) {
-    void* data = const_cast<OpSpec*>(&specs[i]);
-    exports.Set(specs[i].name, Napi::Function::New<GuardedCall>(env, specs[i].name, data));
+    state->ops.push_back(std::make_unique<BoundOp>(BoundOp{&specs[i], PublicName(specs[i].name)}));
+    exports.Set(specs[i].name, Napi::Function::New<GuardedCall>(env, specs[i].name, state->ops.back().get()));
   }
 }
 

@@ -8,6 +8,8 @@
 #include <ATen/ATen.h>
 #include <napi.h>
 
+#include <string>
+
 #include "env_state.h"
 
 namespace nt {
@@ -32,14 +34,22 @@ void Dispose(Napi::Env env, TensorHandle* handle);
 // The handle behind `value`, or nullptr when it is not a tensor handle.
 TensorHandle* HandleOf(napi_env env, napi_value value);
 
-// One exported native function: its public name (used in error messages) and its body.
+// One exported native function: its binding name and its body.
 struct OpSpec {
   const char* name;
   Napi::Value (*body)(const Napi::CallbackInfo&);
 };
 
+// An exported op as one environment holds it: its spec and the name its errors give, which is what
+// users call: "modelPredictSync" → "model.predictSync", "optimStep" → "optimizer.step"
+// (binding names of tensor functions are already public: "matmul").
+struct BoundOp {
+  const OpSpec* spec;
+  std::string publicName;
+};
+
 // Exports every spec in `specs` on `exports`; each call runs under a guard that turns any
-// C++/libtorch exception into a JS error named after the op.
+// C++/libtorch exception into a JS error named after the op (its public name).
 void ExportOps(Napi::Env env, Napi::Object exports, const OpSpec* specs, size_t count);
 
 template <size_t N>
@@ -49,7 +59,7 @@ void ExportOps(Napi::Env env, Napi::Object exports, const OpSpec (&specs)[N]) {
 
 // The name of the op being called (for error messages from argument helpers).
 inline const char* OpName(const Napi::CallbackInfo& info) {
-  return static_cast<const OpSpec*>(info.Data())->name;
+  return static_cast<const BoundOp*>(info.Data())->publicName.c_str();
 }
 
 void RegisterTensorWrap(Napi::Env env, Napi::Object exports);

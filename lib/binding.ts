@@ -235,7 +235,7 @@ export interface NativeBinding {
   datasetClose(it: DatasetIteratorHandle): void;
   // gan_trainer.cc
   ganCreate(g: ModelHandle, d: ModelHandle, options: object): GanHandle;
-  ganStep(gan: GanHandle, real: readonly H[], noise: Hn): Record<string, number>;
+  ganTrainStep(gan: GanHandle, real: readonly H[], noise: Hn): Record<string, number>;
   ganTrain(
     gan: GanHandle,
     options: object,

@@ -291,7 +291,7 @@ describe('GAN trainer', () => {
     const trainer = new nt.gan.GanTrainer({ generator, discriminator });
     await expect(trainer.train(nt.zeros([8, 3, 28, 28]))).rejects.toThrow(/takes images \[N, 1, 28, 28\], got \[8, 3, 28, 28\]/);
     await expect(trainer.train(nt.zeros([8, 1, 28, 28]), { batchSize: 16 })).rejects.toThrow(/8 images make no full batch of 16/);
-    expect(() => trainer.trainStep(nt.zeros([4, 1, 28, 28]), { noise: nt.zeros([1, 4, 9]) })).toThrow(/ganStep/);
+    expect(() => trainer.trainStep(nt.zeros([4, 1, 28, 28]), { noise: nt.zeros([1, 4, 9]) })).toThrow(/gan.trainStep: shape/);
     trainer.dispose();
   });
 });

@@ -150,7 +150,7 @@ describe('nt.optim on a Tensor-API MLP equals torch.optim', () => {
     train(opt, ps, 2);
     train(resumed, copies, 2);
     ps.forEach((p, k) => expect(Array.from(copies[k].dataSync())).toEqual(Array.from(p.dataSync())));
-    expect(() => nt.optim.adam([copies[0]]).loadStateDict(state)).toThrow(/optimLoadStateDict: loaded state dict has a different number of parameter groups/);
+    expect(() => nt.optim.adam([copies[0]]).loadStateDict(state)).toThrow(/optimizer.loadStateDict: loaded state dict has a different number of parameter groups/);
     expect(() => nt.optim.sgd(copies).loadStateDict(nt.zeros([3]))).toThrow(/1-d uint8 tensor/);
     opt.dispose();
     resumed.dispose();

@@ -145,7 +145,7 @@ export class GanTrainer {
       if (!(t instanceof Tensor)) throw invalidType('gan.trainStep', `real[${i}]`, 'a Tensor [N, C, H, W]', t);
     });
     if (options.noise !== undefined && !(options.noise instanceof Tensor)) throw invalidType('gan.trainStep', 'noise', 'a Tensor', options.noise);
-    return native.ganStep(this.requireHandle(), batches.map((t) => t._h), options.noise?._h ?? null);
+    return native.ganTrainStep(this.requireHandle(), batches.map((t) => t._h), options.noise?._h ?? null);
   }
 
   /** Trains on images [N, C, H, W] scaled to [-1, 1] (a Tensor, or a Dataset whose transforms produce them), off the event loop. */
