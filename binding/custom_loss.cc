@@ -1,7 +1,9 @@
 // custom_loss.cc — runs JS loss functions for native training loops (see custom_loss.h).
 #include "custom_loss.h"
 
+#include <chrono>
 #include <future>
+#include <memory>
 #include <stdexcept>
 
 #include "errors.h"
@@ -33,32 +35,29 @@ at::Tensor CallJsLoss(Napi::Env env, Napi::Function fn, const at::Tensor& pred, 
   return loss.reshape({});
 }
 
-JsLossBridge::JsLossBridge(Napi::Env env, Napi::Function fn) {
-  tsfn_ = Napi::ThreadSafeFunction::New(env, fn, "nodetorch.customLoss", 0, 1);
-}
+JsLossBridge::JsLossBridge(Napi::Env env, Napi::Function fn) : caller_(env, fn, "nodetorch.customLoss") {}
 
 LossFn JsLossBridge::Fn() {
   return [this](const at::Tensor& pred, const at::Tensor& target) {
-    LossCall call{pred, target, {}};
-    std::future<at::Tensor> future = call.result.get_future();
-    napi_status status = tsfn_.BlockingCall(&call, [](Napi::Env env, Napi::Function fn, LossCall* c) {
-      if (env == nullptr) {
-        c->result.set_exception(std::make_exception_ptr(std::runtime_error("the JS environment is shutting down")));
-        return;
-      }
+    const char* gone = "cannot call the custom loss (the JS environment is shutting down)";
+    if (abandoned_) throw std::runtime_error(gone);
+    auto call = std::make_shared<LossCall>(LossCall{pred, target, {}});
+    std::future<at::Tensor> future = call->result.get_future();
+    const bool queued = caller_.Call([call](Napi::Env env, Napi::Function fn) {
       try {
-        c->result.set_value(CallJsLoss(env, fn, c->pred, c->target));
+        call->result.set_value(CallJsLoss(env, fn, call->pred, call->target));
       } catch (const Napi::Error& e) {
-        c->result.set_exception(std::make_exception_ptr(std::runtime_error("custom loss threw: " + e.Message())));
+        call->result.set_exception(std::make_exception_ptr(std::runtime_error("custom loss threw: " + e.Message())));
       } catch (...) {
-        c->result.set_exception(std::current_exception());
+        call->result.set_exception(std::current_exception());
       }
     });
-    if (status != napi_ok) throw std::runtime_error("cannot call the custom loss (the JS environment is shutting down)");
+    if (!queued) throw std::runtime_error(gone);
+    while (future.wait_for(std::chrono::milliseconds(20)) != std::future_status::ready) {
+      if (abandoned_ || !caller_.Alive()) throw std::runtime_error(gone);
+    }
     return future.get();
   };
 }
-
-void JsLossBridge::Release() { tsfn_.Release(); }
 
 }  // namespace nt

@@ -5,8 +5,11 @@
 #include <napi.h>
 #include <torch/torch.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
+
+#include "dataset_loader.h"
 
 namespace nt {
 
@@ -17,16 +20,17 @@ using LossFn = std::function<at::Tensor(const at::Tensor& pred, const at::Tensor
 // which is consumed (disposed) once its tensor has been taken.
 at::Tensor CallJsLoss(Napi::Env env, Napi::Function fn, const at::Tensor& pred, const at::Tensor& target);
 
-// A JS loss usable from one worker thread. Create on the main thread; call Fn() on the worker;
-// Release() when the worker is done with it.
+// A JS loss usable from one worker thread. Create on the main thread; call Fn() on the worker.
 class JsLossBridge {
  public:
   JsLossBridge(Napi::Env env, Napi::Function fn);
   LossFn Fn();
-  void Release();
+  // Stops waiting for JS, from any thread: pending and later calls throw.
+  void Abandon() { abandoned_ = true; }
 
  private:
-  Napi::ThreadSafeFunction tsfn_;
+  JsCaller caller_;
+  std::atomic<bool> abandoned_{false};
 };
 
 }  // namespace nt

@@ -159,10 +159,7 @@ class GanTrainWorker : public PromiseWorker {
   void Run() override {
     struct Finish {
       GanTrainWorker* w;
-      ~Finish() {
-        w->busy_->Release();
-        w->events_.Release();
-      }
+      ~Finish() { w->busy_->Release(); }
     } finish{this};
     NativeGan& gan = *gan_;
     const double gBaseLr = GetLr(*gan.gOpt);
@@ -212,6 +209,12 @@ class GanTrainWorker : public PromiseWorker {
     Napi::Object out = Napi::Object::New(env);
     out.Set("epochsRun", static_cast<double>(epochsRun_));
     return out;
+  }
+
+  void Cancel() override {
+    gan_->stopRequested = true;
+    o_.data->Cancel();
+    events_.Abandon();
   }
 
  private:
@@ -285,7 +288,7 @@ Napi::Value Train(const Napi::CallbackInfo& info) {
   gan->stopRequested = false;
   auto* worker = new GanTrainWorker(info.Env(), gan, std::move(o), info[2].As<Napi::Function>(), std::move(busy));
   Napi::Promise promise = worker->Promise();
-  worker->Queue();
+  worker->StartThread();
   return promise;
 }
 

@@ -138,6 +138,7 @@ class PredictWorker : public PromiseWorker {
     }
   }
   Napi::Value Result(Napi::Env env) override { return WrapOutputs(env, out_); }
+  void Cancel() override { source_->Cancel(); }
 
  private:
   std::shared_ptr<NativeModel> m_;
@@ -145,7 +146,7 @@ class PredictWorker : public PromiseWorker {
   Tensors out_;
 };
 
-// Owns the JS-loss bridge of a worker (if the call passed a custom loss) and releases it.
+// Owns the JS-loss bridge of a worker (if the call passed a custom loss).
 class CustomLossSlot {
  public:
   CustomLossSlot(Napi::Env env, Napi::Value fn) {
@@ -154,11 +155,9 @@ class CustomLossSlot {
       fn_ = bridge_->Fn();
     }
   }
-  ~CustomLossSlot() { Release(); }
   const LossFn* get() const { return bridge_ ? &fn_ : nullptr; }
-  void Release() {
-    if (bridge_) bridge_->Release();
-    bridge_.reset();
+  void Abandon() {
+    if (bridge_) bridge_->Abandon();
   }
 
  private:
@@ -175,12 +174,16 @@ class EvaluateWorker : public PromiseWorker {
   void Run() override {
     RequireCompiled(*m_, "evaluate");
     result_ = Evaluate(*m_, *source_, loss_.get());
-    loss_.Release();
   }
   Napi::Value Result(Napi::Env env) override {
     Napi::Object out = LogsObject(env, result_.metrics);
     out.Set("loss", result_.loss);
     return out;
+  }
+
+  void Cancel() override {
+    source_->Cancel();
+    loss_.Abandon();
   }
 
  private:
@@ -207,7 +210,6 @@ class TrainOnBatchWorker : public PromiseWorker {
  protected:
   void Run() override {
     logs_ = StepLogs(*m_, x_, y_, classWeight_, loss_.get());
-    loss_.Release();
   }
   Napi::Value Result(Napi::Env env) override { return LogsObject(env, logs_); }
 
@@ -244,11 +246,7 @@ class FitWorker : public PromiseWorker {
   void Run() override {
     struct Finish {
       FitWorker* w;
-      ~Finish() {
-        w->m_->fitting = false;
-        w->events_.Release();
-        w->loss_.Release();
-      }
+      ~Finish() { w->m_->fitting = false; }
     } finish{this};
     NativeModel& m = *m_;
     RequireCompiled(m, "fit");
@@ -309,6 +307,14 @@ class FitWorker : public PromiseWorker {
     out.Set("epochsRun", static_cast<double>(epochsRun_));
     out.Set("stoppedOnNaN", stoppedOnNaN_);
     return out;
+  }
+
+  void Cancel() override {
+    m_->stopRequested = true;
+    o_.train->Cancel();
+    if (o_.validation) o_.validation->Cancel();
+    events_.Abandon();
+    loss_.Abandon();
   }
 
  private:
@@ -377,16 +383,26 @@ Napi::Value Fit(const Napi::CallbackInfo& info) {
   if (!info[2].IsFunction()) throw TypeErr(info.Env(), "fit", "onEvent must be a function");
   BeginExclusive(info, *m);
   m->stopRequested = false;
-  FitWorker* worker;
   try {
-    worker = new FitWorker(info.Env(), m, std::move(o), info[2].As<Napi::Function>(), info[3]);
+    auto* worker = new FitWorker(info.Env(), m, std::move(o), info[2].As<Napi::Function>(), info[3]);
+    Napi::Promise promise = worker->Promise();
+    worker->StartThread();
+    return promise;
   } catch (...) {
     m->fitting = false;
     throw;
   }
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+}
+
+// Predict and evaluate over tensors are short and run on libuv's pool; over a Dataset they may be
+// long and wait on its producer (JS decoding images with sharp, itself on the pool), so they get
+// a thread of their own.
+void StartReading(PromiseWorker* w, const Napi::CallbackInfo& info, size_t dataArg) {
+  if (IsDatasetArg(info, dataArg)) {
+    w->StartThread();
+  } else {
+    w->Queue();
+  }
 }
 
 int64_t BatchSizeArg(const Napi::CallbackInfo& info, size_t i) {
@@ -407,7 +423,7 @@ const OpSpec kTrainerOps[] = {
        }
        auto* w = new PredictWorker(i.Env(), ModelArg(i, 0), std::move(source));
        Napi::Promise p = w->Promise();
-       w->Queue();
+       StartReading(w, i, 1);
        return p;
      }},
     // (model, x, y, batchSize, customLoss?) → Promise<logs>
@@ -421,7 +437,7 @@ const OpSpec kTrainerOps[] = {
        }
        auto* w = new EvaluateWorker(i.Env(), ModelArg(i, 0), std::move(source), i[4]);
        Napi::Promise p = w->Promise();
-       w->Queue();
+       StartReading(w, i, 1);
        return p;
      }},
     // (model, x, y, classWeight | null, customLoss?) → Promise<logs>

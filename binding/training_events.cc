@@ -2,6 +2,7 @@
 // with a promise per blocking event that JS resolves through `done(stop)`.
 #include "training_events.h"
 
+#include <chrono>
 #include <future>
 #include <memory>
 
@@ -22,12 +23,7 @@ void Answer(const std::shared_ptr<std::promise<bool>>& reply, bool stop) {
   }
 }
 
-void Deliver(Napi::Env env, Napi::Function fn, Event* e) {
-  std::unique_ptr<Event> owned(e);
-  if (env == nullptr) {  // environment shutting down
-    if (e->reply) Answer(e->reply, true);
-    return;
-  }
+void Deliver(Napi::Env env, Napi::Function fn, const std::shared_ptr<Event>& e) {
   Napi::Value done = env.Undefined();
   if (e->reply) {
     auto promise = e->reply;
@@ -48,23 +44,19 @@ Napi::Object LogsObject(Napi::Env env, const Logs& logs) {
   return out;
 }
 
-TrainingEvents::TrainingEvents(Napi::Env env, Napi::Function onEvent, const char* name)
-    : tsfn_(Napi::ThreadSafeFunction::New(env, onEvent, name, 0, 1)) {}
+TrainingEvents::TrainingEvents(Napi::Env env, Napi::Function onEvent, const char* name) : caller_(env, onEvent, name) {}
 
 bool TrainingEvents::Emit(const char* type, int64_t index, Logs logs, bool blocking) {
-  auto* event = new Event{type, index, std::move(logs), blocking ? std::make_shared<std::promise<bool>>() : nullptr};
-  std::shared_ptr<std::promise<bool>> reply = event->reply;
-  napi_status status = tsfn_.BlockingCall(event, Deliver);
-  if (status != napi_ok) {
-    delete event;
-    return blocking;
+  if (abandoned_) return blocking;
+  auto event = std::make_shared<Event>(Event{type, index, std::move(logs), blocking ? std::make_shared<std::promise<bool>>() : nullptr});
+  std::future<bool> answer;
+  if (blocking) answer = event->reply->get_future();
+  if (!caller_.Call([event](Napi::Env env, Napi::Function fn) { Deliver(env, fn, event); })) return blocking;
+  if (!blocking) return false;
+  while (answer.wait_for(std::chrono::milliseconds(20)) != std::future_status::ready) {
+    if (abandoned_ || !caller_.Alive()) return true;
   }
-  return blocking ? reply->get_future().get() : false;
-}
-
-void TrainingEvents::Release() {
-  if (!released_) tsfn_.Release();
-  released_ = true;
+  return answer.get();
 }
 
 }  // namespace nt

@@ -5,8 +5,8 @@
 // fashion_mnist_cnn.js, ≥ 90 % test accuracy) scores 1,000 generated images. Prints the mean
 // max-softmax (confident, recognizable images score high) and how many of the 10 classes the
 // predictions cover (mode collapse covers few).
-// Usage: node examples/fashion_mnist_dcgan.js [--epochs 3] [--limit 60000] [--batch-size 64] [--ngf 32] [--ndf 32]
-//          [--classifier-epochs 3] [--classifier-limit 60000] [--score 1000] [--out runs/dcgan] [--threads N]
+// Usage: node examples/fashion_mnist_dcgan.js [--epochs 5] [--limit 60000] [--batch-size 64] [--ngf 64] [--ndf 64]
+//          [--classifier-epochs 8] [--classifier-limit 60000] [--score 1000] [--out runs/dcgan] [--threads N]
 'use strict';
 const fs = require('node:fs');
 const os = require('node:os');
@@ -41,10 +41,10 @@ async function score(classifier, images) {
 }
 
 async function main() {
-  const epochs = Number(arg('epochs', 3));
+  const epochs = Number(arg('epochs', 5));
   const out = arg('out', path.join('runs', 'dcgan'));
-  const ngf = Number(arg('ngf', 32));
-  const ndf = Number(arg('ndf', 32));
+  const ngf = Number(arg('ngf', 64));
+  const ndf = Number(arg('ndf', 64));
   nt.manualSeed(0);
   nt.setNumThreads(Number(arg('threads', os.availableParallelism())));
 
@@ -69,7 +69,7 @@ async function main() {
   console.log(`GAN training: ${ganSeconds.toFixed(0)} s; last grid ${history.samples.at(-1)}`);
 
   const scoreCount = Number(arg('score', 1000));
-  const classifier = await trainClassifier(Number(arg('classifier-epochs', 3)), Number(arg('classifier-limit', 60000)), scoreCount);
+  const classifier = await trainClassifier(Number(arg('classifier-epochs', 8)), Number(arg('classifier-limit', 60000)), scoreCount);
   console.log(`classifier test accuracy ${(classifier.accuracy * 100).toFixed(2)}%; ` +
     `on ${scoreCount} real test images: mean max-softmax ${classifier.real.confidence.toFixed(3)}`);
   const generated = await nt.gan.sample(generator, scoreCount, { seed: 1 });
