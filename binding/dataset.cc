@@ -8,6 +8,7 @@
 #include "spec_reader.h"
 #include "tensor_batch_source.h"
 #include "tensor_wrap.h"
+#include "warnings.h"
 
 namespace nt {
 namespace {
@@ -173,7 +174,10 @@ int64_t DatasetSource::BeginEpoch(int64_t epoch) {
     cancelled_ = false;
     failure_ = nullptr;
   }
-  producer_ = std::thread([this, order, epoch] { Produce(order, epoch); });
+  producer_ = std::thread([this, order, epoch, env = CurrentWarningEnv()] {
+    WarningScope warnings(env);  // warnings from transforms go where the caller's would
+    Produce(order, epoch);
+  });
   return o_.dropLast ? n / o_.batchSize : (n + o_.batchSize - 1) / o_.batchSize;
 }
 

@@ -139,6 +139,8 @@ const OpSpec kWarningOps[] = {
 
 }  // namespace
 
+napi_env CurrentWarningEnv() { return tCurrentEnv; }
+
 WarningScope::WarningScope(napi_env env) : previousHandler_(c10::Warning::get_warning_handler()), previousEnv_(tCurrentEnv) {
   c10::Warning::set_warning_handler(&Handler());
   tCurrentEnv = env;

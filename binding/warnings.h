@@ -9,6 +9,9 @@ namespace nt {
 
 // For its lifetime, warnings raised on this thread go to `env`'s handler (setWarningHandler); where
 // that environment registered none, they are printed to stderr as libtorch does by default.
+// The environment warnings raised on this thread go to (nullptr: none), to hand to a thread it starts.
+napi_env CurrentWarningEnv();
+
 class WarningScope {
  public:
   explicit WarningScope(napi_env env);
