@@ -165,6 +165,10 @@ nn::AnyModule BuildModule(const SpecReader& s, const std::string& where, ModuleG
     module = nn::AnyModule(nn::Upsample(o));
   } else if (kind == "zeroPad2d") {
     module = nn::AnyModule(nn::ZeroPad2d(nn::ZeroPad2dOptions(Expand<4>(s.Ints("padding"), where, "padding"))));
+  } else if (kind == "zeroPad1d") {
+    std::vector<int64_t> pad = s.Ints("padding");
+    if (pad.size() != 2) throw std::invalid_argument(where + ": 'padding' needs 2 values");
+    module = Functional([pad](at::Tensor x) { return at::constant_pad_nd(x, pad, 0); });
   } else if (kind == "shortcutPad2d") {
     int64_t stride = s.Int("stride");
     std::vector<int64_t> pad{0, 0, 0, 0, s.Int("padBefore"), s.Int("padAfter")};

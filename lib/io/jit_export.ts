@@ -55,6 +55,10 @@ function upsample(s: ModuleSpec): string {
   return returns(`torch.upsample_nearest2d(x, None, ${scales})`);
 }
 
+function zeroPad(s: ModuleSpec): string {
+  return returns(`torch.constant_pad_nd(x, ${ints(s.padding)}, 0.0)`);
+}
+
 /** Class name and source of each kind module_graph.cc builds. */
 const GENERATORS: Record<string, [string, (s: ModuleSpec) => string]> = {
   linear: ['Linear', (s) => returns(`torch.linear(x, self.weight, ${bias(s)})`)],
@@ -87,7 +91,8 @@ const GENERATORS: Record<string, [string, (s: ModuleSpec) => string]> = {
   reshape: ['Reshape', (s) => returns(`torch.reshape(x, [x.size(0)${(s.shape as number[]).map((d) => `, ${d}`).join('')}])`)],
   permute: ['Permute', (s) => returns(`x.permute(${ints(s.dims)})`)],
   upsample: ['Upsample', upsample],
-  zeroPad2d: ['ZeroPad2d', (s) => returns(`torch.constant_pad_nd(x, ${ints(s.padding)}, 0.0)`)],
+  zeroPad1d: ['ZeroPad1d', zeroPad],
+  zeroPad2d: ['ZeroPad2d', zeroPad],
   shortcutPad2d: [
     'ShortcutPad2d',
     (s) => returns(`torch.constant_pad_nd(x[:, :, ::${s.stride}, ::${s.stride}], [0, 0, 0, 0, ${s.padBefore}, ${s.padAfter}], 0.0)`),

@@ -137,11 +137,10 @@ abstract class ConvBase extends ConvLayer {
     if (this.padding === 'same' && this.strides.every((s) => s === 1)) {
       padding = 'same';
     } else if (pads.some((p) => p % 2 !== 0)) {
-      this.check(this.rank === 2, "'same' padding with an odd total needs asymmetric padding, supported for Conv2D only");
-      // TF-style 'same': the extra row/column of zeros goes at the bottom/right.
-      const [ph, pw] = pads;
-      specs.push({ kind: 'zeroPad2d', padding: [Math.floor(pw / 2), Math.ceil(pw / 2), Math.floor(ph / 2), Math.ceil(ph / 2)] });
-      padding = [0, 0];
+      // TF-style 'same': the extra zeros go at the end (bottom/right); pad lists run last dim first.
+      const perSide = [...pads].reverse().flatMap((p) => [Math.floor(p / 2), Math.ceil(p / 2)]);
+      specs.push({ kind: this.rank === 1 ? 'zeroPad1d' : 'zeroPad2d', padding: perSide });
+      padding = pads.map(() => 0);
     }
     specs.push({
       ...this.kernelSpec(),
