@@ -40,7 +40,7 @@ describe('examples', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'nodetorch-dcgan-example-'));
     try {
       const log = run('fashion_mnist_dcgan.js', ['--epochs', '1', '--limit', '256', '--classifier-epochs', '1', '--classifier-limit', '1000', '--score', '100', '--out', out, '--threads', '1']);
-      expect(log).toMatch(/DCGAN 28×28: generator 347,072 and discriminator 36,544 parameters/);
+      expect(log).toMatch(/DCGAN 28×28: generator 759,680 and discriminator 138,624 parameters/);
       expect(log).toMatch(/on 100 real test images: mean max-softmax 0\.\d{3}/);
       const match = /generated images: mean max-softmax ([\d.]+), (\d+) of 10 classes predicted/.exec(log);
       expect(match, log).not.toBeNull();
