@@ -24,12 +24,17 @@ void PromiseWorker::RunCaught() {
 }
 
 void PromiseWorker::Settle(Napi::Env env) {
-  Napi::HandleScope scope(env);
   try {
-    if (failure_) std::rethrow_exception(failure_);
-    deferred_.Resolve(Result(env));
+    Napi::HandleScope scope(env);
+    try {
+      if (failure_) std::rethrow_exception(failure_);
+      deferred_.Resolve(Result(env));
+    } catch (...) {
+      deferred_.Reject(CurrentExceptionAsJs(env, op_).Value());
+    }
   } catch (...) {
-    deferred_.Reject(CurrentExceptionAsJs(env, op_).Value());
+    // The environment can no longer run JS (a worker_thread being terminated): nobody awaits the
+    // promise, and an exception must not escape into N-API's C callback.
   }
 }
 

@@ -24,14 +24,14 @@ void Answer(const std::shared_ptr<std::promise<bool>>& reply, bool stop) {
 }
 
 void Deliver(Napi::Env env, Napi::Function fn, const std::shared_ptr<Event>& e) {
-  Napi::Value done = env.Undefined();
-  if (e->reply) {
-    auto promise = e->reply;
-    done = Napi::Function::New(env, [promise](const Napi::CallbackInfo& info) { Answer(promise, info[0].ToBoolean().Value()); });
-  }
   try {
+    Napi::Value done = env.Undefined();
+    if (e->reply) {
+      auto promise = e->reply;
+      done = Napi::Function::New(env, [promise](const Napi::CallbackInfo& info) { Answer(promise, info[0].ToBoolean().Value()); });
+    }
     fn.Call({Napi::String::New(env, e->type), Napi::Number::New(env, static_cast<double>(e->index)), LogsObject(env, e->logs), done});
-  } catch (...) {
+  } catch (...) {  // the callback threw, or the environment can no longer run JS: stop training
     if (e->reply) Answer(e->reply, true);
   }
 }

@@ -104,7 +104,10 @@ class JsWarningHandler : public c10::WarningHandler {
     std::unique_ptr<Queued> owned(item);
     if (env == nullptr) return;  // environment shutting down
     if (owned->pending && --(*owned->pending) == 0) napi_unref_threadsafe_function(env, owned->tsfn);
-    fn.Call({Napi::String::New(env, owned->text)});
+    try {
+      fn.Call({Napi::String::New(env, owned->text)});
+    } catch (...) {  // the environment can no longer run JS; nothing may escape into N-API's C callback
+    }
   }
 
   std::mutex mutex_;
