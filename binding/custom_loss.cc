@@ -1,7 +1,6 @@
 // custom_loss.cc — runs JS loss functions for native training loops (see custom_loss.h).
 #include "custom_loss.h"
 
-#include <chrono>
 #include <future>
 #include <memory>
 #include <stdexcept>
@@ -53,9 +52,7 @@ LossFn JsLossBridge::Fn() {
       }
     });
     if (!queued) throw std::runtime_error(gone);
-    while (future.wait_for(std::chrono::milliseconds(20)) != std::future_status::ready) {
-      if (abandoned_ || !caller_.Alive()) throw std::runtime_error(gone);
-    }
+    if (!caller_.Await(future, abandoned_)) throw std::runtime_error(gone);
     return future.get();
   };
 }

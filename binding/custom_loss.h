@@ -9,7 +9,7 @@
 #include <functional>
 #include <memory>
 
-#include "dataset_loader.h"
+#include "js_caller.h"
 
 namespace nt {
 

@@ -1,7 +1,6 @@
-// dataset_loader.h — how the data pipeline's background threads reach JS: JsCaller, a thread-safe
-// function that may be called from any thread even after its release or its environment's end;
-// and JsSampleLoader, which fetches the input rows of a batch on demand, from the prefetch thread,
-// by asking a JS function (an image folder's sharp decoder with its bounded cache) and waiting.
+// dataset_loader.h — JsSampleLoader: fetches the input rows of a batch on demand, from the
+// prefetch thread, by asking a JS function (an image folder's sharp decoder with its bounded
+// cache) through a JsCaller and waiting.
 #pragma once
 #include <napi.h>
 #include <torch/torch.h>
@@ -11,29 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "js_caller.h"
+
 namespace nt {
-
-class JsCaller {
- public:
-  using Callback = std::function<void(Napi::Env, Napi::Function)>;
-  // Call on the JS thread. Starts unref'd: it does not keep the process running (see Ref).
-  JsCaller(Napi::Env env, Napi::Function fn, const char* name);
-  ~JsCaller();
-  JsCaller(const JsCaller&) = delete;
-  JsCaller& operator=(const JsCaller&) = delete;
-
-  // Queues `callback` to run on the JS thread with `fn`; false when the function is gone.
-  bool Call(Callback callback) const;
-  // Whether calls can still be delivered.
-  bool Alive() const;
-  // Keeps the process running while JS waits on a call (on = true); JS thread only.
-  void Ref(Napi::Env env, bool on) const;
-
-  struct State;
-
- private:
-  std::shared_ptr<State> state_;
-};
 
 class JsSampleLoader {
  public:

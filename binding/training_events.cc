@@ -2,7 +2,6 @@
 // with a promise per blocking event that JS resolves through `done(stop)`.
 #include "training_events.h"
 
-#include <chrono>
 #include <future>
 #include <memory>
 
@@ -53,10 +52,7 @@ bool TrainingEvents::Emit(const char* type, int64_t index, Logs logs, bool block
   if (blocking) answer = event->reply->get_future();
   if (!caller_.Call([event](Napi::Env env, Napi::Function fn) { Deliver(env, fn, event); })) return blocking;
   if (!blocking) return false;
-  while (answer.wait_for(std::chrono::milliseconds(20)) != std::future_status::ready) {
-    if (abandoned_ || !caller_.Alive()) return true;
-  }
-  return answer.get();
+  return caller_.Await(answer, abandoned_) ? answer.get() : true;
 }
 
 }  // namespace nt

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "dataset_loader.h"
+#include "js_caller.h"
 
 namespace nt {
 
