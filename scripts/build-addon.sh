@@ -7,5 +7,11 @@ args=(--out build)
 if [ -n "${Torch_DIR:-}" ]; then args+=(--CDTorch_DIR="$Torch_DIR"); fi
 if [ -n "${CMAKE_PREFIX_PATH:-}" ]; then args+=(--CDCMAKE_PREFIX_PATH="$CMAKE_PREFIX_PATH"); fi
 if command -v ninja >/dev/null 2>&1; then args+=(--generator Ninja); fi
+# ccache, where installed, makes rebuilds of unchanged files (a second clone, a clean build) instant;
+# paths are hashed relative to the repository so clones share one cache.
+if command -v ccache >/dev/null 2>&1; then
+  args+=(--CDCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
+fi
 export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc 2>/dev/null || echo 2)}"
 exec npx --no-install cmake-js build "${args[@]}"
