@@ -7,6 +7,7 @@
  * exactly the keys of `Args`, so the TypeScript interface and the runtime check cannot drift.
  */
 import { invalidType, invalidValue } from './errors';
+import { checkDevice } from './tensor/device';
 
 /** Checks one option's value (only called when the value is not undefined). */
 export interface Rule {
@@ -78,6 +79,10 @@ export const rule = {
       },
     };
   },
+  /** A device string: 'cpu', 'cuda' or 'cuda:N'. */
+  device(): Rule {
+    return { check: (fn, param, v) => void checkDevice(fn, v) };
+  },
   func(options: { required?: boolean } = {}): Rule {
     return { required: options.required, check: (fn, param, v) => { if (typeof v !== 'function') throw invalidType(fn, param, 'a function', v); } };
   },
@@ -94,9 +99,38 @@ export const rule = {
       },
     };
   },
+  /** An array whose items each pass `item` (errors name `param[i]`). */
+  array(item: Rule): Rule {
+    return {
+      check(fn, param, v) {
+        if (!Array.isArray(v)) throw invalidType(fn, param, 'an array', v);
+        v.forEach((x, i) => item.check(fn, `${param}[${i}]`, x));
+      },
+    };
+  },
   /** A nested options object with a schema of its own (errors name `param.key`). */
   object<T>(schema: Schema<T>, options: { required?: boolean } = {}): Rule {
     return { required: options.required, check: (fn, param, v) => { checkOptions(fn, schema, v, `${param}.`); } };
+  },
+  /**
+   * A described object `{ kind, ...options }` as a factory returns it (an optimizer, a schedule),
+   * checked again by the factory of its kind so that a hand-written or edited one obeys the same
+   * rules; `what` says what is expected.
+   */
+  spec(what: string, factories: Record<string, (options: never) => unknown>): Rule {
+    return {
+      check(fn, param, v) {
+        const kind = v !== null && typeof v === 'object' ? (v as { kind?: unknown }).kind : undefined;
+        if (typeof kind !== 'string' || !Object.hasOwn(factories, kind)) throw invalidType(fn, param, what, v);
+        const options = Object.fromEntries(Object.entries(v as object).filter(([k, x]) => k !== 'kind' && x !== undefined));
+        try {
+          factories[kind](options as never);
+        } catch (e) {
+          const Cls = e instanceof RangeError ? RangeError : TypeError;
+          throw new Cls(`${fn}: ${param} ${(e as Error).message}`);
+        }
+      },
+    };
   },
   /**
    * Any value: the function taking the option validates it itself (structured values such as

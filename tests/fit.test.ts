@@ -245,7 +245,7 @@ describe('fit options', () => {
       expect(line).toContain(`loss: ${f('loss', i)} - accuracy: ${f('accuracy', i)} - val_loss: ${f('val_loss', i)}`);
     });
     expect(v0).not.toMatch(/Epoch/);
-    await expect(model.fit(x, y, { verbose: 3 as 2 })).rejects.toThrow(/^fit: verbose must be 0, 1 or 2, got number 3$/);
+    await expect(model.fit(x, y, { verbose: 3 as 2 })).rejects.toThrow(/^fit: verbose must be an integer in \[0, 2\], got number 3$/);
   });
 
   it('an AbortSignal aborted mid-epoch stops after the current batch; fit resolves with the History', async () => {
@@ -388,7 +388,7 @@ describe('callbacks', () => {
       expect((await fitWith('score', 'auto')).epoch).toEqual([0, 1]);
       expect((await fitWith('my_acc')).epoch).toHaveLength(5);
       expect(() => nt.callbacks.earlyStopping({ mode: 'up' as 'min' })).toThrow(RangeError);
-      expect(() => nt.callbacks.earlyStopping({ mode: 'up' as 'min' })).toThrow(/mode must be 'auto', 'min' or 'max', got string 'up'$/);
+      expect(() => nt.callbacks.earlyStopping({ mode: 'up' as 'min' })).toThrow(/^earlyStopping: mode must be one of 'auto', 'min', 'max', got string 'up'$/);
     });
 
     it('restoreBestWeights puts back the weights of the best epoch when it stops', async () => {

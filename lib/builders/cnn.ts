@@ -4,22 +4,26 @@
  * Fashion-MNIST after 3 epochs of Adam (examples/fashion_mnist_cnn.js).
  */
 import { invalidValue } from '../errors';
+import { checkOptions, defineOptions, rule } from '../options';
 import * as layers from '../layers';
 import { Sequential } from '../models/sequential';
 
 export interface CnnArgs {
   /** Sample shape [C, H, W] (default [1, 28, 28]). */
   inputShape?: number[];
+  /** Classes of the softmax output (default 10). */
   numClasses?: number;
   name?: string;
 }
 
+const CNN_OPTIONS = defineOptions<CnnArgs>({ inputShape: rule.any(), numClasses: rule.int({ min: 2 }), name: rule.string() });
+
 /** conv32-BN-pool-conv64-BN-pool-dense128-dropout(0.3)-dense(numClasses, softmax). */
 export function cnn(args: CnnArgs = {}): Sequential {
+  checkOptions('builders.cnn', CNN_OPTIONS, args);
   const inputShape = args.inputShape ?? [1, 28, 28];
   if (!Array.isArray(inputShape) || inputShape.length !== 3) throw invalidValue('builders.cnn', 'inputShape', '[channels, height, width]', args.inputShape);
   const numClasses = args.numClasses ?? 10;
-  if (!Number.isInteger(numClasses) || numClasses < 2) throw invalidValue('builders.cnn', 'numClasses', 'an integer >= 2', args.numClasses);
   return new Sequential({
     name: args.name ?? 'cnn',
     layers: [

@@ -9,7 +9,8 @@
  * reference), 32 (4→8→16→32) and 28 (a 7×7 first block: 7→14→28). Init: conv weights N(0, 0.02),
  * BN γ ~ N(1, 0.02), β = 0.
  */
-import { invalidType, invalidValue } from '../errors';
+import { invalidValue } from '../errors';
+import { checkOptions, defineOptions, rule } from '../options';
 import type { Initializer } from '../layers/initializers';
 import * as layers from '../layers';
 import type { Layer } from '../layers/layer';
@@ -49,23 +50,23 @@ function bn(): Layer {
   return layers.batchNormalization({ gammaInitializer: GAMMA, betaInitializer: 'zeros' });
 }
 
-function positive(op: string, name: string, v: unknown, fallback: number): number {
-  const n = v ?? fallback;
-  if (!Number.isInteger(n) || (n as number) < 1) throw invalidValue(op, name, 'a positive integer', v);
-  return n as number;
-}
+const positive = rule.int({ min: 1 });
+const DCGAN_OPTIONS = defineOptions<DcganArgs>({
+  // checked by dcgan() (28, 32 or 64)
+  imageSize: rule.any({ required: true }),
+  channels: rule.int({ min: 1, required: true }),
+  latentDim: positive,
+  ngf: positive,
+  ndf: positive,
+  name: rule.string(),
+});
 
 /** `nt.builders.dcgan({ imageSize, channels })` → `{ generator, discriminator }`. */
 export function dcgan(args: DcganArgs): Dcgan {
   const op = 'builders.dcgan';
-  if (args === null || typeof args !== 'object') throw invalidType(op, 'args', '{ imageSize, channels, latentDim?, ngf?, ndf? }', args);
-  const layout = LAYOUTS[args.imageSize];
-  if (layout === undefined) throw invalidValue(op, 'imageSize', '28, 32 or 64', args.imageSize);
-  const channels = positive(op, 'channels', args.channels, NaN);
-  const latentDim = positive(op, 'latentDim', args.latentDim, 100);
-  const ngf = positive(op, 'ngf', args.ngf, 64);
-  const ndf = positive(op, 'ndf', args.ndf, 64);
-  const name = args.name ?? 'dcgan';
+  const { imageSize, channels, latentDim = 100, ngf = 64, ndf = 64, name = 'dcgan' } = checkOptions(op, DCGAN_OPTIONS, args);
+  const layout = Object.hasOwn(LAYOUTS, imageSize) ? LAYOUTS[imageSize] : undefined;
+  if (layout === undefined) throw invalidValue(op, 'imageSize', '28, 32 or 64', imageSize);
 
   const g: Layer[] = [layers.reshape({ inputShape: [latentDim], targetShape: [latentDim, 1, 1] })];
   layout.mults.forEach((mult, i) => {

@@ -7,7 +7,8 @@
  * torchvision: Kaiming normal (fan_out) convolutions, BN γ = 1 / β = 0, optionally γ = 0 in the
  * last BN of each block (`zeroInitResidual`).
  */
-import { invalidType, invalidValue } from '../errors';
+import { invalidValue } from '../errors';
+import { checkOptions, defineOptions, rule } from '../options';
 import type { Initializer } from '../layers/initializers';
 import * as layers from '../layers';
 import { input, type SymbolicTensor } from '../layers/symbolic';
@@ -72,11 +73,6 @@ function checkShape(op: string, shape: unknown, fallback: number[]): number[] {
   return [...s] as number[];
 }
 
-function checkClasses(op: string, n: unknown, fallback: number): number {
-  const v = n ?? fallback;
-  if (!Number.isInteger(v) || (v as number) < 1) throw invalidValue(op, 'numClasses', 'a positive integer', n);
-  return v as number;
-}
 
 /** The classifier head: global average pool (to [C]), fully connected logits. */
 function head(x: SymbolicTensor, numClasses: number): SymbolicTensor {
@@ -101,10 +97,9 @@ const CIFAR_DEPTHS = [20, 32, 44, 56, 110];
 /** CIFAR-style ResNet (He et al. 2016, §4.2): 3×3 conv (16) then 3 stages of n basic blocks with 16/32/64 filters; logits out. */
 export function resnet(args: CifarResNetArgs): Functional {
   const op = 'builders.resnet';
-  if (args === null || typeof args !== 'object') throw invalidType(op, 'args', '{ depth, inputShape?, numClasses?, shortcut? }', args);
+  checkOptions(op, CIFAR_OPTIONS, args);
   if (!CIFAR_DEPTHS.includes(args.depth)) throw invalidValue(op, 'depth', `one of ${CIFAR_DEPTHS.join(', ')} (6n + 2)`, args.depth);
   const shortcut = args.shortcut ?? 'A';
-  if (shortcut !== 'A' && shortcut !== 'B') throw invalidValue(op, 'shortcut', "'A' or 'B'", args.shortcut);
   const inputs = input({ shape: checkShape(op, args.inputShape, [3, 32, 32]), name: 'input' });
   const n = (args.depth - 2) / 6;
   let x = layers.relu({ name: 'relu' }).apply(bn('bn1').apply(conv('conv1', 16, 3, 1, 1).apply(inputs)));
@@ -114,8 +109,12 @@ export function resnet(args: CifarResNetArgs): Functional {
       x = basicBlock(x, c, shortcut);
     }
   });
-  return new Functional({ name: args.name ?? `resnet${args.depth}`, inputs, outputs: head(x, checkClasses(op, args.numClasses, 10)) });
+  return new Functional({ name: args.name ?? `resnet${args.depth}`, inputs, outputs: head(x, args.numClasses ?? 10) });
 }
+
+// inputShape is checked by checkShape, depth against CIFAR_DEPTHS
+const COMMON = { inputShape: rule.any(), numClasses: rule.int({ min: 1 }), zeroInitResidual: rule.boolean(), name: rule.string() };
+const CIFAR_OPTIONS = defineOptions<CifarResNetArgs>({ ...COMMON, depth: rule.any({ required: true }), shortcut: rule.oneOf(['A', 'B']) });
 
 export interface ImageNetResNetArgs {
   /** Sample shape (default [3, 224, 224]). */
@@ -127,8 +126,10 @@ export interface ImageNetResNetArgs {
   name?: string;
 }
 
+const IMAGENET_OPTIONS = defineOptions<ImageNetResNetArgs>({ ...COMMON, smallInput: rule.boolean() });
+
 function imageNetResNet(op: string, defaultName: string, blocks: number[], kind: 'basic' | 'bottleneck', args: ImageNetResNetArgs = {}): Functional {
-  if (args === null || typeof args !== 'object') throw invalidType(op, 'args', '{ inputShape?, numClasses?, smallInput? }', args);
+  checkOptions(op, IMAGENET_OPTIONS, args);
   const inputs = input({ shape: checkShape(op, args.inputShape, [3, 224, 224]), name: 'input' });
   let x = args.smallInput ? conv('conv1', 64, 3, 1, 1).apply(inputs) : conv('conv1', 64, 7, 2, 3).apply(inputs);
   x = layers.relu({ name: 'relu' }).apply(bn('bn1').apply(x));
@@ -139,7 +140,7 @@ function imageNetResNet(op: string, defaultName: string, blocks: number[], kind:
       x = kind === 'basic' ? basicBlock(x, c, 'B') : bottleneck(x, c);
     }
   });
-  return new Functional({ name: args.name ?? defaultName, inputs, outputs: head(x, checkClasses(op, args.numClasses, 1000)) });
+  return new Functional({ name: args.name ?? defaultName, inputs, outputs: head(x, args.numClasses ?? 1000) });
 }
 
 /** ResNet-18 (torchvision layout and names; 11,689,512 parameters at 1000 classes). */

@@ -11,7 +11,8 @@ import { checkInt, invalidType } from '../errors';
 import { randint } from '../tensor/creation';
 import { tidy } from '../tensor/memory';
 import { Tensor } from '../tensor/tensor';
-import type { TransformSpec } from './transforms';
+import { checkOptions, defineOptions, rule } from '../options';
+import { TRANSFORMS_RULE, type TransformSpec } from './transforms';
 
 export interface DatasetArgs {
   /** Samples [N, ...]: one tensor, or one per model input. */
@@ -25,6 +26,17 @@ export interface DatasetArgs {
   /** Class names by label index, where known. */
   classNames?: string[];
 }
+
+/** The options every dataset source takes (`nt.data.fashionMnist({ transforms, seed })`, ...). */
+export const SOURCE_OPTIONS = defineOptions<Omit<DatasetArgs, 'x' | 'y' | 'classNames'>>({ transforms: TRANSFORMS_RULE, seed: rule.int({ min: 0 }) });
+
+const DATASET_OPTIONS = defineOptions<DatasetArgs>({
+  // x and y are checked by the constructor (Tensors, samples first)
+  x: rule.any({ required: true }),
+  y: rule.any(),
+  ...SOURCE_OPTIONS,
+  classNames: rule.array(rule.string()),
+});
 
 /** @internal Inputs fetched on demand (by the prefetch thread, through a thread-safe function) instead of held in memory. */
 export interface SampleStream {
@@ -43,6 +55,7 @@ export type StreamDatasetArgs = Omit<DatasetArgs, 'x'> & { stream: SampleStream 
 type NativeDatasetArgs = { handle: DatasetHandle; length: number; seed: number; classNames?: string[] };
 
 export interface BatchOptions {
+  /** Samples per batch (default 32). */
   batchSize?: number;
   /** Shuffle the samples (default true), differently every epoch. */
   shuffle?: boolean;
@@ -56,6 +69,15 @@ export interface BatchOptions {
   device?: string;
 }
 
+const BATCH_OPTIONS = defineOptions<BatchOptions>({
+  batchSize: rule.int({ min: 1 }),
+  shuffle: rule.boolean(),
+  dropLast: rule.boolean(),
+  prefetch: rule.int({ min: 0 }),
+  epoch: rule.int({ min: 0 }),
+  device: rule.string(),
+});
+
 export class Dataset {
   readonly length: number;
   readonly classNames: string[] | undefined;
@@ -68,14 +90,14 @@ export class Dataset {
   /** @internal A dataset around an existing native one. */
   constructor(args: NativeDatasetArgs);
   constructor(args: DatasetArgs | StreamDatasetArgs | NativeDatasetArgs) {
-    if (args === null || typeof args !== 'object') throw invalidType('dataset', 'args', '{ x, y?, transforms?, seed? }', args);
-    if ('handle' in args) {
+    if (args !== null && typeof args === 'object' && 'handle' in args) {
       this.handle = args.handle;
       this.length = args.length;
       this.seed = args.seed;
       this.classNames = args.classNames;
       return;
     }
+    if (!(args !== null && typeof args === 'object' && 'stream' in args)) checkOptions('dataset', DATASET_OPTIONS, args);
     const stream = 'stream' in args ? args.stream : undefined;
     const xs = 'x' in args ? (Array.isArray(args.x) ? args.x : [args.x]) : [];
     const ys = args.y === undefined ? [] : Array.isArray(args.y) ? args.y : [args.y];
@@ -96,11 +118,17 @@ export class Dataset {
   /** Batches per epoch at a batch size. */
   numBatches(batchSize: number, dropLast = false): number {
     const b = checkInt('dataset.numBatches', 'batchSize', batchSize);
+    if (b < 1) throw new RangeError(`dataset.numBatches: batchSize must be a positive integer, got ${b}`);
     return dropLast ? Math.floor(this.length / b) : Math.ceil(this.length / b);
   }
 
   /** Iterates one epoch of batches; each `{ x, y }` holds Tensors you own (dispose them or use tidy). */
-  async *batches(options: BatchOptions = {}): AsyncGenerator<{ x: Tensor; y: Tensor | undefined; inputs: Tensor[]; labels: Tensor[] }> {
+  batches(options: BatchOptions = {}): AsyncGenerator<{ x: Tensor; y: Tensor | undefined; inputs: Tensor[]; labels: Tensor[] }> {
+    checkOptions('dataset.batches', BATCH_OPTIONS, options);
+    return this.iterate(options);
+  }
+
+  private async *iterate(options: BatchOptions): AsyncGenerator<{ x: Tensor; y: Tensor | undefined; inputs: Tensor[]; labels: Tensor[] }> {
     const it = native.datasetIterate(this.handle, { batchSize: 32, ...options, epoch: options.epoch ?? 0 });
     try {
       for (;;) {
@@ -121,7 +149,10 @@ export class Dataset {
   }
 }
 
+const FROM_TENSORS_OPTIONS = defineOptions<Omit<DatasetArgs, 'x' | 'y'>>({ ...SOURCE_OPTIONS, classNames: DATASET_OPTIONS.classNames });
+
 /** A dataset of in-memory tensors: `nt.data.fromTensors(x, y, { transforms })`. */
 export function fromTensors(x: Tensor | Tensor[], y?: Tensor | Tensor[], options: Omit<DatasetArgs, 'x' | 'y'> = {}): Dataset {
+  checkOptions('fromTensors', FROM_TENSORS_OPTIONS, options);
   return new Dataset({ ...options, x, y });
 }

@@ -11,7 +11,9 @@ import { invalidValue } from '../errors';
 import { tensor } from '../tensor/creation';
 import { tidy } from '../tensor/memory';
 import type { Tensor } from '../tensor/tensor';
-import { Dataset, type DatasetArgs, type SampleStream } from './dataset';
+import { checkOptions, defineOptions, rule } from '../options';
+import { Dataset, SOURCE_OPTIONS, type SampleStream } from './dataset';
+import type { SourceOptions } from './sources';
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp']);
 const DEFAULT_CACHE_BYTES = 256 * 2 ** 20;
@@ -34,13 +36,26 @@ function loadSharp(op: string): Sharp {
   }
 }
 
-function checkImageOptions(op: string, o: ImageOptions): { size: [number, number]; channels: 1 | 3 } {
-  const size = o?.size;
-  if (!Array.isArray(size) || size.length !== 2 || size.some((d) => !Number.isInteger(d) || d < 1)) throw invalidValue(op, 'size', '[height, width]', size);
-  const channels = o.channels ?? 3;
-  if (channels !== 1 && channels !== 3) throw invalidValue(op, 'channels', '1 or 3', channels);
-  return { size, channels };
+/** Options of `nt.data.imageFolder`. */
+export interface ImageFolderOptions extends ImageOptions, SourceOptions {
+  /** One subfolder per class, holding PNG/JPEG/WebP images. */
+  dir: string;
+  /** Decoded images kept in memory (default: as many as fit in 256 MiB); 0 decodes every time. */
+  cacheSize?: number;
 }
+
+const IMAGE_OPTIONS = defineOptions<ImageOptions>({
+  size: { ...rule.tuple(2, rule.int({ min: 1 })), required: true },
+  channels: { check: (fn, param, v) => { if (v !== 1 && v !== 3) throw invalidValue(fn, param, '1 or 3', v); } },
+});
+const IMAGE_FOLDER_OPTIONS = defineOptions<ImageFolderOptions>({
+  ...SOURCE_OPTIONS,
+  ...IMAGE_OPTIONS,
+  dir: rule.string({ required: true }),
+  cacheSize: rule.int({ min: 0 }),
+});
+
+
 
 /**
  * One image file as uint8 bytes laid out [H, W, C]. `convert: false` skips the colour conversion
@@ -71,7 +86,7 @@ async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promis
 
 /** A single image file as a float32 [1, C, H, W] tensor of values in [0, 255]. */
 export async function loadImage(file: string, options: ImageOptions): Promise<Tensor> {
-  const { size, channels } = checkImageOptions('data.loadImage', options);
+  const { size, channels = 3 } = checkOptions('data.loadImage', IMAGE_OPTIONS, options);
   const hwc = await decode(loadSharp('data.loadImage'), 'data.loadImage', file, size, channels);
   return tidy(() => tensor(Float32Array.from(hwc), { shape: [1, size[0], size[1], channels] }).permute(0, 3, 1, 2).contiguous());
 }
@@ -108,20 +123,11 @@ class SampleCache {
 }
 
 /** The dataset of an image folder (see the file header). */
-export async function imageFolder(
-  options: {
-    dir: string;
-    /** Decoded images kept in memory (default: as many as fit in 256 MiB); 0 decodes every time. */
-    cacheSize?: number;
-  } & ImageOptions &
-    Omit<DatasetArgs, 'x' | 'y' | 'classNames'>,
-): Promise<Dataset> {
+export async function imageFolder(options: ImageFolderOptions): Promise<Dataset> {
   const op = 'data.imageFolder';
-  const { dir, size: _size, channels: _channels, cacheSize, ...rest } = options;
-  const { size, channels } = checkImageOptions(op, options);
+  const { dir, size, channels = 3, cacheSize, ...rest } = checkOptions(op, IMAGE_FOLDER_OPTIONS, options);
   const sampleBytes = size[0] * size[1] * channels;
   const capacity = cacheSize ?? Math.floor(DEFAULT_CACHE_BYTES / sampleBytes);
-  if (!Number.isInteger(capacity) || capacity < 0) throw invalidValue(op, 'cacheSize', 'an integer >= 0', cacheSize);
   let classes: string[];
   try {
     classes = fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();

@@ -7,10 +7,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { invalidValue } from '../errors';
+import { checkOptions, defineOptions, rule } from '../options';
 import { tensor } from '../tensor/creation';
 import { tidy } from '../tensor/memory';
-import { Dataset, type DatasetArgs } from './dataset';
+import { Dataset, type DatasetArgs, SOURCE_OPTIONS } from './dataset';
 import { readIdx } from './idx';
 
 /** Which part of a dataset to read. */
@@ -21,10 +21,36 @@ export type SourceOptions = Omit<DatasetArgs, 'x' | 'y' | 'classNames'>;
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 
-function checkSplit(op: string, split: unknown): Split {
-  if (split !== 'train' && split !== 'test') throw invalidValue(op, 'split', "'train' or 'test'", split);
-  return split;
+/** Options of the file sources with a train and a test split. */
+export interface SplitSourceOptions extends SourceOptions {
+  /** 'train' (default) or 'test'. */
+  split?: Split;
+  /** The directory holding the files. */
+  dir?: string;
 }
+
+/** Options of `nt.data.csv`. */
+export interface CsvOptions extends SourceOptions {
+  /** The CSV file. */
+  file: string;
+  /** The label column, by header name or index (default: none, features only). */
+  labelColumn?: string | number;
+  /** The first line is a header (default true). */
+  header?: boolean;
+  /** Labels are float32 [N, 1] targets instead of int64 classes (default false). */
+  regression?: boolean;
+}
+
+const split = rule.oneOf(['train', 'test']);
+const SPLIT_OPTIONS = defineOptions<SplitSourceOptions>({ ...SOURCE_OPTIONS, split, dir: rule.string() });
+const SPLIT_DIR_OPTIONS = defineOptions<SplitSourceOptions>({ ...SOURCE_OPTIONS, split, dir: rule.string({ required: true }) });
+const CSV_OPTIONS = defineOptions<CsvOptions>({
+  ...SOURCE_OPTIONS,
+  file: rule.string({ required: true }),
+  labelColumn: { check: (fn, param, v) => (typeof v === 'number' ? rule.int({ min: 0 }) : rule.string()).check(fn, param, v) },
+  header: rule.boolean(),
+  regression: rule.boolean(),
+});
 
 /** The first of `names` (with or without .gz) present in `dir`; a clear error listing what was looked for otherwise. */
 function findFile(op: string, dir: string, names: string[], hint: string): string {
@@ -63,25 +89,22 @@ function idxDataset(op: string, dir: string, split: Split, hint: string, classNa
  * Fashion-MNIST (60k train / 10k test, 1×28×28 uint8, 10 classes) from `dir` (default Debian's
  * /usr/share/datasets/fashion-mnist). Add transforms such as toFloat({ scale: 1/255 }).
  */
-export function fashionMnist(options: { split?: Split; dir?: string } & SourceOptions = {}): Dataset {
-  const { split = 'train', dir = FASHION_MNIST_DIR, ...rest } = options;
+export function fashionMnist(options: SplitSourceOptions = {}): Dataset {
+  const { split = 'train', dir = FASHION_MNIST_DIR, ...rest } = checkOptions('data.fashionMnist', SPLIT_OPTIONS, options);
   const hint = dir === FASHION_MNIST_DIR ? 'Install it with: apt-get install dataset-fashion-mnist (or pass { dir })' : 'Pass the directory holding the IDX files as { dir }';
-  return idxDataset('data.fashionMnist', dir, checkSplit('data.fashionMnist', split), hint, FASHION_MNIST_CLASSES, rest);
+  return idxDataset('data.fashionMnist', dir, split, hint, FASHION_MNIST_CLASSES, rest);
 }
 
 /** MNIST from the IDX files in `dir` (train-images-idx3-ubyte[.gz], ...). */
-export function mnist(options: { split?: Split; dir: string } & SourceOptions): Dataset {
-  const { split = 'train', dir, ...rest } = options ?? {};
-  if (typeof dir !== 'string') throw invalidValue('data.mnist', 'dir', 'the directory holding the MNIST IDX files', dir);
+export function mnist(options: SplitSourceOptions & { dir: string }): Dataset {
+  const { split = 'train', dir, ...rest } = checkOptions('data.mnist', SPLIT_DIR_OPTIONS, options);
   const names = Array.from({ length: 10 }, (_, i) => String(i));
-  return idxDataset('data.mnist', dir, checkSplit('data.mnist', split), 'Put the four MNIST IDX files there', names, rest);
+  return idxDataset('data.mnist', dir as string, split, 'Put the four MNIST IDX files there', names, rest);
 }
 
 /** CIFAR-10 / CIFAR-100 from the binary batches in `dir` (3×32×32 uint8 images; CIFAR-100: fine labels). */
-function cifar(op: string, kind: 10 | 100, options: { split?: Split; dir: string } & SourceOptions): Dataset {
-  const { split = 'train', dir, ...rest } = options ?? {};
-  if (typeof dir !== 'string') throw invalidValue(op, 'dir', `the directory holding the CIFAR-${kind} binary files`, dir);
-  checkSplit(op, split);
+function cifar(op: string, kind: 10 | 100, options: SplitSourceOptions & { dir: string }): Dataset {
+  const { split = 'train', dir, ...rest } = checkOptions(op, SPLIT_DIR_OPTIONS, options) as SplitSourceOptions & { dir: string };
   const files =
     kind === 10 ? (split === 'train' ? [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`) : ['test_batch.bin']) : [split === 'train' ? 'train.bin' : 'test.bin'];
   const labelBytes = kind === 10 ? 1 : 2;
@@ -115,17 +138,17 @@ function cifar(op: string, kind: 10 | 100, options: { split?: Split; dir: string
   }
 }
 
-export const cifar10 = (options: { split?: Split; dir: string } & SourceOptions): Dataset => cifar('data.cifar10', 10, options);
-export const cifar100 = (options: { split?: Split; dir: string } & SourceOptions): Dataset => cifar('data.cifar100', 100, options);
+export const cifar10 = (options: SplitSourceOptions & { dir: string }): Dataset => cifar('data.cifar10', 10, options);
+export const cifar100 = (options: SplitSourceOptions & { dir: string }): Dataset => cifar('data.cifar100', 100, options);
 
 /**
  * A CSV file of numeric columns (first line a header unless `header: false`): features [N, F]
  * float32 and, when `labelColumn` (name or index) is given, labels [N] int64 (float32 with
  * `regression: true`).
  */
-export function csv(options: { file: string; labelColumn?: string | number; header?: boolean; regression?: boolean } & SourceOptions): Dataset {
-  const { file, labelColumn, header = true, regression = false, ...rest } = options;
+export function csv(options: CsvOptions): Dataset {
   const op = 'data.csv';
+  const { file, labelColumn, header = true, regression = false, ...rest } = checkOptions(op, CSV_OPTIONS, options);
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');

@@ -18,10 +18,11 @@ import { randn } from '../tensor/creation';
 import { Tensor } from '../tensor/tensor';
 import type { Callback, Logs } from '../training/callbacks';
 import { History } from '../training/callbacks';
-import { adam, OPTIMIZERS, type OptimizerSpec } from '../training/optimizers';
+import { adam, OPTIMIZER_RULE, OPTIMIZERS, type OptimizerSpec } from '../training/optimizers';
+import { checkOptions, defineOptions, rule } from '../options';
 import { routeEvents } from '../training/events';
 import { ProgressLogger } from '../training/progress';
-import type { LrSchedulerSpec } from '../training/schedulers';
+import { LR_SCHEDULER_RULE, type LrSchedulerSpec } from '../training/schedulers';
 
 export type GanLoss = 'bce' | 'minimax' | 'hinge';
 
@@ -76,19 +77,66 @@ export interface GanTrainOptions {
   seed?: number;
 }
 
+const TRAINER_OPTIONS = defineOptions<GanTrainerArgs>({
+  // checked by the constructor (models)
+  generator: rule.any({ required: true }),
+  discriminator: rule.any({ required: true }),
+  loss: rule.oneOf(['bce', 'minimax', 'hinge']),
+  gOptimizer: OPTIMIZER_RULE,
+  dOptimizer: OPTIMIZER_RULE,
+  labelSmoothing: rule.number({ min: 0, max: 1, lt: true }),
+  dSteps: rule.int({ min: 1 }),
+});
+
+const positive = rule.int({ min: 1 });
+const TRAIN_OPTIONS = defineOptions<GanTrainOptions>({
+  epochs: positive,
+  batchSize: positive,
+  shuffle: rule.boolean(),
+  stepsPerEpoch: positive,
+  initialEpoch: rule.int({ min: 0 }),
+  // checked where they are used (objects with hooks)
+  callbacks: rule.array(rule.any()),
+  verbose: rule.int({ min: 0, max: 2 }),
+  signal: rule.instance(AbortSignal),
+  samplesDir: rule.string(),
+  sampleEvery: positive,
+  numSamples: positive,
+  lrScheduler: LR_SCHEDULER_RULE,
+  checkpointDir: rule.string(),
+  seed: rule.int({ min: 0 }),
+});
+
+/** Options of `nt.gan.train`: the trainer's, the training run's, and the images. */
+export type GanTrainArgs = GanTrainerArgs & GanTrainOptions & { images: Tensor | Dataset };
+
+// images are checked by GanTrainer.train (a Tensor or a Dataset)
+const GAN_TRAIN_OPTIONS = defineOptions<GanTrainArgs>({ ...TRAINER_OPTIONS, ...TRAIN_OPTIONS, images: rule.any({ required: true }) });
+
+/** Options of `trainStep`. */
+export interface TrainStepOptions {
+  /** Noise [dSteps, batch, latentDim] used instead of sampling z. */
+  noise?: Tensor;
+}
+const TRAIN_STEP_OPTIONS = defineOptions<TrainStepOptions>({ noise: rule.instance(Tensor) });
+
+/** Options of `nt.gan.sample`. */
+export interface SampleOptions {
+  /** Seeds libtorch's global generator first, for the same images every time. */
+  seed?: number;
+}
+const SAMPLE_OPTIONS = defineOptions<SampleOptions>({ seed: rule.int({ min: 0 }) });
+
 /** Per-epoch history: dLoss, gLoss, dReal (mean D(x)), dFake (mean D(G(z)) before the D update). */
 export class GanHistory extends History {
   /** The sample grid files written, in order. */
   readonly samples: string[] = [];
 }
 
-function optimizerSpec(op: string, name: string, given: OptimizerSpec | string | undefined): OptimizerSpec {
+/** A (checked) optimizer option as a spec; default DCGAN's Adam. */
+function optimizerSpec(given: OptimizerSpec | string | undefined): OptimizerSpec {
   if (given === undefined) return adam({ lr: 2e-4, betas: [0.5, 0.999] });
-  const spec = typeof given === 'string' ? OPTIMIZERS[given]?.() : given;
-  if (spec === undefined || typeof spec !== 'object' || typeof spec.kind !== 'string') {
-    throw invalidValue(op, name, `an optimizer name (${Object.keys(OPTIMIZERS).join(', ')}) or nt.optimizers.*()`, given);
-  }
-  return spec;
+  return typeof given === 'string' ? OPTIMIZERS[given]() : given;
 }
 
 /** The noise length a generator takes (its single input's size). */
@@ -110,7 +158,7 @@ export class GanTrainer {
 
   constructor(args: GanTrainerArgs) {
     const op = 'gan.train';
-    if (args === null || typeof args !== 'object') throw invalidType(op, 'args', '{ generator, discriminator, ... }', args);
+    checkOptions(op, TRAINER_OPTIONS, args);
     if (!(args.generator instanceof Model)) throw invalidType(op, 'generator', 'a model (e.g. nt.builders.dcgan().generator)', args.generator);
     if (!(args.discriminator instanceof Model)) throw invalidType(op, 'discriminator', 'a model', args.discriminator);
     this.generator = args.generator;
@@ -123,14 +171,14 @@ export class GanTrainer {
     if (imageShape !== undefined && dInput !== undefined && imageShape.join() !== dInput.join()) {
       throw new RangeError(`${op}: the generator makes [${imageShape.join(', ')}] images but the discriminator takes [${dInput.join(', ')}]`);
     }
-    this.dSteps = args.dSteps === undefined ? 1 : checkInt(op, 'dSteps', args.dSteps);
+    this.dSteps = args.dSteps ?? 1;
     this.handle = native.ganCreate(gHandle, dHandle, {
       loss: args.loss ?? 'bce',
       labelSmoothing: args.labelSmoothing ?? 0,
       dSteps: this.dSteps,
       latentDim: this.latentDim,
-      gOptimizer: optimizerSpec(op, 'gOptimizer', args.gOptimizer),
-      dOptimizer: optimizerSpec(op, 'dOptimizer', args.dOptimizer),
+      gOptimizer: optimizerSpec(args.gOptimizer),
+      dOptimizer: optimizerSpec(args.dOptimizer),
     });
   }
 
@@ -139,12 +187,12 @@ export class GanTrainer {
    * array when dSteps > 1) and a generator step; `noise` [dSteps, batch, latentDim] replaces the
    * sampled z. Returns { dLoss, gLoss, dReal, dFake }.
    */
-  trainStep(real: Tensor | Tensor[], options: { noise?: Tensor } = {}): Logs {
+  trainStep(real: Tensor | Tensor[], options: TrainStepOptions = {}): Logs {
+    checkOptions('gan.trainStep', TRAIN_STEP_OPTIONS, options);
     const batches = Array.isArray(real) ? real : [real];
     batches.forEach((t, i) => {
       if (!(t instanceof Tensor)) throw invalidType('gan.trainStep', `real[${i}]`, 'a Tensor [N, C, H, W]', t);
     });
-    if (options.noise !== undefined && !(options.noise instanceof Tensor)) throw invalidType('gan.trainStep', 'noise', 'a Tensor', options.noise);
     return native.ganTrainStep(this.requireHandle(), batches.map((t) => t._h), options.noise?._h ?? null);
   }
 
@@ -163,22 +211,21 @@ export class GanTrainer {
   private async run(images: Tensor | Dataset, options: GanTrainOptions): Promise<GanHistory> {
     const op = 'gan.train';
     if (!(images instanceof Tensor) && !(images instanceof Dataset)) throw invalidType(op, 'images', 'a Tensor [N, C, H, W] scaled to [-1, 1] or a Dataset', images);
-    if (options === null || typeof options !== 'object') throw invalidType(op, 'options', 'an object', options);
+    checkOptions(op, TRAIN_OPTIONS, options);
     const want = this.discriminator.inputShape;
     if (images instanceof Tensor && want !== undefined && images.shape.slice(1).join() !== want.join()) {
       throw new RangeError(`${op}: the discriminator takes images [N, ${want.join(', ')}], got [${images.shape.join(', ')}]`);
     }
     const count = images instanceof Tensor ? images.shape[0] : images.length;
-    const epochs = checkInt(op, 'epochs', options.epochs ?? 1);
-    const batchSize = checkInt(op, 'batchSize', options.batchSize ?? 64);
-    const sampleEvery = checkInt(op, 'sampleEvery', options.sampleEvery ?? 1);
-    const numSamples = checkInt(op, 'numSamples', options.numSamples ?? 64);
-    if (epochs < 1 || batchSize < 1 || sampleEvery < 1 || numSamples < 1) throw invalidValue(op, 'epochs/batchSize/sampleEvery/numSamples', 'positive integers', options);
+    const epochs = options.epochs ?? 1;
+    const batchSize = options.batchSize ?? 64;
+    const sampleEvery = options.sampleEvery ?? 1;
+    const numSamples = options.numSamples ?? 64;
     const verbose = options.verbose ?? 1;
-    if (options.seed !== undefined) manualSeed(checkInt(op, 'seed', options.seed));
+    if (options.seed !== undefined) manualSeed(options.seed);
     let steps = Math.floor(count / batchSize / this.dSteps);
     if (steps < 1) throw new RangeError(`${op}: ${count} images make no full batch of ${batchSize} (× ${this.dSteps} discriminator steps)`);
-    if (options.stepsPerEpoch !== undefined) steps = Math.min(steps, checkInt(op, 'stepsPerEpoch', options.stepsPerEpoch));
+    if (options.stepsPerEpoch !== undefined) steps = Math.min(steps, options.stepsPerEpoch);
     let schedule = options.lrScheduler;
     if (schedule?.kind === 'oneCycle' && schedule.totalSteps === undefined) {
       schedule = { ...schedule, totalSteps: schedule.interval === 'batch' ? steps * epochs : epochs };
@@ -257,17 +304,20 @@ export class GanTrainer {
 }
 
 /** Trains a GAN: `await nt.gan.train({ generator, discriminator, images, epochs, ... })`. */
-export async function train(args: GanTrainerArgs & GanTrainOptions & { images: Tensor | Dataset }): Promise<GanHistory> {
-  const trainer = new GanTrainer(args);
+export async function train(args: GanTrainArgs): Promise<GanHistory> {
+  checkOptions('gan.train', GAN_TRAIN_OPTIONS, args);
+  const pick = (keys: string[]): Record<string, unknown> => Object.fromEntries(Object.entries(args).filter(([k]) => keys.includes(k)));
+  const trainer = new GanTrainer(pick(Object.keys(TRAINER_OPTIONS)) as unknown as GanTrainerArgs);
   try {
-    return await trainer.train(args.images, args);
+    return await trainer.train(args.images, pick(Object.keys(TRAIN_OPTIONS)));
   } finally {
     trainer.dispose();
   }
 }
 
 /** `n` images from a generator (inference mode), from N(0, 1) noise (seeded when `seed` is given). */
-export async function sample(generator: Model, n: number, options: { seed?: number } = {}): Promise<Tensor> {
+export async function sample(generator: Model, n: number, options: SampleOptions = {}): Promise<Tensor> {
+  checkOptions('gan.sample', SAMPLE_OPTIONS, options);
   if (!(generator instanceof Model)) throw invalidType('gan.sample', 'generator', 'a model', generator);
   const count = checkInt('gan.sample', 'n', n);
   if (count < 1) throw invalidValue('gan.sample', 'n', 'a positive integer', n);

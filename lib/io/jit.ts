@@ -19,6 +19,7 @@
  * serialized by a lock per module, so concurrent `forward()` calls are safe and run one after
  * another (each one still uses libtorch's intra-op threads). Different modules run in parallel.
  */
+import { checkOptions, defineOptions, rule } from '../options';
 import { types } from 'node:util';
 import { native, type Handle, type JitHandle, type NativeScriptValue } from '../binding';
 import { describe, invalidType } from '../errors';
@@ -35,6 +36,8 @@ export interface JitLoadOptions {
   /** Where to put parameters and buffers (PyTorch's `map_location`); default: where they were saved. */
   device?: Device;
 }
+
+const JIT_LOAD_OPTIONS = defineOptions<JitLoadOptions>({ device: rule.device() });
 
 function isPlainObject(value: object): boolean {
   const proto = Object.getPrototypeOf(value);
@@ -71,8 +74,7 @@ function checkPath(op: string, path: unknown): string {
 export async function load(path: string, options: JitLoadOptions = {}): Promise<ScriptModule> {
   const site = new Error();
   checkPath('jit.load', path);
-  if (options === null || typeof options !== 'object') throw invalidType('jit.load', 'options', 'an object', options);
-  const device = options.device === undefined ? null : checkDevice('jit.load', options.device);
+  const device = checkOptions('jit.load', JIT_LOAD_OPTIONS, options).device ?? null;
   return new ScriptModule(await settle(native.jitLoad(path, device), site));
 }
 

@@ -7,13 +7,14 @@
  * serialized): loading it compiled needs `{ customLoss }`; `{ compile: false }` loads it
  * uncompiled. Without either, loadModel refuses with an error saying so.
  */
+import { checkOptions, defineOptions, rule } from '../options';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { invalidType } from '../errors';
 import { Functional, type FunctionalConfig } from '../models/functional';
 import type { Model } from '../models/model';
 import { Sequential, type SequentialConfig } from '../models/sequential';
-import { checkDevice, type Device } from '../tensor/device';
+import type { Device } from '../tensor/device';
 import type { LossFunction } from '../training/losses';
 import { MODEL_FILE, MODEL_FORMAT, MODEL_FORMAT_VERSION, NODETORCH_VERSION, WEIGHTS_FILE, type ModelJson } from './save_model';
 
@@ -26,16 +27,14 @@ export interface LoadModelOptions {
   customLoss?: LossFunction;
 }
 
+const LOAD_MODEL_OPTIONS = defineOptions<LoadModelOptions>({ device: rule.device(), compile: rule.boolean(), customLoss: rule.func() });
+
 /** Loads a model saved with `model.save(dir)`. */
 export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<Model> {
   if (typeof dir !== 'string' || dir.length === 0) throw invalidType('loadModel', 'dir', 'a non-empty string', dir);
-  if (options === null || typeof options !== 'object') throw invalidType('loadModel', 'options', 'an object', options);
-  const device = options.device === undefined ? undefined : checkDevice('loadModel', options.device);
+  checkOptions('loadModel', LOAD_MODEL_OPTIONS, options);
+  const device = options.device;
   const compile = options.compile ?? true;
-  if (typeof compile !== 'boolean') throw invalidType('loadModel', 'compile', 'a boolean', compile);
-  if (options.customLoss !== undefined && typeof options.customLoss !== 'function') {
-    throw invalidType('loadModel', 'customLoss', 'a function (yTrue, yPred) => Tensor', options.customLoss);
-  }
 
   const file = path.join(dir, MODEL_FILE);
   let text: string;

@@ -3,6 +3,7 @@
  * pixels, and `imageGridPng` for a batch of image tensors tiled into one picture (like
  * torchvision.utils.make_grid + save_image), used for GAN samples and report figures.
  */
+import { checkOptions, defineOptions, rule } from '../options';
 import * as zlib from 'node:zlib';
 import { invalidType, invalidValue } from '../errors';
 import { tidy } from '../tensor/memory';
@@ -80,8 +81,16 @@ export interface GridOptions {
   padValue?: number;
 }
 
+const GRID_OPTIONS = defineOptions<GridOptions>({
+  nrow: rule.int({ min: 1 }),
+  padding: rule.int({ min: 0 }),
+  range: rule.tuple(2, rule.number()),
+  padValue: rule.int({ min: 0, max: 255 }),
+});
+
 /** A PNG of the images [N, C, H, W] (C = 1 or 3) tiled row by row. */
 export function imageGridPng(images: Tensor, options: GridOptions = {}): Buffer {
+  checkOptions('imageGridPng', GRID_OPTIONS, options);
   if (!(images instanceof Tensor)) throw invalidType('imageGridPng', 'images', 'a Tensor [N, C, H, W]', images);
   if (images.ndim !== 4 || (images.shape[1] !== 1 && images.shape[1] !== 3)) {
     throw new RangeError(`imageGridPng: expected images [N, 1 | 3, H, W], got [${images.shape.join(', ')}]`);
@@ -90,8 +99,6 @@ export function imageGridPng(images: Tensor, options: GridOptions = {}): Buffer 
   const nrow = options.nrow ?? Math.ceil(Math.sqrt(n));
   const pad = options.padding ?? 2;
   const [lo, hi] = options.range ?? [-1, 1];
-  if (!Number.isInteger(nrow) || nrow < 1) throw invalidValue('imageGridPng', 'nrow', 'a positive integer', options.nrow);
-  if (!Number.isInteger(pad) || pad < 0) throw invalidValue('imageGridPng', 'padding', 'a non-negative integer', options.padding);
   if (!(hi > lo)) throw invalidValue('imageGridPng', 'range', '[lo, hi] with hi > lo', options.range);
   const pixels = tidy(() =>
     images.detach().to({ dtype: 'float32', device: 'cpu' }).sub(lo).div(hi - lo).clamp(0, 1).mul(255).round().to('uint8').permute([0, 2, 3, 1]).contiguous(),

@@ -4,9 +4,10 @@
  * (binding/safetensors.cc) writes atomically and validates every file it reads; the Promise forms
  * do the file I/O and tensor copies off the event loop.
  */
+import { checkOptions, defineOptions, rule } from '../options';
 import { native, type Handle } from '../binding';
 import { invalidType } from '../errors';
-import { checkDevice, type Device } from '../tensor/device';
+import type { Device } from '../tensor/device';
 import { Tensor } from '../tensor/tensor';
 import { removeStaleTemps } from './atomic_file';
 
@@ -61,9 +62,10 @@ function checkPath(op: string, file: unknown): void {
   if (typeof file !== 'string' || file.length === 0) throw invalidType(op, 'path', 'a non-empty string', file);
 }
 
+const LOAD_OPTIONS = defineOptions<LoadSafetensorsOptions>({ device: rule.device() });
+
 function targetDevice(op: string, options: LoadSafetensorsOptions): Device {
-  if (options === null || typeof options !== 'object') throw invalidType(op, 'options', 'an object', options);
-  return options.device === undefined ? 'cpu' : checkDevice(op, options.device);
+  return checkOptions(op, LOAD_OPTIONS, options).device ?? 'cpu';
 }
 
 function content(raw: { tensors: [string, Handle][]; metadata: [string, string][] }, device: Device): SafetensorsContent {

@@ -4,6 +4,7 @@
  * `model.loadWeights(path, { strict })`, which reports missing, unexpected and mis-shaped keys
  * (strict: throws with that report; lenient: loads what matches and returns it).
  */
+import { checkOptions, defineOptions, rule } from '../options';
 import { native, type Handle, type ModelHandle } from '../binding';
 import { invalidType } from '../errors';
 import { removeStaleTemps } from './atomic_file';
@@ -13,6 +14,8 @@ export interface LoadWeightsOptions {
   /** Every model key must be in the file with the same shape, and nothing else (default true). */
   strict?: boolean;
 }
+
+const LOAD_WEIGHTS_OPTIONS = defineOptions<LoadWeightsOptions>({ strict: rule.boolean() });
 
 /** How a weights file matched the model (PyTorch's load_state_dict result, plus shapes). */
 export interface WeightsReport {
@@ -59,9 +62,7 @@ export async function saveModelWeights(handle: ModelHandle, file: string): Promi
 
 /** Reads `file` (off the event loop) and copies the matching weights into the model. */
 export async function loadModelWeights(op: string, handle: ModelHandle, file: string, options: LoadWeightsOptions = {}): Promise<WeightsReport> {
-  if (options === null || typeof options !== 'object') throw invalidType(op, 'options', '{ strict?: boolean }', options);
-  const strict = options.strict ?? true;
-  if (typeof strict !== 'boolean') throw invalidType(op, 'strict', 'a boolean', strict);
+  const strict = checkOptions(op, LOAD_WEIGHTS_OPTIONS, options).strict ?? true;
   const loaded = await native.loadSafetensors(file);
   const current = native.modelStateDict(handle);
   try {

@@ -23,6 +23,8 @@ import { saveModel, type ModelJson } from '../io/save_model';
 import { loadCheckpoint, saveCheckpoint, type TrainingProgress } from '../io/checkpoint';
 import { checkFilePath, loadModelWeights, saveModelWeights, type LoadWeightsOptions, type WeightsReport } from '../io/weights';
 import { exportGraph } from '../io/jit_export';
+import { checkOptions } from '../options';
+import { BATCH_OPTIONS, COMPILE_OPTIONS, TRAIN_ON_BATCH_OPTIONS } from './method_options';
 
 export interface CompileArgs {
   /** `nt.optimizers.adam({ lr })`, or a name with default options ('adam', 'sgd', ...). */
@@ -138,7 +140,7 @@ export abstract class Model implements TrainableModel {
 
   /** Configures training: optimizer, loss, metrics (and an optional LR schedule). */
   compile(args: CompileArgs): void {
-    if (args === null || typeof args !== 'object') throw invalidType('compile', 'args', '{ optimizer, loss, metrics? }', args);
+    checkOptions('compile', COMPILE_OPTIONS, args);
     const optimizer = typeof args.optimizer === 'string' ? OPTIMIZERS[args.optimizer]?.() : args.optimizer;
     if (optimizer === undefined || typeof optimizer !== 'object' || typeof optimizer.kind !== 'string') {
       throw invalidValue('compile', 'optimizer', `an optimizer name (${Object.keys(OPTIMIZERS).join(', ')}) or nt.optimizers.*()`, args.optimizer);
@@ -217,6 +219,7 @@ export abstract class Model implements TrainableModel {
   async evaluate(x: ModelData, y: ModelData, options?: { batchSize?: number }): Promise<Logs>;
   async evaluate(dataset: Dataset, options?: { batchSize?: number }): Promise<Logs>;
   async evaluate(x: ModelData | Dataset, y?: ModelData | { batchSize?: number }, options: { batchSize?: number } = {}): Promise<Logs> {
+    checkOptions('evaluate', BATCH_OPTIONS, x instanceof Dataset ? y : options);
     if (x instanceof Dataset) {
       this.requireDatasetReady('evaluate');
       const batchSize = (y as { batchSize?: number } | undefined)?.batchSize ?? 32;
@@ -233,6 +236,7 @@ export abstract class Model implements TrainableModel {
 
   /** Model outputs for x (inference mode, no grad), batched, off the event loop; an array for several outputs. */
   async predict(x: ModelData | Dataset, options: { batchSize?: number } = {}): Promise<Tensor | Tensor[]> {
+    checkOptions('predict', BATCH_OPTIONS, options);
     if (x instanceof Dataset) {
       this.requireDatasetReady('predict');
       return wrapOutputs(await native.modelPredict(this.requireHandle('predict'), x.nativeHandle(), options.batchSize ?? 32));
@@ -259,6 +263,7 @@ export abstract class Model implements TrainableModel {
 
   /** One optimizer step on a batch; resolves to its loss and metrics. */
   async trainOnBatch(x: ModelData, y: ModelData, options: { classWeight?: Record<number, number> } = {}): Promise<Logs> {
+    checkOptions('trainOnBatch', TRAIN_ON_BATCH_OPTIONS, options);
     const conv = new Converted();
     try {
       const [xt, yt] = this.prepare('trainOnBatch', conv, x, y);
@@ -271,6 +276,7 @@ export abstract class Model implements TrainableModel {
 
   /** trainOnBatch() on the calling thread. */
   trainOnBatchSync(x: ModelData, y: ModelData, options: { classWeight?: Record<number, number> } = {}): Logs {
+    checkOptions('trainOnBatch', TRAIN_ON_BATCH_OPTIONS, options);
     const conv = new Converted();
     try {
       const [xt, yt] = this.prepare('trainOnBatch', conv, x, y);

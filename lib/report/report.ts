@@ -4,6 +4,7 @@
  * configuration and timing. No scripts and no external resources, so it opens anywhere.
  */
 import { writeFileAtomic } from '../io/atomic_file';
+import { checkOptions, defineOptions, rule } from '../options';
 import { escapeHtml, lineChart, type Series } from './chart';
 
 export interface ReportSection {
@@ -27,6 +28,36 @@ export interface Report {
   config: Record<string, unknown>;
   sections: ReportSection[];
 }
+
+type Element<T> = NonNullable<T> extends readonly (infer E)[] ? E : never;
+const SERIES_OPTIONS = defineOptions<Series>({ name: rule.string({ required: true }), values: rule.array(rule.number()) });
+const SECTION_OPTIONS = defineOptions<ReportSection>({
+  title: rule.string({ required: true }),
+  charts: rule.array(rule.object(defineOptions<Element<ReportSection['charts']>>({
+    title: rule.string({ required: true }),
+    series: { ...rule.array(rule.object(SERIES_OPTIONS)), required: true },
+    xLabel: rule.string(),
+  }))),
+  images: rule.array(rule.object(defineOptions<Element<ReportSection['images']>>({
+    title: rule.string({ required: true }),
+    png: rule.instance(Buffer, { required: true }),
+    scale: rule.number({ min: 0, gt: true }),
+  }))),
+  table: rule.object(defineOptions<NonNullable<ReportSection['table']>>({
+    header: { ...rule.array(rule.string()), required: true },
+    rows: { ...rule.array(rule.array(rule.any())), required: true },
+  })),
+  text: rule.string(),
+  textTitle: rule.string(),
+  // any record of printable values
+  facts: rule.any(),
+});
+const REPORT_OPTIONS = defineOptions<Report>({
+  title: rule.string({ required: true }),
+  // any JSON-serializable run configuration
+  config: rule.any({ required: true }),
+  sections: { ...rule.array(rule.object(SECTION_OPTIONS)), required: true },
+});
 
 const STYLE = `body{font-family:system-ui,sans-serif;margin:24px auto;padding:0 16px;max-width:1040px;color:#222}
 h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:32px}
@@ -69,6 +100,7 @@ function section(s: ReportSection): string {
 
 /** The report as one HTML document. */
 export function renderReport(report: Report): string {
+  checkOptions('report.renderReport', REPORT_OPTIONS, report);
   return [
     '<!DOCTYPE html>',
     `<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(report.title)}</title><style>${STYLE}</style></head><body>`,
@@ -81,5 +113,6 @@ export function renderReport(report: Report): string {
 
 /** Writes the report to `file` atomically. */
 export async function writeReport(file: string, report: Report): Promise<void> {
+  checkOptions('report.writeReport', REPORT_OPTIONS, report);
   await writeFileAtomic('report', file, renderReport(report));
 }

@@ -6,7 +6,8 @@
  * checkpoints and take it back when fit resumes from one.
  */
 import * as fs from 'node:fs';
-import { checkNumber, invalidValue } from '../errors';
+import { invalidValue } from '../errors';
+import { checkOptions, defineOptions, rule } from '../options';
 import type { Tensor } from '../tensor/tensor';
 
 /** Per-epoch or per-batch values: loss, metrics, val_* and lr. */
@@ -89,7 +90,6 @@ class Monitor {
   readonly sign: 1 | -1;
   best: number;
   constructor(readonly key: string, mode: MonitorMode, readonly minDelta: number) {
-    if (mode !== 'auto' && mode !== 'min' && mode !== 'max') throw invalidValue('callback', 'mode', "'auto', 'min' or 'max'", mode);
     const max = mode === 'max' || (mode === 'auto' && /acc|precision|recall|auc/i.test(key));
     this.sign = max ? 1 : -1;
     this.best = -Infinity * this.sign;
@@ -118,6 +118,19 @@ export interface EarlyStoppingOptions {
   restoreBestWeights?: boolean;
 }
 
+const monitor = rule.string();
+const mode = rule.oneOf(['auto', 'min', 'max']);
+const epochs = rule.int({ min: 0 });
+
+const EARLY_STOPPING_OPTIONS = defineOptions<EarlyStoppingOptions>({
+  monitor,
+  minDelta: rule.number(),
+  patience: epochs,
+  mode,
+  baseline: rule.number(),
+  restoreBestWeights: rule.boolean(),
+});
+
 /** Stops training when the monitored value has stopped improving for `patience` epochs. */
 export class EarlyStopping implements Callback {
   private model?: TrainableModel;
@@ -131,7 +144,8 @@ export class EarlyStopping implements Callback {
   stoppedEpoch = -1;
 
   constructor(o: EarlyStoppingOptions = {}) {
-    this.monitor = new Monitor(o.monitor ?? 'val_loss', o.mode ?? 'auto', Math.abs(checkNumber('earlyStopping', 'minDelta', o.minDelta ?? 0)));
+    checkOptions('earlyStopping', EARLY_STOPPING_OPTIONS, o);
+    this.monitor = new Monitor(o.monitor ?? 'val_loss', o.mode ?? 'auto', Math.abs(o.minDelta ?? 0));
     this.patience = o.patience ?? 0;
     this.restoreBestWeights = Boolean(o.restoreBestWeights);
     this.baseline = o.baseline;
@@ -201,6 +215,14 @@ export interface ModelCheckpointOptions {
   onSave?: (weights: readonly Tensor[], epoch: number, logs: Logs) => void | Promise<void>;
 }
 
+const MODEL_CHECKPOINT_OPTIONS = defineOptions<ModelCheckpointOptions>({
+  monitor,
+  mode,
+  saveBestOnly: rule.boolean(),
+  dir: rule.string(),
+  onSave: rule.func(),
+});
+
 /**
  * Keeps a snapshot of the weights in memory (`restore()` puts it back), or writes checkpoints into
  * `dir`; then it runs after the other callbacks at each epoch end, so the checkpoint holds their state.
@@ -218,10 +240,11 @@ export class ModelCheckpoint implements Callback {
   savedEpoch = -1;
 
   constructor(o: ModelCheckpointOptions = {}) {
+    checkOptions('modelCheckpoint', MODEL_CHECKPOINT_OPTIONS, o);
     this.monitor = new Monitor(o.monitor ?? 'val_loss', o.mode ?? 'auto', 0);
     this.saveBestOnly = Boolean(o.saveBestOnly);
     this.onSave = o.onSave;
-    if (o.dir !== undefined && (typeof o.dir !== 'string' || o.dir.length === 0)) throw invalidValue('modelCheckpoint', 'dir', 'a directory path', o.dir);
+    if (o.dir === '') throw invalidValue('modelCheckpoint', 'dir', 'a directory path', o.dir);
     if (o.dir !== undefined && o.onSave !== undefined) throw new Error('modelCheckpoint: onSave applies to in-memory snapshots; give either dir or onSave');
     this.dir = o.dir;
     this.writesCheckpoints = o.dir !== undefined;
@@ -299,6 +322,16 @@ export interface ReduceLROnPlateauOptions {
   minLr?: number;
 }
 
+const REDUCE_LR_OPTIONS = defineOptions<ReduceLROnPlateauOptions>({
+  monitor,
+  factor: rule.number({ min: 0, max: 1, gt: true, lt: true }),
+  patience: epochs,
+  mode,
+  minDelta: rule.number({ min: 0 }),
+  cooldown: epochs,
+  minLr: rule.number({ min: 0 }),
+});
+
 /** Multiplies the learning rate by `factor` when the monitored value stops improving. */
 export class ReduceLROnPlateau implements Callback {
   private model?: TrainableModel;
@@ -311,8 +344,8 @@ export class ReduceLROnPlateau implements Callback {
   private cooldownLeft = 0;
 
   constructor(o: ReduceLROnPlateauOptions = {}) {
-    this.factor = checkNumber('reduceLROnPlateau', 'factor', o.factor ?? 0.1);
-    if (!(this.factor > 0 && this.factor < 1)) throw invalidValue('reduceLROnPlateau', 'factor', 'a number in (0, 1)', o.factor);
+    checkOptions('reduceLROnPlateau', REDUCE_LR_OPTIONS, o);
+    this.factor = o.factor ?? 0.1;
     this.monitor = new Monitor(o.monitor ?? 'val_loss', o.mode ?? 'auto', o.minDelta ?? 1e-4);
     this.patience = o.patience ?? 10;
     this.cooldown = o.cooldown ?? 0;
@@ -368,11 +401,13 @@ export interface CsvLoggerOptions {
   append?: boolean;
 }
 
+const CSV_LOGGER_OPTIONS = defineOptions<CsvLoggerOptions>({ filename: rule.string({ required: true }), separator: rule.string(), append: rule.boolean() });
+
 /** Writes one CSV row per epoch (epoch, then the log keys in order). */
 export class CsvLogger implements Callback {
   private keys: string[] | null = null;
   constructor(private readonly o: CsvLoggerOptions) {
-    if (typeof o?.filename !== 'string') throw invalidValue('csvLogger', 'filename', 'a file path', o?.filename);
+    checkOptions('csvLogger', CSV_LOGGER_OPTIONS, o);
   }
   onTrainBegin(): void {
     this.keys = null;

@@ -4,7 +4,8 @@
  * its events into callback calls and a History.
  */
 import { native, type ModelHandle, type NativeLossFn } from '../binding';
-import { checkInt, invalidType, invalidValue } from '../errors';
+import { invalidType } from '../errors';
+import { checkOptions, defineOptions, rule } from '../options';
 import type { CallbackStates, ResumedTraining, TrainingProgress } from '../io/checkpoint';
 import type { Tensor } from '../tensor/tensor';
 import { type Callback, History, type Logs, type TrainableModel } from './callbacks';
@@ -14,7 +15,7 @@ import type { ModelData } from '../models/model';
 import type { Converted } from './inputs';
 import { routeEvents } from './events';
 import { ProgressLogger } from './progress';
-import type { LrSchedulerSpec } from './schedulers';
+import { LR_SCHEDULER_RULE, type LrSchedulerSpec } from './schedulers';
 
 /** Options of `model.fit`. */
 export interface FitOptions {
@@ -52,6 +53,23 @@ export interface FitOptions {
   resumeFrom?: string;
 }
 
+export const FIT_OPTIONS = defineOptions<FitOptions>({
+  epochs: rule.int({ min: 1 }),
+  batchSize: rule.int({ min: 1 }),
+  validationSplit: rule.number({ min: 0, max: 1, gt: true, lt: true }),
+  // validationData, classWeight and callbacks are checked where they are used below
+  validationData: rule.any(),
+  shuffle: rule.boolean(),
+  classWeight: rule.any(),
+  initialEpoch: rule.int({ min: 0 }),
+  stepsPerEpoch: rule.int({ min: 1 }),
+  callbacks: rule.any(),
+  verbose: rule.int({ min: 0, max: 2 }),
+  signal: rule.instance(AbortSignal),
+  lrScheduler: LR_SCHEDULER_RULE,
+  resumeFrom: rule.string(),
+});
+
 /** What fit needs from the model. */
 export interface FitContext {
   model: TrainableModel & { evaluate?: unknown };
@@ -71,27 +89,18 @@ function isDataset(v: unknown): v is Dataset {
   return v !== null && typeof v === 'object' && typeof (v as Dataset).nativeHandle === 'function' && typeof (v as Dataset).batches === 'function';
 }
 
-function positive(op: string, name: string, v: number | undefined, fallback: number): number {
-  const value = v ?? fallback;
-  if (checkInt(op, name, value) < 1) throw invalidValue(op, name, 'a positive integer', value);
-  return value;
-}
-
 /** What fit trains on: tensors (one per model input/output), or a dataset pipeline. */
 export type FitData = { x: Tensor[]; y: Tensor[] } | { dataset: Dataset };
 
 export async function runFit(ctx: FitContext, data: FitData, options: FitOptions, conv: Converted): Promise<History> {
-  if (options === null || typeof options !== 'object') throw invalidType('fit', 'options', 'an object', options);
+  checkOptions('fit', FIT_OPTIONS, options);
   // Refused before any side effect (stopTraining, callbacks) that would disturb the running fit.
   if (native.modelIsFitting(ctx.handle)) throw new Error('fit: the model is already being trained by fit(); wait for it to finish');
-  const epochs = positive('fit', 'epochs', options.epochs, 1);
-  const batchSize = positive('fit', 'batchSize', options.batchSize, 32);
-  const givenInitialEpoch = options.initialEpoch === undefined ? undefined : checkInt('fit', 'initialEpoch', options.initialEpoch);
-  if (options.resumeFrom !== undefined && (typeof options.resumeFrom !== 'string' || options.resumeFrom.length === 0)) {
-    throw invalidType('fit', 'resumeFrom', 'a checkpoint directory path', options.resumeFrom);
-  }
+  const epochs = options.epochs ?? 1;
+  const batchSize = options.batchSize ?? 32;
+  const givenInitialEpoch = options.initialEpoch;
+  if (options.resumeFrom === '') throw invalidType('fit', 'resumeFrom', 'a checkpoint directory path', options.resumeFrom);
   const verbose = options.verbose ?? 1;
-  if (verbose !== 0 && verbose !== 1 && verbose !== 2) throw invalidValue('fit', 'verbose', '0, 1 or 2', verbose);
   const callbacks = options.callbacks ?? [];
   if (!Array.isArray(callbacks)) throw invalidType('fit', 'callbacks', 'an array', callbacks);
 
@@ -113,7 +122,6 @@ export async function runFit(ctx: FitContext, data: FitData, options: FitOptions
     if (!('x' in data)) throw new TypeError('fit: validationSplit needs tensors; pass validationData (a Dataset) when fitting on a Dataset');
     const { x, y } = data;
     const split = options.validationSplit;
-    if (typeof split !== 'number' || !(split > 0 && split < 1)) throw invalidValue('fit', 'validationSplit', 'a number in (0, 1)', split);
     const n = x[0].shape[0];
     const nVal = Math.floor(n * split);
     if (nVal < 1 || nVal >= n) throw new RangeError(`fit: validationSplit ${split} of ${n} samples leaves no training or no validation samples`);
@@ -126,7 +134,7 @@ export async function runFit(ctx: FitContext, data: FitData, options: FitOptions
 
   const n = 'dataset' in data ? data.dataset.length : trainX[0].shape[0];
   let steps = Math.ceil(n / batchSize);
-  if (options.stepsPerEpoch !== undefined) steps = Math.min(steps, positive('fit', 'stepsPerEpoch', options.stepsPerEpoch, 1));
+  if (options.stepsPerEpoch !== undefined) steps = Math.min(steps, options.stepsPerEpoch);
 
   const all: Callback[] = [...callbacks];
   const progress = verbose === 0 ? undefined : new ProgressLogger(epochs, steps, verbose);

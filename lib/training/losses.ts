@@ -3,7 +3,8 @@
  * fusion rule: a softmax/sigmoid last layer with a probability loss trains on logits (stable).
  */
 import type { NativeLossFn } from '../binding';
-import { checkNumber, invalidValue } from '../errors';
+import { invalidValue } from '../errors';
+import { checkOptions, defineOptions, rule } from '../options';
 import { tidy } from '../tensor/memory';
 import { Tensor } from '../tensor/tensor';
 
@@ -39,40 +40,34 @@ const ALIASES: Record<string, LossName> = {
   kullbackLeiblerDivergence: 'kld',
 };
 
-function smoothing(op: string, v: number | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  checkNumber(op, 'labelSmoothing', v);
-  if (!(v >= 0 && v <= 1)) throw invalidValue(op, 'labelSmoothing', 'a number in [0, 1]', v);
-  return v;
-}
-
 export interface CrossentropyOptions {
+  /** Predictions are logits rather than probabilities (default false). */
   fromLogits?: boolean;
+  /** Mix the targets with the uniform distribution by this amount, in [0, 1] (default 0). */
   labelSmoothing?: number;
 }
 
-export const sparseCategoricalCrossentropy = (o: CrossentropyOptions = {}): LossSpec => ({
-  kind: 'sparseCategoricalCrossentropy',
-  fromLogits: Boolean(o.fromLogits),
-  labelSmoothing: smoothing('sparseCategoricalCrossentropy', o.labelSmoothing),
-});
-export const categoricalCrossentropy = (o: CrossentropyOptions = {}): LossSpec => ({
-  kind: 'categoricalCrossentropy',
-  fromLogits: Boolean(o.fromLogits),
-  labelSmoothing: smoothing('categoricalCrossentropy', o.labelSmoothing),
-});
-export const binaryCrossentropy = (o: CrossentropyOptions = {}): LossSpec => ({
-  kind: 'binaryCrossentropy',
-  fromLogits: Boolean(o.fromLogits),
-  labelSmoothing: smoothing('binaryCrossentropy', o.labelSmoothing),
-});
+const CROSSENTROPY_OPTIONS = defineOptions<CrossentropyOptions>({ fromLogits: rule.boolean(), labelSmoothing: rule.number({ min: 0, max: 1 }) });
+
+function crossentropy(kind: LossName, o: CrossentropyOptions): LossSpec {
+  const { fromLogits = false, labelSmoothing } = checkOptions(kind, CROSSENTROPY_OPTIONS, o);
+  return { kind, fromLogits, labelSmoothing };
+}
+
+export const sparseCategoricalCrossentropy = (o: CrossentropyOptions = {}): LossSpec => crossentropy('sparseCategoricalCrossentropy', o);
+export const categoricalCrossentropy = (o: CrossentropyOptions = {}): LossSpec => crossentropy('categoricalCrossentropy', o);
+export const binaryCrossentropy = (o: CrossentropyOptions = {}): LossSpec => crossentropy('binaryCrossentropy', o);
 export const meanSquaredError = (): LossSpec => ({ kind: 'meanSquaredError' });
 export const meanAbsoluteError = (): LossSpec => ({ kind: 'meanAbsoluteError' });
-export const huber = (o: { delta?: number } = {}): LossSpec => {
-  const delta = checkNumber('huber', 'delta', o.delta ?? 1);
-  if (!(delta > 0)) throw invalidValue('huber', 'delta', 'positive', delta);
-  return { kind: 'huber', delta };
-};
+
+export interface HuberOptions {
+  /** Where the loss turns from quadratic to linear (default 1). */
+  delta?: number;
+}
+
+const HUBER_OPTIONS = defineOptions<HuberOptions>({ delta: rule.number({ min: 0, gt: true }) });
+
+export const huber = (o: HuberOptions = {}): LossSpec => ({ kind: 'huber', delta: checkOptions('huber', HUBER_OPTIONS, o).delta ?? 1 });
 export const kld = (): LossSpec => ({ kind: 'kld' });
 
 /** A loss written with the Tensor API: `(yTrue, yPred) => scalar Tensor` (Keras argument order). */
@@ -98,6 +93,9 @@ export function nativeLoss(fn: LossFunction): NativeLossFn {
   };
 }
 
+// A spec object given to compile (normally made by the factories above).
+const LOSS_SPEC_OPTIONS = defineOptions<LossSpec>({ kind: rule.any(), ...CROSSENTROPY_OPTIONS, ...HUBER_OPTIONS });
+
 /** Resolves a loss given as a name or a spec. */
 export function resolveLoss(loss: unknown): LossSpec {
   if (typeof loss === 'string') {
@@ -106,6 +104,7 @@ export function resolveLoss(loss: unknown): LossSpec {
     return { kind };
   }
   if (loss !== null && typeof loss === 'object' && typeof (loss as LossSpec).kind === 'string' && ALIASES[(loss as LossSpec).kind]) {
+    checkOptions('compile', LOSS_SPEC_OPTIONS, loss, 'loss.');
     return loss as LossSpec;
   }
   throw invalidValue('compile', 'loss', 'a loss name or nt.losses.*() object', loss);

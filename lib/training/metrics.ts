@@ -3,6 +3,7 @@
  * sparse / categorical / binary form from the loss, as Keras does.
  */
 import { invalidValue } from '../errors';
+import { checkOptions, defineOptions, rule } from '../options';
 import type { LossSpec } from './losses';
 
 /** A described metric: the native kind and the key it gets in the logs. */
@@ -13,20 +14,38 @@ export interface MetricSpec {
   threshold?: number;
 }
 
-export const topKCategoricalAccuracy = ({ k = 5, name }: { k?: number; name?: string } = {}): MetricSpec => {
-  if (!Number.isInteger(k) || k < 1) throw invalidValue('topKCategoricalAccuracy', 'k', 'a positive integer', k);
+export interface TopKOptions {
+  /** A sample counts as right when its class is among the k highest scores (default 5). */
+  k?: number;
+  /** Key in the logs (default `top${k}Accuracy`). */
+  name?: string;
+}
+export interface ThresholdOptions {
+  /** Scores above it count as positive (default 0.5). */
+  threshold?: number;
+  /** Key in the logs. */
+  name?: string;
+}
+
+const TOP_K_OPTIONS = defineOptions<TopKOptions>({ k: rule.int({ min: 1 }), name: rule.string() });
+const THRESHOLD_OPTIONS = defineOptions<ThresholdOptions>({ threshold: rule.number(), name: rule.string() });
+
+export const topKCategoricalAccuracy = (o: TopKOptions = {}): MetricSpec => {
+  const { k = 5, name } = checkOptions('topKCategoricalAccuracy', TOP_K_OPTIONS, o);
   return { kind: 'topK', k, name: name ?? `top${k}Accuracy` };
 };
-export const precision = ({ threshold = 0.5, name = 'precision' }: { threshold?: number; name?: string } = {}): MetricSpec => ({
-  kind: 'precision',
-  threshold,
-  name,
-});
-export const recall = ({ threshold = 0.5, name = 'recall' }: { threshold?: number; name?: string } = {}): MetricSpec => ({
-  kind: 'recall',
-  threshold,
-  name,
-});
+export const precision = (o: ThresholdOptions = {}): MetricSpec => {
+  const { threshold = 0.5, name = 'precision' } = checkOptions('precision', THRESHOLD_OPTIONS, o);
+  return { kind: 'precision', threshold, name };
+};
+export const recall = (o: ThresholdOptions = {}): MetricSpec => {
+  const { threshold = 0.5, name = 'recall' } = checkOptions('recall', THRESHOLD_OPTIONS, o);
+  return { kind: 'recall', threshold, name };
+};
+
+const KINDS: readonly MetricSpec['kind'][] = ['sparseCategoricalAccuracy', 'categoricalAccuracy', 'binaryAccuracy', 'topK', 'mse', 'mae', 'precision', 'recall'];
+// A spec object given to compile (normally made by the factories above).
+const METRIC_SPEC_OPTIONS = defineOptions<MetricSpec>({ name: rule.string({ required: true }), kind: rule.oneOf(KINDS, { required: true }), k: rule.int({ min: 1 }), threshold: rule.number() });
 
 /** Resolves metric names/specs for a loss. */
 export function resolveMetrics(metrics: unknown, loss: LossSpec): MetricSpec[] {
@@ -34,7 +53,7 @@ export function resolveMetrics(metrics: unknown, loss: LossSpec): MetricSpec[] {
   if (!Array.isArray(metrics)) throw invalidValue('compile', 'metrics', 'an array of metric names or objects', metrics);
   const threshold = loss.kind === 'binaryCrossentropy' && loss.fromLogits ? 0 : 0.5;
   return metrics.map((m): MetricSpec => {
-    if (m !== null && typeof m === 'object' && typeof (m as MetricSpec).kind === 'string') return m as MetricSpec;
+    if (m !== null && typeof m === 'object') return checkOptions('compile', METRIC_SPEC_OPTIONS, m, 'metrics[].');
     switch (m) {
       case 'accuracy':
       case 'acc': {

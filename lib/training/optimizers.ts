@@ -2,7 +2,8 @@
  * optimizers.ts — `nt.optimizers.*`: optimizer descriptions with libtorch's option names and
  * defaults; the native optimizer is built (and validated by libtorch) at compile().
  */
-import { type Schema, checkOptions, defineOptions, rule } from '../options';
+import { invalidValue } from '../errors';
+import { type Rule, type Schema, checkOptions, defineOptions, rule } from '../options';
 
 interface Common {
   /** Learning rate. */
@@ -113,3 +114,14 @@ export const adagrad = (options: AdagradOptions = {}): OptimizerSpec => optimize
 
 /** Optimizer names accepted as strings in compile (with default options). */
 export const OPTIMIZERS: Record<string, () => OptimizerSpec> = { sgd, adam, adamW, adamw: adamW, rmsprop, adagrad };
+
+const OPTIMIZER_EXPECTED = `an optimizer name (${Object.keys(OPTIMIZERS).join(', ')}) or nt.optimizers.*()`;
+const SPEC_RULE = rule.spec(OPTIMIZER_EXPECTED, { sgd, adam, adamW, rmsprop, adagrad });
+
+/** The rule of an `optimizer` option (compile, GAN trainer): a name, or a spec from `nt.optimizers.*`. */
+export const OPTIMIZER_RULE: Rule = {
+  check(fn, param, v) {
+    if (typeof v !== 'string') SPEC_RULE.check(fn, param, v);
+    else if (!Object.hasOwn(OPTIMIZERS, v)) throw invalidValue(fn, param, OPTIMIZER_EXPECTED, v);
+  },
+};
