@@ -56,12 +56,15 @@ export function checkShape(op: string, param: string, value: unknown): readonly 
   return shape;
 }
 
-/** An int or a tuple of `n` ints, expanded to a tuple (conv/pool kernel sizes, strides, ...). */
-export function checkTuple(op: string, param: string, value: unknown, n: number): number[] {
-  if (typeof value === 'number' && Number.isInteger(value)) return new Array<number>(n).fill(value);
-  const list = checkIntList(op, param, value);
-  if (list.length !== n) throw invalidValue(op, param, `an integer or ${n} integers`, value);
-  return [...list];
+/**
+ * An int or a tuple of `n` ints, expanded to a tuple (conv/pool kernel sizes, strides, ...); with
+ * `min`, every entry must be at least `min` (1 for sizes and strides, 0 for paddings).
+ */
+export function checkTuple(op: string, param: string, value: unknown, n: number, min?: number): number[] {
+  const tuple = typeof value === 'number' && Number.isInteger(value) ? new Array<number>(n).fill(value) : [...checkIntList(op, param, value)];
+  if (tuple.length !== n) throw invalidValue(op, param, `an integer or ${n} integers`, value);
+  if (min !== undefined && tuple.some((v) => v < min)) throw invalidValue(op, param, `${min === 1 ? 'positive' : `≥ ${min}`} integers`, value);
+  return tuple;
 }
 
 export function checkOneOf<T extends string>(op: string, param: string, value: unknown, allowed: readonly T[]): T {

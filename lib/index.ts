@@ -11,7 +11,7 @@ native.setWarningHandler((message) => process.emitWarning(message, 'TorchWarning
 
 export { OutOfMemoryError } from './errors';
 export { Tensor } from './tensor/tensor';
-export type { NestedArray, ReduceOptions, VarianceOptions, BackwardOptions, ToOptions, ValuesIndices } from './tensor/tensor';
+export type { NestedArray, ReduceOptions, VarianceOptions, BackwardOptions, ToOptions, SortOptions, TopkOptions, ValuesIndices } from './tensor/tensor';
 export type { Dtype, TypedArray } from './tensor/dtype';
 export { DTYPES } from './tensor/dtype';
 export type { Device } from './tensor/device';

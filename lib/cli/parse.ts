@@ -3,6 +3,7 @@
  * option's name ("option '--epochs <n>' argument 'abc' is invalid. expected a positive integer").
  */
 import { InvalidArgumentError } from 'commander';
+import { type Device, isDevice } from '../tensor/device';
 
 /** An integer >= 1 (epochs, batch sizes, counts). */
 export function positiveInt(value: string): number {
@@ -29,4 +30,10 @@ export function positiveNumber(value: string): number {
 export function channels(value: string): 1 | 3 {
   if (value !== '1' && value !== '3') throw new InvalidArgumentError('expected 1 or 3');
   return Number(value) as 1 | 3;
+}
+
+/** 'cpu', 'cuda' or 'cuda:N'. */
+export function device(value: string): Device {
+  if (!isDevice(value)) throw new InvalidArgumentError('expected cpu, cuda or cuda:N');
+  return value;
 }

@@ -75,7 +75,7 @@ const BATCH_OPTIONS = defineOptions<BatchOptions>({
   dropLast: rule.boolean(),
   prefetch: rule.int({ min: 0 }),
   epoch: rule.int({ min: 0 }),
-  device: rule.string(),
+  device: rule.device(),
 });
 
 export class Dataset {

@@ -63,7 +63,12 @@ export async function saveModelWeights(handle: ModelHandle, file: string): Promi
 /** Reads `file` (off the event loop) and copies the matching weights into the model. */
 export async function loadModelWeights(op: string, handle: ModelHandle, file: string, options: LoadWeightsOptions = {}): Promise<WeightsReport> {
   const strict = checkOptions(op, LOAD_WEIGHTS_OPTIONS, options).strict ?? true;
-  const loaded = await native.loadSafetensors(file);
+  let loaded: Awaited<ReturnType<typeof native.loadSafetensors>>;
+  try {
+    loaded = await native.loadSafetensors(file);
+  } catch (err) {
+    throw new Error(`${op}: ${(err as Error).message}`, { cause: err });
+  }
   const current = native.modelStateDict(handle);
   try {
     const report = compare(current, loaded.tensors);

@@ -75,11 +75,11 @@ abstract class ConvLayer extends Layer {
   protected constructor(args: Omit<ConvArgs, 'groups'>, prefix: string, op: string, schema: Schema<LayerArgs>, rank: 1 | 2) {
     super(args, prefix, op, schema);
     this.filters = args.filters;
-    this.kernelSize = checkTuple(op, 'kernelSize', args.kernelSize, rank);
-    this.strides = checkTuple(op, 'strides', args.strides ?? 1, rank);
+    this.kernelSize = checkTuple(op, 'kernelSize', args.kernelSize, rank, 1);
+    this.strides = checkTuple(op, 'strides', args.strides ?? 1, rank, 1);
     const p = args.padding ?? 'valid';
-    this.padding = p === 'valid' || p === 'same' ? p : checkTuple(op, 'padding', p, rank);
-    this.dilationRate = checkTuple(op, 'dilationRate', args.dilationRate ?? 1, rank);
+    this.padding = p === 'valid' || p === 'same' ? p : checkTuple(op, 'padding', p, rank, 0);
+    this.dilationRate = checkTuple(op, 'dilationRate', args.dilationRate ?? 1, rank, 1);
     this.activation = args.activation;
     this.useBias = args.useBias ?? true;
     this.kernelInitializer = args.kernelInitializer;
@@ -223,7 +223,7 @@ export class Conv2DTranspose extends ConvLayer {
 
   constructor(args: Conv2DTransposeArgs) {
     super(args, 'conv2d_transpose', 'conv2dTranspose', CONV_TRANSPOSE_OPTIONS, 2);
-    this.outputPadding = checkTuple('conv2dTranspose', 'outputPadding', args.outputPadding ?? 0, 2);
+    this.outputPadding = checkTuple('conv2dTranspose', 'outputPadding', args.outputPadding ?? 0, 2, 0);
     if (typeof this.padding === 'string' && this.outputPadding.some((p) => p !== 0)) {
       throw new TypeError('conv2dTranspose: outputPadding is only accepted with explicit numeric padding');
     }
@@ -298,8 +298,8 @@ export class ZeroPadding2D extends Layer {
     const p = args.padding ?? 1;
     let pads: unknown[];
     if (typeof p === 'number') pads = [p, p, p, p];
-    else if (Array.isArray(p) && typeof p[0] === 'number') pads = [p[0], p[0], p[1], p[1]];
-    else if (Array.isArray(p) && Array.isArray(p[0]) && Array.isArray(p[1])) pads = [p[0][0], p[0][1], p[1][0], p[1][1]];
+    else if (Array.isArray(p) && p.length === 2 && typeof p[0] === 'number') pads = [p[0], p[0], p[1], p[1]];
+    else if (Array.isArray(p) && p.length === 2 && Array.isArray(p[0]) && Array.isArray(p[1]) && p[0].length === 2 && p[1].length === 2) pads = [p[0][0], p[0][1], p[1][0], p[1][1]];
     else pads = [NaN];
     if (pads.some((v) => !Number.isInteger(v) || (v as number) < 0)) {
       throw invalidValue('zeroPadding2d', 'padding', 'n, [h, w] or [[top, bottom], [left, right]] of non-negative integers', p);
@@ -337,8 +337,7 @@ export class UpSampling2D extends Layer {
   readonly interpolation: 'nearest' | 'bilinear';
   constructor(args: UpSampling2DArgs = {}) {
     super(args, 'up_sampling2d', 'upSampling2d', UP_SAMPLING_OPTIONS);
-    this.size = checkTuple('upSampling2d', 'size', args.size ?? 2, 2);
-    if (this.size.some((s) => s < 1)) throw invalidValue('upSampling2d', 'size', 'positive integers', args.size);
+    this.size = checkTuple('upSampling2d', 'size', args.size ?? 2, 2, 1);
     this.interpolation = args.interpolation ?? 'nearest';
   }
   computeOutputShape(inputShape: Shape): number[] {

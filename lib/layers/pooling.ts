@@ -36,10 +36,10 @@ abstract class Pooling2D extends Layer {
 
   protected constructor(args: Pooling2DArgs, prefix: string, fn: string) {
     super(args, prefix, fn, POOLING_OPTIONS);
-    this.poolSize = checkTuple(fn, 'poolSize', args.poolSize ?? 2, 2);
-    this.strides = checkTuple(fn, 'strides', args.strides ?? this.poolSize, 2);
+    this.poolSize = checkTuple(fn, 'poolSize', args.poolSize ?? 2, 2, 1);
+    this.strides = checkTuple(fn, 'strides', args.strides ?? this.poolSize, 2, 1);
     const p = args.padding ?? 'valid';
-    this.padding = p === 'valid' || p === 'same' ? p : checkTuple(fn, 'padding', p, 2);
+    this.padding = p === 'valid' || p === 'same' ? p : checkTuple(fn, 'padding', p, 2, 0);
   }
 
   protected plan(inputShape: Shape): PoolPlan {

@@ -267,7 +267,7 @@ export abstract class Model implements TrainableModel {
     const conv = new Converted();
     try {
       const [xt, yt] = this.prepare('trainOnBatch', conv, x, y);
-      const cw = this.classWeightTensor(conv, options.classWeight);
+      const cw = this.classWeightTensor('trainOnBatch', conv, options.classWeight);
       return await native.modelTrainOnBatch(this.requireCompiled('trainOnBatch'), handles(xt), handles(yt), cw?._h ?? null, this.compiledState?.customLoss);
     } finally {
       conv.dispose();
@@ -280,7 +280,7 @@ export abstract class Model implements TrainableModel {
     const conv = new Converted();
     try {
       const [xt, yt] = this.prepare('trainOnBatch', conv, x, y);
-      const cw = this.classWeightTensor(conv, options.classWeight);
+      const cw = this.classWeightTensor('trainOnBatch', conv, options.classWeight);
       return native.modelTrainOnBatchSync(this.requireCompiled('trainOnBatch'), handles(xt), handles(yt), cw?._h ?? null, this.compiledState?.customLoss);
     } finally {
       conv.dispose();
@@ -537,11 +537,11 @@ export abstract class Model implements TrainableModel {
     return [xs, ys];
   }
 
-  private classWeightTensor(conv: Converted, classWeight: Record<number, number> | undefined): Tensor | undefined {
+  private classWeightTensor(op: string, conv: Converted, classWeight: Record<number, number> | undefined): Tensor | undefined {
     if (classWeight === undefined) return undefined;
     const entries = Object.entries(classWeight).map(([k, v]) => [Number(k), v] as const);
     if (entries.some(([k, v]) => !Number.isInteger(k) || k < 0 || typeof v !== 'number' || !(v >= 0))) {
-      throw invalidValue('fit', 'classWeight', '{ classIndex: non-negative weight }', classWeight);
+      throw invalidValue(op, 'classWeight', '{ classIndex: non-negative weight }', classWeight);
     }
     const classes = Math.max(this.outputShape?.[0] ?? 0, ...entries.map(([k]) => k + 1));
     const weights = new Float32Array(classes).fill(1);
@@ -555,7 +555,7 @@ export abstract class Model implements TrainableModel {
       handle: this.requireCompiled('fit'),
       lrScheduler: this.compiledState?.lrScheduler,
       customLoss: this.compiledState?.customLoss,
-      classWeight: (conv: Converted, cw: Record<number, number> | undefined) => this.classWeightTensor(conv, cw),
+      classWeight: (conv: Converted, cw: Record<number, number> | undefined) => this.classWeightTensor('fit', conv, cw),
       prepare: (conv: Converted, x: ModelData, y: ModelData) => this.prepare('fit', conv, x, y),
       resume: (dir: string) => loadCheckpoint('fit', dir, this.requireCompiled('fit'), this.optimizerKind()),
       recordProgress: (progress: TrainingProgress) => {

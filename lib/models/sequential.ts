@@ -35,7 +35,9 @@ export class Sequential extends Model {
 
   constructor(args: SequentialArgs = {}) {
     super(checkOptions('sequential', SEQUENTIAL_OPTIONS, args).name ?? `sequential_${++modelCounter}`);
-    if (args.layers !== undefined && !Array.isArray(args.layers)) throw invalidType('sequential', 'layers', 'an array of layers', args.layers);
+    if (args.layers !== undefined && (!Array.isArray(args.layers) || args.layers.some((l) => !(l instanceof Layer)))) {
+      throw invalidType('sequential', 'layers', 'an array of layers (nt.layers.*)', args.layers);
+    }
     for (const layer of args.layers ?? []) this.add(layer);
   }
 

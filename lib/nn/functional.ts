@@ -7,6 +7,7 @@ import { native, type Handle } from '../binding';
 import { checkNumber, checkOneOf, checkShape, checkTuple, invalidType, invalidValue } from '../errors';
 import { isFloatingDtype } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
+import { checkOptions, defineOptions, rule } from '../options';
 
 /** torch.nn.functional also holds these tensor ops. */
 export { linear, relu, leakyRelu, elu, gelu, sigmoid, tanh, softmax, logSoftmax, pad } from '../tensor/ops';
@@ -51,8 +52,34 @@ function convPadding(op: string, padding: ConvOptions['padding'], n: number): nu
 }
 
 /** 1D convolution over [N, C, L] (or unbatched [C, L]) with weight [out, in/groups, k]. */
+// Sizes (int or tuple), tensors and reductions are checked where the functions read them
+// (checkTuple, optional(), reduction()); the schemas add unknown keys, types and ranges.
+const size = rule.any();
+const tensorOrNull = rule.any();
+const reductionRule = rule.any();
+const groups = rule.int({ min: 1 });
+const eps = rule.number({ min: 0 });
+const SCHEMAS = {
+  conv: defineOptions<ConvOptions>({ stride: size, padding: size, dilation: size, groups }),
+  convTranspose: defineOptions<ConvTransposeOptions>({ stride: size, padding: size, outputPadding: size, groups, dilation: size }),
+  maxPool: defineOptions<MaxPoolOptions>({ stride: size, padding: size, dilation: size, ceilMode: rule.boolean() }),
+  avgPool: defineOptions<AvgPoolOptions>({ stride: size, padding: size, ceilMode: rule.boolean(), countIncludePad: rule.boolean(), divisorOverride: rule.int({ min: 1 }) }),
+  batchNorm: defineOptions<BatchNormOptions>({ weight: tensorOrNull, bias: tensorOrNull, training: rule.boolean(), momentum: rule.number({ min: 0, max: 1 }), eps }),
+  layerNorm: defineOptions<LayerNormOptions>({ weight: tensorOrNull, bias: tensorOrNull, eps }),
+  interpolate: defineOptions<InterpolateOptions>({ size, scaleFactor: size, mode: rule.oneOf(['nearest', 'linear', 'bilinear', 'bicubic']), alignCorners: rule.boolean() }),
+  crossEntropy: defineOptions<CrossEntropyOptions>({ weight: tensorOrNull, reduction: reductionRule, ignoreIndex: rule.int(), labelSmoothing: rule.number({ min: 0, max: 1 }) }),
+  nllLoss: defineOptions<NllLossOptions>({ weight: tensorOrNull, reduction: reductionRule, ignoreIndex: rule.int() }),
+  bce: defineOptions<BceOptions>({ weight: tensorOrNull, reduction: reductionRule }),
+  bceWithLogits: defineOptions<BceWithLogitsOptions>({ weight: tensorOrNull, reduction: reductionRule, posWeight: tensorOrNull }),
+  reduction: defineOptions<ReductionOptions>({ reduction: reductionRule }),
+  smoothL1: defineOptions<SmoothL1Options>({ reduction: reductionRule, beta: rule.number({ min: 0 }) }),
+  huber: defineOptions<HuberLossOptions>({ reduction: reductionRule, delta: rule.number({ min: 0, gt: true }) }),
+  klDiv: defineOptions<KlDivOptions>({ reduction: rule.oneOf(['mean', 'sum', 'none', 'batchmean']), logTarget: rule.boolean() }),
+};
+
 export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvOptions = {}): Tensor {
   const op = 'conv1d';
+  checkOptions(op, SCHEMAS.conv, options);
   rank(op, input(op, x), [2, 3], '[N, C, L]');
   return new Tensor(
     native.conv1d(x._h, input(op, weight, 'weight')._h, optional(op, bias, 'bias'), checkTuple(op, 'stride', options.stride ?? 1, 1),
@@ -63,6 +90,7 @@ export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
 /** 2D convolution over [N, C, H, W] (or unbatched [C, H, W]) with weight [out, in/groups, kH, kW]. */
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvOptions = {}): Tensor {
   const op = 'conv2d';
+  checkOptions(op, SCHEMAS.conv, options);
   rank(op, input(op, x), [3, 4], '[N, C, H, W]');
   return new Tensor(
     native.conv2d(x._h, input(op, weight, 'weight')._h, optional(op, bias, 'bias'), checkTuple(op, 'stride', options.stride ?? 1, 2),
@@ -81,6 +109,7 @@ export interface ConvTransposeOptions {
 /** Transposed 2D convolution ("deconvolution") with weight [in, out/groups, kH, kW]. */
 export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTransposeOptions = {}): Tensor {
   const op = 'convTranspose2d';
+  checkOptions(op, SCHEMAS.convTranspose, options);
   rank(op, input(op, x), [3, 4], '[N, C, H, W]');
   return new Tensor(
     native.convTranspose2d(x._h, input(op, weight, 'weight')._h, optional(op, bias, 'bias'),
@@ -101,6 +130,7 @@ export interface MaxPoolOptions {
 /** 2D max pooling over [N, C, H, W] or [C, H, W]. */
 export function maxPool2d(x: Tensor, kernelSize: IntOrPair, options: MaxPoolOptions = {}): Tensor {
   const op = 'maxPool2d';
+  checkOptions(op, SCHEMAS.maxPool, options);
   rank(op, input(op, x), [3, 4], '[N, C, H, W]');
   const kernel = checkTuple(op, 'kernelSize', kernelSize, 2);
   return new Tensor(
@@ -112,6 +142,7 @@ export function maxPool2d(x: Tensor, kernelSize: IntOrPair, options: MaxPoolOpti
 /** Like maxPool2d, also returning the flat indices of the maxima (for unpooling). */
 export function maxPool2dWithIndices(x: Tensor, kernelSize: IntOrPair, options: MaxPoolOptions = {}): { values: Tensor; indices: Tensor } {
   const op = 'maxPool2d';
+  checkOptions(op, SCHEMAS.maxPool, options);
   rank(op, input(op, x), [3, 4], '[N, C, H, W]');
   const kernel = checkTuple(op, 'kernelSize', kernelSize, 2);
   const [values, indices] = native.maxPool2d(x._h, kernel, checkTuple(op, 'stride', options.stride ?? kernel, 2),
@@ -131,6 +162,7 @@ export interface AvgPoolOptions {
 /** 2D average pooling over [N, C, H, W] or [C, H, W]. */
 export function avgPool2d(x: Tensor, kernelSize: IntOrPair, options: AvgPoolOptions = {}): Tensor {
   const op = 'avgPool2d';
+  checkOptions(op, SCHEMAS.avgPool, options);
   rank(op, input(op, x), [3, 4], '[N, C, H, W]');
   const kernel = checkTuple(op, 'kernelSize', kernelSize, 2);
   return new Tensor(
@@ -165,6 +197,7 @@ export interface BatchNormOptions {
 /** Batch normalization over dim 1 of [N, C, ...]; running stats are updated in place when training. */
 export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, options: BatchNormOptions = {}): Tensor {
   const op = 'batchNorm';
+  checkOptions(op, SCHEMAS.batchNorm, options);
   input(op, x);
   if (x.ndim < 2) throw new RangeError(`${op}: expected input with at least 2 dims [N, C, ...], got shape [${x.shape.join(', ')}]`);
   const training = Boolean(options.training);
@@ -186,6 +219,7 @@ export interface LayerNormOptions {
 /** Layer normalization over the trailing `normalizedShape` dims. */
 export function layerNorm(x: Tensor, normalizedShape: readonly number[], options: LayerNormOptions = {}): Tensor {
   const op = 'layerNorm';
+  checkOptions(op, SCHEMAS.layerNorm, options);
   return new Tensor(
     native.layerNorm(input(op, x)._h, checkShape(op, 'normalizedShape', normalizedShape), optional(op, options.weight, 'weight'),
       optional(op, options.bias, 'bias'), checkNumber(op, 'eps', options.eps ?? 1e-5)),
@@ -223,6 +257,7 @@ export interface InterpolateOptions {
 /** Resizes [N, C, *spatial] by size or scale factor (torch.nn.functional.interpolate). */
 export function interpolate(x: Tensor, options: InterpolateOptions): Tensor {
   const op = 'interpolate';
+  checkOptions(op, SCHEMAS.interpolate, options);
   input(op, x);
   const spatial = x.ndim - 2;
   if (spatial < 1 || spatial > 3) throw new RangeError(`${op}: expected 3D, 4D or 5D input [N, C, ...spatial], got shape [${x.shape.join(', ')}]`);
@@ -257,6 +292,7 @@ export interface CrossEntropyOptions {
 /** Cross entropy of logits [N, C, ...] against class indices [N, ...] (int64) or class probabilities [N, C, ...]. */
 export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
   const op = 'crossEntropy';
+  checkOptions(op, SCHEMAS.crossEntropy, options);
   const smoothing = checkNumber(op, 'labelSmoothing', options.labelSmoothing ?? 0);
   if (!(smoothing >= 0 && smoothing <= 1)) throw invalidValue(op, 'labelSmoothing', 'a number in [0, 1]', smoothing);
   const t = input(op, target, 'target');
@@ -281,6 +317,7 @@ export interface NllLossOptions {
 /** Negative log likelihood of log-probabilities [N, C, ...] against class indices [N, ...]. */
 export function nllLoss(logProbs: Tensor, target: Tensor, options: NllLossOptions = {}): Tensor {
   const op = 'nllLoss';
+  checkOptions(op, SCHEMAS.nllLoss, options);
   return new Tensor(
     native.nllLoss(input(op, logProbs)._h, input(op, target, 'target')._h, optional(op, options.weight, 'weight'),
       reduction(op, options.reduction), options.ignoreIndex ?? -100),
@@ -295,6 +332,7 @@ export interface BceOptions {
 /** Binary cross entropy of probabilities in [0, 1] against targets of the same shape. */
 export function binaryCrossEntropy(probs: Tensor, target: Tensor, options: BceOptions = {}): Tensor {
   const op = 'binaryCrossEntropy';
+  checkOptions(op, SCHEMAS.bce, options);
   sameShape(op, input(op, probs), input(op, target, 'target'));
   return new Tensor(
     native.binaryCrossEntropy(input(op, probs)._h, input(op, target, 'target')._h, optional(op, options.weight, 'weight'), reduction(op, options.reduction)),
@@ -309,6 +347,7 @@ export interface BceWithLogitsOptions extends BceOptions {
 /** Binary cross entropy on logits (sigmoid fused, numerically stable). */
 export function binaryCrossEntropyWithLogits(logits: Tensor, target: Tensor, options: BceWithLogitsOptions = {}): Tensor {
   const op = 'binaryCrossEntropyWithLogits';
+  checkOptions(op, SCHEMAS.bceWithLogits, options);
   sameShape(op, input(op, logits), input(op, target, 'target'));
   return new Tensor(
     native.binaryCrossEntropyWithLogits(input(op, logits)._h, input(op, target, 'target')._h, optional(op, options.weight, 'weight'),
@@ -333,6 +372,7 @@ function sameShape(op: string, a: Tensor, b: Tensor): void {
 /** Mean squared error. */
 export function mseLoss(x: Tensor, target: Tensor, options: ReductionOptions = {}): Tensor {
   const op = 'mseLoss';
+  checkOptions(op, SCHEMAS.reduction, options);
   sameShape(op, input(op, x), input(op, target, 'target'));
   return new Tensor(native.mseLoss(x._h, target._h, reduction(op, options.reduction)));
 }
@@ -340,13 +380,29 @@ export function mseLoss(x: Tensor, target: Tensor, options: ReductionOptions = {
 /** Mean absolute error. */
 export function l1Loss(x: Tensor, target: Tensor, options: ReductionOptions = {}): Tensor {
   const op = 'l1Loss';
+  checkOptions(op, SCHEMAS.reduction, options);
   sameShape(op, input(op, x), input(op, target, 'target'));
   return new Tensor(native.l1Loss(x._h, target._h, reduction(op, options.reduction)));
 }
 
 /** Smooth L1: quadratic below `beta`, linear above (PyTorch's SmoothL1Loss). */
-export function smoothL1Loss(x: Tensor, target: Tensor, options: ReductionOptions & { beta?: number } = {}): Tensor {
+export interface SmoothL1Options extends ReductionOptions {
+  /** Where the loss turns from quadratic to linear (default 1). */
+  beta?: number;
+}
+export interface HuberLossOptions extends ReductionOptions {
+  /** Where the loss turns from quadratic to linear (default 1). */
+  delta?: number;
+}
+export interface KlDivOptions {
+  reduction?: Reduction | 'batchmean';
+  /** The target holds log-probabilities (default false). */
+  logTarget?: boolean;
+}
+
+export function smoothL1Loss(x: Tensor, target: Tensor, options: SmoothL1Options = {}): Tensor {
   const op = 'smoothL1Loss';
+  checkOptions(op, SCHEMAS.smoothL1, options);
   sameShape(op, input(op, x), input(op, target, 'target'));
   const beta = checkNumber(op, 'beta', options.beta ?? 1);
   if (beta < 0) throw invalidValue(op, 'beta', 'non-negative', beta);
@@ -354,8 +410,9 @@ export function smoothL1Loss(x: Tensor, target: Tensor, options: ReductionOption
 }
 
 /** Huber loss: quadratic below `delta`, linear above, scaled by delta (PyTorch's HuberLoss). */
-export function huberLoss(x: Tensor, target: Tensor, options: ReductionOptions & { delta?: number } = {}): Tensor {
+export function huberLoss(x: Tensor, target: Tensor, options: HuberLossOptions = {}): Tensor {
   const op = 'huberLoss';
+  checkOptions(op, SCHEMAS.huber, options);
   sameShape(op, input(op, x), input(op, target, 'target'));
   const delta = checkNumber(op, 'delta', options.delta ?? 1);
   if (!(delta > 0)) throw invalidValue(op, 'delta', 'positive', delta);
@@ -363,8 +420,9 @@ export function huberLoss(x: Tensor, target: Tensor, options: ReductionOptions &
 }
 
 /** KL divergence of log-probabilities `x` from `target` ('batchmean' divides the sum by the batch size). */
-export function klDiv(x: Tensor, target: Tensor, options: { reduction?: Reduction | 'batchmean'; logTarget?: boolean } = {}): Tensor {
+export function klDiv(x: Tensor, target: Tensor, options: KlDivOptions = {}): Tensor {
   const op = 'klDiv';
+  checkOptions(op, SCHEMAS.klDiv, options);
   const r = options.reduction ?? 'mean';
   checkOneOf(op, 'reduction', r, ['mean', 'sum', 'none', 'batchmean']);
   const h = native.klDiv(input(op, x)._h, input(op, target, 'target')._h, r === 'batchmean' ? 'sum' : r, Boolean(options.logTarget));

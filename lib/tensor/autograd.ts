@@ -2,6 +2,7 @@
  * autograd.ts — grad-mode scopes (`noGrad`, `enableGrad`) and `grad()` (torch.autograd.grad).
  * Gradients themselves come from `Tensor.backward()` and `.grad`.
  */
+import { checkOptions, defineOptions, rule } from '../options';
 import { native } from '../binding';
 import { invalidType } from '../errors';
 import { Tensor } from './tensor';
@@ -46,6 +47,9 @@ export interface GradOptions {
   allowUnused?: boolean;
 }
 
+// gradOutputs are checked by grad() (Tensors, one per output)
+const GRAD_OPTIONS = defineOptions<GradOptions>({ gradOutputs: rule.any(), retainGraph: rule.boolean(), createGraph: rule.boolean(), allowUnused: rule.boolean() });
+
 /** Gradients of `outputs` w.r.t. `inputs` without touching `.grad` (torch.autograd.grad). */
 export function grad(outputs: Tensor | readonly Tensor[], inputs: Tensor | readonly Tensor[], options: GradOptions = {}): (Tensor | null)[] {
   const list = (v: Tensor | readonly Tensor[], param: string): Tensor[] => {
@@ -57,6 +61,7 @@ export function grad(outputs: Tensor | readonly Tensor[], inputs: Tensor | reado
   };
   const outs = list(outputs as Tensor | Tensor[], 'outputs');
   const ins = list(inputs as Tensor | Tensor[], 'inputs');
+  checkOptions('grad', GRAD_OPTIONS, options);
   const gradOuts = options.gradOutputs === undefined ? null : list(options.gradOutputs as Tensor[], 'gradOutputs').map((t) => t._h);
   let result: ReturnType<typeof native.autogradGrad>;
   try {

@@ -3,9 +3,10 @@
  * ranges, identity and random, plus the `*Like` variants. Every function takes a dtype and
  * a device.
  */
+import { checkOptions, defineOptions, rule } from '../options';
 import { native } from '../binding';
 import { checkInt, checkNumber, checkShape, invalidType, invalidValue } from '../errors';
-import { type Device, checkDevice } from './device';
+import type { Device } from './device';
 import { type Dtype, type TypedArray, dtypeCode, dtypeOfTypedArray } from './dtype';
 import { Tensor } from './tensor';
 
@@ -28,12 +29,14 @@ export interface TensorOptions extends CreationOptions {
 /** Nested arrays of numbers, booleans or bigints. */
 export type TensorLike = number | boolean | bigint | TypedArray | readonly TensorLike[];
 
-function resolve(op: string, options: CreationOptions | undefined, defaultDtype: Dtype): [number, string, boolean] {
-  if (options !== undefined && (options === null || typeof options !== 'object')) {
-    throw invalidType(op, 'options', '{ dtype, device, requiresGrad }', options);
-  }
-  const device = options?.device === undefined ? 'cpu' : checkDevice(op, options.device);
-  return [dtypeCode(op, options?.dtype ?? defaultDtype), device, Boolean(options?.requiresGrad)];
+// dtype is checked by dtypeCode
+const CREATION_OPTIONS = defineOptions<CreationOptions>({ dtype: rule.any(), device: rule.device(), requiresGrad: rule.boolean() });
+// shape is checked by tensor() (only with a flat TypedArray)
+const TENSOR_OPTIONS = defineOptions<TensorOptions>({ ...CREATION_OPTIONS, shape: rule.any() });
+
+function resolve(op: string, options: CreationOptions | undefined, defaultDtype: Dtype, schema = CREATION_OPTIONS): [number, string, boolean] {
+  const o = checkOptions(op, schema, options);
+  return [dtypeCode(op, o.dtype ?? defaultDtype), o.device ?? 'cpu', o.requiresGrad ?? false];
 }
 
 function inferShape(data: TensorLike, shape: number[], depth: number): void {
@@ -74,6 +77,7 @@ function flatten(data: TensorLike, shape: readonly number[]): { values: unknown[
  * Plain numbers become float32 unless `dtype` says otherwise (JS cannot tell 1 from 1.0).
  */
 export function tensor(data: TensorLike | Tensor, options: TensorOptions = {}): Tensor {
+  checkOptions('tensor', TENSOR_OPTIONS, options);
   if (data instanceof Tensor) {
     return data.detach().to({ dtype: options.dtype ?? data.dtype, device: options.device ?? data.device, copy: true }).requiresGrad_(Boolean(options.requiresGrad));
   }
@@ -81,7 +85,7 @@ export function tensor(data: TensorLike | Tensor, options: TensorOptions = {}): 
     const arrayDtype = dtypeOfTypedArray(data as TypedArray);
     if (arrayDtype === undefined) throw invalidType('tensor', 'data', 'a Float32/Float64/Int8/Int16/Int32/Uint8/BigInt64 array', data);
     const shape = options.shape === undefined ? [(data as TypedArray).length] : checkShape('tensor', 'shape', options.shape);
-    const [dtype, device, requiresGrad] = resolve('tensor', options, arrayDtype);
+    const [dtype, device, requiresGrad] = resolve('tensor', options, arrayDtype, TENSOR_OPTIONS);
     return new Tensor(native.fromTypedArray(data, shape, dtype, device, requiresGrad));
   }
   const scalar = typeof data === 'number' || typeof data === 'boolean' || typeof data === 'bigint';
@@ -102,7 +106,7 @@ export function tensor(data: TensorLike | Tensor, options: TensorOptions = {}): 
     flat = Float64Array.from(values as number[]);
     inferred = 'float32';
   }
-  const [dtype, device, requiresGrad] = resolve('tensor', options, inferred);
+  const [dtype, device, requiresGrad] = resolve('tensor', options, inferred, TENSOR_OPTIONS);
   return new Tensor(native.fromTypedArray(flat, shape, dtype, device, requiresGrad));
 }
 

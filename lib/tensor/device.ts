@@ -8,9 +8,14 @@ export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
 
 const DEVICE_PATTERN = /^(cpu|cuda(:\d+)?)$/;
 
+/** Whether a value is a device string. */
+export function isDevice(device: unknown): device is Device {
+  return typeof device === 'string' && DEVICE_PATTERN.test(device);
+}
+
 /** Validates a device string (throws RangeError naming the op). */
 export function checkDevice(op: string, device: unknown): Device {
-  if (typeof device !== 'string' || !DEVICE_PATTERN.test(device)) {
+  if (!isDevice(device)) {
     throw invalidValue(op, 'device', "'cpu', 'cuda' or 'cuda:N'", device);
   }
   return device as Device;

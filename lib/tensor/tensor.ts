@@ -2,6 +2,7 @@
  * tensor.ts — the Tensor class: a JS object holding one native handle, with PyTorch's method
  * names for properties, ops, data access, autograd and disposal. Every op is one native call.
  */
+import { checkOptions, defineOptions, rule } from '../options';
 import { native, type Handle, type Operand, type TypedArrayOut } from '../binding';
 import { checkInt, checkIntList, checkNumber, checkOneOf, checkShape, invalidType } from '../errors';
 import { type Device, checkDevice } from './device';
@@ -40,6 +41,33 @@ export interface ToOptions {
   device?: Device;
   /** Always return a fresh copy, even when nothing changes. */
   copy?: boolean;
+}
+
+/** Options of `sort` and `argsort`. */
+export interface SortOptions {
+  /** Largest first (default false). */
+  descending?: boolean;
+}
+
+/** Options of `topk`. */
+export interface TopkOptions {
+  /** The k largest (default true) or smallest. */
+  largest?: boolean;
+  /** Return them in order (default true). */
+  sorted?: boolean;
+}
+
+const REDUCE_OPTIONS = defineOptions<ReduceOptions>({ keepdim: rule.boolean() });
+const VARIANCE_OPTIONS = defineOptions<VarianceOptions>({ keepdim: rule.boolean(), correction: rule.int({ min: 0 }), unbiased: rule.boolean() });
+const BACKWARD_OPTIONS = defineOptions<BackwardOptions>({ retainGraph: rule.boolean(), createGraph: rule.boolean() });
+// dtype is checked by dtypeCode
+const TO_OPTIONS = defineOptions<ToOptions>({ dtype: rule.any(), device: rule.device(), copy: rule.boolean() });
+const SORT_OPTIONS = defineOptions<SortOptions>({ descending: rule.boolean() });
+const TOPK_OPTIONS = defineOptions<TopkOptions>({ largest: rule.boolean(), sorted: rule.boolean() });
+
+/** The keepdim option of a reduction `op`. */
+function keepdim(op: string, options: ReduceOptions | undefined): boolean {
+  return checkOptions(op, REDUCE_OPTIONS, options).keepdim ?? false;
 }
 
 /** Values and indices of `max`/`min` along a dim. */
@@ -188,9 +216,8 @@ export class Tensor {
       if (target === 'cpu' || target.startsWith('cuda')) device = checkDevice('to', target);
       else dtype = target as Dtype;
     } else if (target !== null && typeof target === 'object') {
-      ({ dtype, device } = target);
+      ({ dtype, device } = checkOptions('to', TO_OPTIONS, target));
       copy = Boolean(target.copy);
-      if (device !== undefined) checkDevice('to', device);
     } else {
       throw invalidType('to', 'target', "a device, a dtype or { dtype, device }", target);
     }
@@ -271,6 +298,7 @@ export class Tensor {
 
   /** Computes gradients of this tensor w.r.t. graph leaves (accumulated into their `.grad`). */
   backward(gradient?: Tensor, options: BackwardOptions = {}): void {
+    checkOptions('backward', BACKWARD_OPTIONS, options);
     native.backward(this._h, optHandle('backward', 'gradient', gradient), Boolean(options.retainGraph), Boolean(options.createGraph));
   }
   /** Clears `.grad` (like `optimizer.zero_grad(set_to_none=True)`). */
@@ -432,19 +460,19 @@ export class Tensor {
   // ---- reductions ---------------------------------------------------------------------------
 
   sum(dim?: number | readonly number[], options: ReduceOptions = {}): Tensor {
-    return new Tensor(native.sum(this._h, dimsArg('sum', dim), Boolean(options.keepdim)));
+    return new Tensor(native.sum(this._h, dimsArg('sum', dim), keepdim('sum', options)));
   }
   mean(dim?: number | readonly number[], options: ReduceOptions = {}): Tensor {
-    return new Tensor(native.mean(this._h, dimsArg('mean', dim), Boolean(options.keepdim)));
+    return new Tensor(native.mean(this._h, dimsArg('mean', dim), keepdim('mean', options)));
   }
   prod(dim?: number, options: ReduceOptions = {}): Tensor {
-    return new Tensor(native.prod(this._h, optDim('prod', dim), Boolean(options.keepdim)));
+    return new Tensor(native.prod(this._h, optDim('prod', dim), keepdim('prod', options)));
   }
   all(dim?: number, options: ReduceOptions = {}): Tensor {
-    return new Tensor(native.all(this._h, optDim('all', dim), Boolean(options.keepdim)));
+    return new Tensor(native.all(this._h, optDim('all', dim), keepdim('all', options)));
   }
   any(dim?: number, options: ReduceOptions = {}): Tensor {
-    return new Tensor(native.any(this._h, optDim('any', dim), Boolean(options.keepdim)));
+    return new Tensor(native.any(this._h, optDim('any', dim), keepdim('any', options)));
   }
   std(dim?: number | readonly number[], options: VarianceOptions = {}): Tensor {
     return new Tensor(native.std(this._h, dimsArg('std', dim), correctionOf('std', options), Boolean(options.keepdim)));
@@ -456,33 +484,35 @@ export class Tensor {
   max(): Tensor;
   max(dim: number, options?: ReduceOptions): ValuesIndices;
   max(dim?: number, options: ReduceOptions = {}): Tensor | ValuesIndices {
-    return valuesOrPair(native.max(this._h, optDim('max', dim), Boolean(options.keepdim)));
+    return valuesOrPair(native.max(this._h, optDim('max', dim), keepdim('max', options)));
   }
   /** Min of all elements, or `{ values, indices }` along `dim`. */
   min(): Tensor;
   min(dim: number, options?: ReduceOptions): ValuesIndices;
   min(dim?: number, options: ReduceOptions = {}): Tensor | ValuesIndices {
-    return valuesOrPair(native.min(this._h, optDim('min', dim), Boolean(options.keepdim)));
+    return valuesOrPair(native.min(this._h, optDim('min', dim), keepdim('min', options)));
   }
   argmax(dim?: number, options: ReduceOptions = {}): Tensor {
-    return new Tensor(native.argmax(this._h, optDim('argmax', dim), Boolean(options.keepdim)));
+    return new Tensor(native.argmax(this._h, optDim('argmax', dim), keepdim('argmax', options)));
   }
   argmin(dim?: number, options: ReduceOptions = {}): Tensor {
-    return new Tensor(native.argmin(this._h, optDim('argmin', dim), Boolean(options.keepdim)));
+    return new Tensor(native.argmin(this._h, optDim('argmin', dim), keepdim('argmin', options)));
   }
 
   /** Sorted values and their original indices along `dim` (default: last). */
-  sort(dim = -1, options: { descending?: boolean } = {}): ValuesIndices {
-    return valuesOrPair(native.sort(this._h, checkInt('sort', 'dim', dim), Boolean(options.descending))) as ValuesIndices;
+  sort(dim = -1, options: SortOptions = {}): ValuesIndices {
+    const descending = checkOptions('sort', SORT_OPTIONS, options).descending ?? false;
+    return valuesOrPair(native.sort(this._h, checkInt('sort', 'dim', dim), descending)) as ValuesIndices;
   }
   /** Indices that sort the tensor along `dim`. */
-  argsort(dim = -1, options: { descending?: boolean } = {}): Tensor {
+  argsort(dim = -1, options: SortOptions = {}): Tensor {
     const { values, indices } = this.sort(dim, options);
     values.dispose();
     return indices;
   }
   /** The k largest (or smallest) values along `dim` and their indices. */
-  topk(k: number, dim = -1, options: { largest?: boolean; sorted?: boolean } = {}): ValuesIndices {
+  topk(k: number, dim = -1, options: TopkOptions = {}): ValuesIndices {
+    checkOptions('topk', TOPK_OPTIONS, options);
     const h = native.topk(this._h, checkInt('topk', 'k', k), checkInt('topk', 'dim', dim), options.largest ?? true, options.sorted ?? true);
     return valuesOrPair(h) as ValuesIndices;
   }
@@ -492,7 +522,7 @@ export class Tensor {
   /** log(sum(exp(x))) along dims, computed stably. */
   logsumexp(dim: number | readonly number[], options: ReduceOptions = {}): Tensor {
     const dims = typeof dim === 'number' ? [checkInt('logsumexp', 'dim', dim)] : checkIntList('logsumexp', 'dim', dim);
-    return new Tensor(native.logsumexp(this._h, dims, Boolean(options.keepdim)));
+    return new Tensor(native.logsumexp(this._h, dims, keepdim('logsumexp', options)));
   }
 
   // ---- products -----------------------------------------------------------------------------
@@ -631,6 +661,7 @@ export class Tensor {
 }
 
 function correctionOf(op: string, options: VarianceOptions): number {
+  checkOptions(op, VARIANCE_OPTIONS, options);
   if (options.correction !== undefined) return checkInt(op, 'correction', options.correction);
   return options.unbiased === false ? 0 : 1;
 }

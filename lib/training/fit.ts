@@ -67,7 +67,8 @@ export const FIT_OPTIONS = defineOptions<FitOptions>({
   verbose: rule.int({ min: 0, max: 2 }),
   signal: rule.instance(AbortSignal),
   lrScheduler: LR_SCHEDULER_RULE,
-  resumeFrom: rule.string(),
+  // checked by runFit (a non-empty path)
+  resumeFrom: rule.any(),
 });
 
 /** What fit needs from the model. */
@@ -99,7 +100,9 @@ export async function runFit(ctx: FitContext, data: FitData, options: FitOptions
   const epochs = options.epochs ?? 1;
   const batchSize = options.batchSize ?? 32;
   const givenInitialEpoch = options.initialEpoch;
-  if (options.resumeFrom === '') throw invalidType('fit', 'resumeFrom', 'a checkpoint directory path', options.resumeFrom);
+  if (options.resumeFrom !== undefined && (typeof options.resumeFrom !== 'string' || options.resumeFrom.length === 0)) {
+    throw invalidType('fit', 'resumeFrom', 'a checkpoint directory path', options.resumeFrom);
+  }
   const verbose = options.verbose ?? 1;
   const callbacks = options.callbacks ?? [];
   if (!Array.isArray(callbacks)) throw invalidType('fit', 'callbacks', 'an array', callbacks);

@@ -19,6 +19,7 @@ export class Converted {
   tensor(op: string, param: string, data: InputData, dtype?: (current: Dtype) => Dtype | undefined): Tensor {
     let t: Tensor;
     if (data instanceof Tensor) {
+      if (data.isDisposed) throw new Error(`${op}: ${param} was disposed`);
       t = data;
     } else if (data !== null && typeof data === 'object' && !Array.isArray(data) && !ArrayBuffer.isView(data) && 'data' in data) {
       t = this.own(tensor(data.data, { shape: data.shape }));

@@ -61,14 +61,14 @@ export interface OneCycleOptions {
 }
 
 const interval = rule.oneOf(['epoch', 'batch']);
-const gamma = rule.number({ min: 0, gt: true });
+const gamma = rule.number({ min: 0 });
 const positiveSteps = rule.int({ min: 1, required: true });
 
 /** Each schedule's options, with torch.optim.lr_scheduler's ranges. */
 const SCHEMAS = {
   stepLR: defineOptions<StepLROptions>({ stepSize: positiveSteps, gamma, interval }),
   multiStepLR: defineOptions<MultiStepLROptions>({ milestones: rule.any({ required: true }), gamma, interval }),
-  exponentialLR: defineOptions<ExponentialLROptions>({ gamma: rule.number({ min: 0, gt: true, required: true }), interval }),
+  exponentialLR: defineOptions<ExponentialLROptions>({ gamma: { ...gamma, required: true }, interval }),
   cosineAnnealing: defineOptions<CosineAnnealingOptions>({ tMax: positiveSteps, etaMin: rule.number({ min: 0 }), warmupSteps: rule.int({ min: 0 }), interval }),
   oneCycle: defineOptions<OneCycleOptions>({
     maxLr: rule.number({ min: 0, required: true }),

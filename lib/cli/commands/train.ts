@@ -17,9 +17,10 @@ import { writeReport, type ReportSection } from '../../report/report';
 import { manualSeed } from '../../runtime';
 import { tidy } from '../../tensor/memory';
 import type { Tensor } from '../../tensor/tensor';
+import type { Device } from '../../tensor/device';
 import { adam, sgd } from '../../training/optimizers';
 import { oneCycle } from '../../training/schedulers';
-import { channels, nonNegativeInt, positiveInt, positiveNumber } from '../parse';
+import { channels, device, nonNegativeInt, positiveInt, positiveNumber } from '../parse';
 import { resolveData, type DataChoice } from '../data_arg';
 import { interruptSignal, writeHistoryCsv, writePreprocess } from '../run_dir';
 
@@ -30,7 +31,7 @@ export interface TrainFlags {
   stepsPerEpoch?: number;
   batchSize?: number;
   lr?: number;
-  device: string;
+  device: Device;
   out: string;
   seed: number;
   limit?: number;
@@ -72,7 +73,7 @@ export async function trainClassifier(kind: 'cnn' | 'resnet', flags: TrainFlags,
   const train = standardized(await limited(d.train, flags.limit), d);
   const test = d.test === undefined ? undefined : standardized(await limited(d.test, flags.limit === undefined ? undefined : Math.ceil(flags.limit / 6)), d);
   const numClasses = d.classNames.length;
-  const model = (kind === 'cnn' ? cnn({ inputShape: d.shape, numClasses }) : resnet({ depth: 20, inputShape: d.shape, numClasses })).to(flags.device as 'cpu');
+  const model = (kind === 'cnn' ? cnn({ inputShape: d.shape, numClasses }) : resnet({ depth: 20, inputShape: d.shape, numClasses })).to(flags.device);
   const batchSize = flags.batchSize ?? (kind === 'cnn' ? 32 : 128);
   const lr = flags.lr ?? (kind === 'cnn' ? 1e-3 : 0.1);
   model.compile(
@@ -146,8 +147,8 @@ export async function trainGan(flags: TrainFlags, d: DataChoice): Promise<GanRes
   if (size !== 28 && size !== 32 && size !== 64) throw new Error(`train dcgan: images must be 28, 32 or 64 px (use --image-size for image folders), got ${size}`);
   const images = (await limited(d.train, flags.limit)).map(T.toFloat({ scale: 2 / 255 }), T.normalize({ mean: 1, std: 1 }));
   const { generator, discriminator } = dcgan({ imageSize: size, channels: d.shape[0], ngf: 32, ndf: 32 });
-  generator.to(flags.device as 'cpu');
-  discriminator.to(flags.device as 'cpu');
+  generator.to(flags.device);
+  discriminator.to(flags.device);
   const lr = flags.lr ?? 2e-4;
   const trainer = new GanTrainer({ generator, discriminator, gOptimizer: adam({ lr, betas: [0.5, 0.999] }), dOptimizer: adam({ lr, betas: [0.5, 0.999] }) });
   const { signal, dispose } = interruptSignal();
@@ -195,7 +196,7 @@ export function register(program: Command): void {
     .option('--steps-per-epoch <n>', 'batches per epoch (default: the whole training set)', positiveInt)
     .option('--batch-size <n>', 'batch size (default: 32 cnn, 128 resnet, 64 dcgan)', positiveInt)
     .option('--lr <x>', 'learning rate (default: 1e-3 cnn, 0.1 resnet, 2e-4 dcgan)', positiveNumber)
-    .option('--device <device>', 'cpu | cuda | cuda:N', 'cpu')
+    .option('--device <device>', 'cpu | cuda | cuda:N', device, 'cpu')
     .option('--out <dir>', 'output directory (default runs/<model>)')
     .option('--seed <n>', 'random seed', nonNegativeInt, 0)
     .option('--limit <n>', 'use only the first n training samples (quick runs)', positiveInt)
