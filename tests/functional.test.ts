@@ -484,6 +484,6 @@ describe('bad calls', () => {
     expectThrows(() => F.binaryCrossEntropy(nt.rand([4, 1]), nt.rand([4])), RangeError, 'binaryCrossEntropy: input shape [4, 1] and target shape [4] differ'));
   it('binaryCrossEntropyWithLogits shape mismatch', () =>
     expectThrows(() => F.binaryCrossEntropyWithLogits(nt.randn([4, 1]), nt.rand([4])), RangeError, 'binaryCrossEntropyWithLogits: input shape [4, 1] and target shape [4] differ'));
-  it('huberLoss with delta 0', () => expectThrows(() => F.huberLoss(logits, logits, { delta: 0 }), RangeError, 'huberLoss: delta must be positive, got number 0'));
-  it('smoothL1Loss with a negative beta', () => expectThrows(() => F.smoothL1Loss(logits, logits, { beta: -1 }), RangeError, 'smoothL1Loss: beta must be non-negative, got number -1'));
+  it('huberLoss with delta 0', () => expectThrows(() => F.huberLoss(logits, logits, { delta: 0 }), RangeError, 'huberLoss: delta must be a finite number > 0, got number 0'));
+  it('smoothL1Loss with a negative beta', () => expectThrows(() => F.smoothL1Loss(logits, logits, { beta: -1 }), RangeError, 'smoothL1Loss: beta must be a finite number ≥ 0, got number -1'));
 });

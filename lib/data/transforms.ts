@@ -99,5 +99,5 @@ export const randomAffine = (o: RandomAffineOptions = {}): TransformSpec => {
   return { kind: 'randomAffine', degrees, translate, scale };
 };
 
-/** The rule of a `transforms` option: an array of specs from `nt.data.transforms.*`. */
+/** @internal The rule of a `transforms` option: an array of specs from `nt.data.transforms.*`. */
 export const TRANSFORMS_RULE = rule.array(rule.spec('a transform from nt.data.transforms.*()', { toFloat, normalize, randomCrop, randomHorizontalFlip, resize, centerCrop, randomAffine }));

@@ -9,7 +9,7 @@ export type ActivationName = 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'softmax' 
 
 const ACTIVATIONS: readonly ActivationName[] = ['linear', 'relu', 'sigmoid', 'tanh', 'softmax', 'logSoftmax', 'gelu', 'elu', 'leakyRelu'];
 
-/** The rule of an `activation` option. */
+/** @internal The rule of an `activation` option. */
 export const ACTIVATION_RULE = rule.oneOf(ACTIVATIONS);
 
 /** The native modules of a (checked) named activation (none for 'linear'); softmax runs over the last dim. */

@@ -49,6 +49,7 @@ export abstract class Layer {
   readonly inputShape: Shape | undefined;
 
   /**
+   * @internal
    * `fn` is the layer's public factory name (for messages), `schema` the options it takes: the
    * options are checked here, before any subclass reads them, so `fromConfig` checks them too.
    */

@@ -206,7 +206,7 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
   }
   return new Tensor(
     native.batchNorm(x._h, optional(op, runningMean, 'runningMean'), optional(op, runningVar, 'runningVar'), optional(op, options.weight, 'weight'),
-      optional(op, options.bias, 'bias'), training, checkNumber(op, 'momentum', options.momentum ?? 0.1), checkNumber(op, 'eps', options.eps ?? 1e-5)),
+      optional(op, options.bias, 'bias'), training, options.momentum ?? 0.1, options.eps ?? 1e-5),
   );
 }
 
@@ -222,7 +222,7 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], options
   checkOptions(op, SCHEMAS.layerNorm, options);
   return new Tensor(
     native.layerNorm(input(op, x)._h, checkShape(op, 'normalizedShape', normalizedShape), optional(op, options.weight, 'weight'),
-      optional(op, options.bias, 'bias'), checkNumber(op, 'eps', options.eps ?? 1e-5)),
+      optional(op, options.bias, 'bias'), options.eps ?? 1e-5),
   );
 }
 
@@ -257,12 +257,10 @@ export interface InterpolateOptions {
 /** Resizes [N, C, *spatial] by size or scale factor (torch.nn.functional.interpolate). */
 export function interpolate(x: Tensor, options: InterpolateOptions): Tensor {
   const op = 'interpolate';
-  checkOptions(op, SCHEMAS.interpolate, options);
+  const { size, scaleFactor, mode = 'nearest', alignCorners } = checkOptions(op, SCHEMAS.interpolate, options);
   input(op, x);
   const spatial = x.ndim - 2;
   if (spatial < 1 || spatial > 3) throw new RangeError(`${op}: expected 3D, 4D or 5D input [N, C, ...spatial], got shape [${x.shape.join(', ')}]`);
-  const mode = checkOneOf(op, 'mode', options?.mode ?? 'nearest', ['nearest', 'linear', 'bilinear', 'bicubic']);
-  const { size, scaleFactor } = options ?? {};
   if ((size === undefined) === (scaleFactor === undefined)) throw new TypeError(`${op}: give exactly one of size or scaleFactor`);
   const sizes = size === undefined ? null : checkTuple(op, 'size', size, spatial);
   let scales: number[] | null = null;
@@ -272,8 +270,8 @@ export function interpolate(x: Tensor, options: InterpolateOptions): Tensor {
       throw invalidValue(op, 'scaleFactor', `a positive number or ${spatial} positive numbers`, scaleFactor);
     }
   }
-  if (options.alignCorners !== undefined && mode === 'nearest') throw new TypeError(`${op}: alignCorners only applies to linear, bilinear and bicubic modes`);
-  return new Tensor(native.interpolate(x._h, sizes, scales, mode, Boolean(options.alignCorners)));
+  if (alignCorners !== undefined && mode === 'nearest') throw new TypeError(`${op}: alignCorners only applies to linear, bilinear and bicubic modes`);
+  return new Tensor(native.interpolate(x._h, sizes, scales, mode, Boolean(alignCorners)));
 }
 
 /** Same as interpolate (PyTorch's older name). */
@@ -293,8 +291,7 @@ export interface CrossEntropyOptions {
 export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
   const op = 'crossEntropy';
   checkOptions(op, SCHEMAS.crossEntropy, options);
-  const smoothing = checkNumber(op, 'labelSmoothing', options.labelSmoothing ?? 0);
-  if (!(smoothing >= 0 && smoothing <= 1)) throw invalidValue(op, 'labelSmoothing', 'a number in [0, 1]', smoothing);
+  const smoothing = options.labelSmoothing ?? 0;
   const t = input(op, target, 'target');
   if (isFloatingDtype(t.dtype) && !shapesEqual(input(op, logits).shape, t.shape)) {
     throw new RangeError(
@@ -404,8 +401,7 @@ export function smoothL1Loss(x: Tensor, target: Tensor, options: SmoothL1Options
   const op = 'smoothL1Loss';
   checkOptions(op, SCHEMAS.smoothL1, options);
   sameShape(op, input(op, x), input(op, target, 'target'));
-  const beta = checkNumber(op, 'beta', options.beta ?? 1);
-  if (beta < 0) throw invalidValue(op, 'beta', 'non-negative', beta);
+  const beta = options.beta ?? 1;
   return new Tensor(native.smoothL1Loss(x._h, target._h, reduction(op, options.reduction), beta));
 }
 
@@ -414,8 +410,7 @@ export function huberLoss(x: Tensor, target: Tensor, options: HuberLossOptions =
   const op = 'huberLoss';
   checkOptions(op, SCHEMAS.huber, options);
   sameShape(op, input(op, x), input(op, target, 'target'));
-  const delta = checkNumber(op, 'delta', options.delta ?? 1);
-  if (!(delta > 0)) throw invalidValue(op, 'delta', 'positive', delta);
+  const delta = options.delta ?? 1;
   return new Tensor(native.huberLoss(x._h, target._h, reduction(op, options.reduction), delta));
 }
 
@@ -424,7 +419,6 @@ export function klDiv(x: Tensor, target: Tensor, options: KlDivOptions = {}): Te
   const op = 'klDiv';
   checkOptions(op, SCHEMAS.klDiv, options);
   const r = options.reduction ?? 'mean';
-  checkOneOf(op, 'reduction', r, ['mean', 'sum', 'none', 'batchmean']);
   const h = native.klDiv(input(op, x)._h, input(op, target, 'target')._h, r === 'batchmean' ? 'sum' : r, Boolean(options.logTarget));
   if (r !== 'batchmean') return new Tensor(h);
   const total = new Tensor(h);

@@ -90,6 +90,7 @@ const DEFAULT_LR: Record<Kind, number> = { sgd: 0.01, adam: 1e-3, adamW: 1e-3, r
 const SCHEMA_OF: Record<Kind, Schema<object>> = { sgd: SCHEMAS.sgd, adam: SCHEMAS.adam, adamW: SCHEMAS.adam, rmsprop: SCHEMAS.rmsprop, adagrad: SCHEMAS.adagrad };
 
 /**
+ * @internal
  * The checked description of a `kind` optimizer with these options; `fn` names the public function
  * in errors (`adam`, `optim.adam`, ...).
  */
@@ -118,7 +119,7 @@ export const OPTIMIZERS: Record<string, () => OptimizerSpec> = { sgd, adam, adam
 const OPTIMIZER_EXPECTED = `an optimizer name (${Object.keys(OPTIMIZERS).join(', ')}) or nt.optimizers.*()`;
 const SPEC_RULE = rule.spec(OPTIMIZER_EXPECTED, { sgd, adam, adamW, rmsprop, adagrad });
 
-/** The rule of an `optimizer` option (compile, GAN trainer): a name, or a spec from `nt.optimizers.*`. */
+/** @internal The rule of an `optimizer` option (compile, GAN trainer): a name, or a spec from `nt.optimizers.*`. */
 export const OPTIMIZER_RULE: Rule = {
   check(fn, param, v) {
     if (typeof v !== 'string') SPEC_RULE.check(fn, param, v);

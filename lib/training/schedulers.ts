@@ -117,5 +117,5 @@ export const oneCycle = (o: OneCycleOptions): LrSchedulerSpec => {
   return { kind: 'oneCycle', maxLr, totalSteps, pctStart, divFactor, finalDivFactor, interval };
 };
 
-/** The rule of an `lrScheduler` option (compile, fit). */
+/** @internal The rule of an `lrScheduler` option (compile, fit). */
 export const LR_SCHEDULER_RULE = rule.spec('a schedule from nt.schedulers.*()', { stepLR, multiStepLR, exponentialLR, cosineAnnealing, oneCycle });
