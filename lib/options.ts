@@ -70,12 +70,14 @@ export const rule = {
   string(options: { required?: boolean } = {}): Rule {
     return { required: options.required, check: (fn, param, v) => { if (typeof v !== 'string') throw invalidType(fn, param, 'a string', v); } };
   },
-  /** One of a fixed set of strings. */
-  oneOf(allowed: readonly string[], options: { required?: boolean } = {}): Rule {
+  /** One of a fixed set of strings or numbers. */
+  oneOf(allowed: readonly (string | number)[], options: { required?: boolean } = {}): Rule {
     return {
       required: options.required,
       check(fn, param, v) {
-        if (typeof v !== 'string' || !allowed.includes(v)) throw invalidValue(fn, param, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, v);
+        if (!allowed.includes(v as string | number)) {
+          throw invalidValue(fn, param, `one of ${allowed.map((a) => (typeof a === 'string' ? `'${a}'` : String(a))).join(', ')}`, v);
+        }
       },
     };
   },

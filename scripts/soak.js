@@ -30,8 +30,15 @@ const SAMPLE_MS = 10_000;
 const WARMUP_MS = 60_000;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodetorch-soak-'));
 
-function sample(elapsedMs, rounds) {
-  global.gc();
+/**
+ * One sample. Objects freed by the GC (a Dataset holds its tensors until then) release their
+ * native side in finalizers that run after the collection, so: collect, let them run, collect.
+ */
+async function sample(elapsedMs, rounds) {
+  for (let i = 0; i < 2; i++) {
+    global.gc();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
   const status = fs.readFileSync('/proc/self/status', 'utf8');
   return {
     t: Math.round(elapsedMs / 1000),
@@ -151,19 +158,19 @@ async function round(k) {
 async function main() {
   console.log(`soak: ${minutes} min, a sample about every ${SAMPLE_MS / 1000} s (between rounds, after a full GC)`);
   const start = Date.now();
-  const samples = [sample(0, 0)];
+  const samples = [await sample(0, 0)];
   let rounds = 0;
   while (Date.now() - start < minutes * 60_000) {
     await round(rounds);
     rounds += 1;
     const now = Date.now() - start;
     if (now - samples[samples.length - 1].t * 1000 >= SAMPLE_MS) {
-      samples.push(sample(now, rounds));
+      samples.push(await sample(now, rounds));
       const s = samples[samples.length - 1];
       process.stdout.write(`  t=${s.t}s rounds=${s.rounds} rss=${s.rssMiB.toFixed(1)} MiB tensors=${s.tensors} fds=${s.fds} threads=${s.threads}\n`);
     }
   }
-  samples.push(sample(Date.now() - start, rounds));
+  samples.push(await sample(Date.now() - start, rounds));
   fs.rmSync(dir, { recursive: true, force: true });
   model.dispose();
 

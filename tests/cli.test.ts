@@ -173,6 +173,8 @@ describe('nodetorch CLI', () => {
     expect(bad(['train', 'cnn', '--epochs', 'abc'])).toMatch(/option '--epochs <n>' argument 'abc' is invalid\. expected a positive integer/);
     expect(bad(['train', 'cnn', '--lr', '-1'])).toMatch(/option '--lr <x>' argument '-1' is invalid\. expected a positive number/);
     expect(bad(['train', 'cnn', '--channels', '2'])).toMatch(/option '--channels <n>' argument '2' is invalid\. expected 1 or 3/);
+    expect(bad(['train', 'cnn', '--device', 'gpu'])).toMatch(/option '--device <device>' argument 'gpu' is invalid\. expected cpu, cuda or cuda:N/);
+    expect(bad(['train', 'cnn', '--epoch', '3'])).toMatch(/unknown option '--epoch'\s+\(Did you mean --epochs\?\)/);
     expect(bad(['sample', 'cnn_run', '--n', '0'])).toMatch(/option '--n <n>' argument '0' is invalid/);
     expect(bad(['predict', 'cnn_run', 'missing.png'])).toMatch(/missing\.png/);
   });

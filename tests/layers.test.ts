@@ -864,6 +864,6 @@ describe('bad calls', () => {
     const a = L.dense({ name: 'same_name', units: 2 });
     const b = L.dense({ name: 'same_name', units: 2 });
     expectThrows(() => nt.sequential({ layers: [a, b] }), RangeError, "add: a layer named 'same_name' is already in the model");
-    expectThrows(() => nt.sequential({ layers: [{} as nt.layers.Layer] }), TypeError, /^add: layer must be a Layer \(nt\.layers\.\*\), got Object$/);
+    expectThrows(() => nt.sequential({ layers: [{} as nt.layers.Layer] }), TypeError, /^sequential: layers\[0\] must be a Layer \(nt\.layers\.\*\), got Object$/);
   });
 });

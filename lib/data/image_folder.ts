@@ -7,7 +7,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { invalidValue } from '../errors';
 import { tensor } from '../tensor/creation';
 import { tidy } from '../tensor/memory';
 import type { Tensor } from '../tensor/tensor';
@@ -46,7 +45,7 @@ export interface ImageFolderOptions extends ImageOptions, SourceOptions {
 
 const IMAGE_OPTIONS = defineOptions<ImageOptions>({
   size: { ...rule.tuple(2, rule.int({ min: 1 })), required: true },
-  channels: { check: (fn, param, v) => { if (v !== 1 && v !== 3) throw invalidValue(fn, param, '1 or 3', v); } },
+  channels: rule.oneOf([1, 3]),
 });
 const IMAGE_FOLDER_OPTIONS = defineOptions<ImageFolderOptions>({
   ...SOURCE_OPTIONS,

@@ -43,14 +43,16 @@ function chunk(type: string, body: Uint8Array): Buffer {
   return out;
 }
 
+const RAW_IMAGE = defineOptions<RawImage>({
+  data: rule.instance(Uint8Array, { required: true }),
+  width: rule.int({ min: 1, required: true }),
+  height: rule.int({ min: 1, required: true }),
+  channels: rule.oneOf([1, 3, 4], { required: true }),
+});
+
 /** The PNG file of 8-bit pixels. */
 export function encodePng(image: RawImage): Buffer {
-  const { data, width, height, channels } = image;
-  if (!(data instanceof Uint8Array)) throw invalidType('encodePng', 'data', 'a Uint8Array', data);
-  if (![1, 3, 4].includes(channels)) throw invalidValue('encodePng', 'channels', '1, 3 or 4', channels);
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-    throw invalidValue('encodePng', 'width/height', 'positive integers', [width, height]);
-  }
+  const { data, width, height, channels } = checkOptions('encodePng', RAW_IMAGE, image);
   if (data.length !== width * height * channels) {
     throw new RangeError(`encodePng: ${width}×${height}×${channels} pixels need ${width * height * channels} bytes, got ${data.length}`);
   }

@@ -35,9 +35,10 @@ export class Sequential extends Model {
 
   constructor(args: SequentialArgs = {}) {
     super(checkOptions('sequential', SEQUENTIAL_OPTIONS, args).name ?? `sequential_${++modelCounter}`);
-    if (args.layers !== undefined && (!Array.isArray(args.layers) || args.layers.some((l) => !(l instanceof Layer)))) {
-      throw invalidType('sequential', 'layers', 'an array of layers (nt.layers.*)', args.layers);
-    }
+    if (args.layers !== undefined && !Array.isArray(args.layers)) throw invalidType('sequential', 'layers', 'an array of layers (nt.layers.*)', args.layers);
+    args.layers?.forEach((l, i) => {
+      if (!(l instanceof Layer)) throw invalidType('sequential', `layers[${i}]`, 'a Layer (nt.layers.*)', l);
+    });
     for (const layer of args.layers ?? []) this.add(layer);
   }
 

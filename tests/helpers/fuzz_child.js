@@ -149,6 +149,9 @@ const catalogue = [
   { fn: 'loadWeights', base: {}, bad: { strict: BOOL }, required: [], call: (o) => model.loadWeights(garbage, o) },
   { fn: 'loadSafetensorsSync', base: {}, bad: { device: ['tpu', 3] }, required: [], call: (o) => nt.io.loadSafetensorsSync(garbage, o) },
   { fn: 'jit.load', base: {}, bad: { device: ['x'] }, required: [], call: (o) => nt.jit.load(garbage, o) },
+  { fn: 'encodePng', base: { data: new Uint8Array(4), width: 2, height: 2, channels: 1 }, bad: { data: ['x', [1, 2, 3, 4]], width: [0, 1.5, NaN], height: [-1], channels: [2, '1'] }, required: ['data', 'width', 'height', 'channels'], call: (o) => nt.io.encodePng(o) },
+  { fn: 'data.loadImage', base: { size: [4, 4] }, bad: { size: [[0, 4], 'x', [4]], channels: [2, '3'] }, required: ['size'], call: (o) => nt.data.loadImage(garbage, o) },
+  { fn: 'optim.sgd.zeroGrad', base: {}, bad: { setToNone: BOOL }, required: [], call: (o) => nt.optim.sgd([param], { lr: 0.1 }).zeroGrad(o) },
   { fn: 'imageGridPng', base: {}, bad: { nrow: [0, 1.5], padding: [-1], range: [[1], 'x'], padValue: [300, -1] }, required: [], call: (o) => nt.io.imageGridPng(img, o) },
 
   { fn: 'gan.train', base: { generator, discriminator, images, epochs: 1, verbose: 0, batchSize: 2 }, bad: { labelSmoothing: [1, -0.1], dSteps: [0], loss: ['wgan'], epochs: [0], batchSize: [0], gOptimizer: ['lbfgs', { kind: 'adam', betas: [1, 1] }], sampleEvery: [0], seed: [-1], lrScheduler: ['x'] }, otherKeys: ['shuffle', 'stepsPerEpoch', 'initialEpoch', 'callbacks', 'signal', 'samplesDir', 'numSamples', 'checkpointDir', 'dOptimizer'], required: ['generator', 'discriminator', 'images'], call: (o) => nt.gan.train(o) },
