@@ -75,6 +75,42 @@ describe('the issue\'s examples', () => {
     expectThrows(() => L.layerFromConfig('Conv2D', { ...config, dilation: 2 }), TypeError, "conv2d: unknown option 'dilation' (did you mean 'dilationRate'?)");
   });
 
+  it('compile, fit, evaluate, predict and trainOnBatch', async () => {
+    const model = nt.sequential({ layers: [L.dense({ inputShape: [2], units: 2 })] });
+    expectThrows(() => model.compile({ optimizer: 'adam', loss: 'mse', metric: ['mae'] } as never), TypeError, "compile: unknown option 'metric' (did you mean 'metrics'?)");
+    expectThrows(() => model.compile({ optimizer: { kind: 'adam', lr: -1 } as never, loss: 'mse' }), RangeError, 'compile: optimizer adam: lr must be a finite number ≥ 0, got number -1');
+    expectThrows(() => model.compile({ loss: 'mse' } as never), TypeError, "compile: missing required option 'optimizer'");
+    model.compile({ optimizer: 'adam', loss: 'mse' });
+    const [x, y] = [nt.randn([4, 2]), nt.randn([4, 2])];
+    await expect(model.fit(x, y, { epoch: 5 } as never)).rejects.toThrow("fit: unknown option 'epoch' (did you mean 'epochs'?)");
+    await expect(model.fit(x, y, { epochs: 0 })).rejects.toThrow(new RangeError('fit: epochs must be a positive integer, got number 0'));
+    await expect(model.fit(x, y, { batch_size: 2 } as never)).rejects.toThrow("fit: unknown option 'batch_size' (did you mean 'batchSize'?)");
+    await expect(model.fit(x, y, { validationSplit: 1 })).rejects.toThrow('fit: validationSplit must be a number in (0, 1), got number 1');
+    await expect(model.evaluate(x, y, { batchSize: NaN })).rejects.toThrow('evaluate: batchSize must be a positive integer, got number NaN');
+    await expect(model.predict(x, { batch: 2 } as never)).rejects.toThrow("predict: unknown option 'batch' (did you mean 'batchSize'?)");
+    await expect(model.trainOnBatch(x, y, { class_weight: {} } as never)).rejects.toThrow("trainOnBatch: unknown option 'class_weight' (did you mean 'classWeight'?)");
+  });
+
+  it('schedulers, callbacks, data and io', async () => {
+    expectThrows(() => nt.schedulers.stepLR({ stepSize: 0 }), RangeError, 'stepLR: stepSize must be a positive integer, got number 0');
+    expectThrows(() => nt.schedulers.oneCycle({ maxLr: 0.1, pctStart: 1 }), RangeError, 'oneCycle: pctStart must be a number in (0, 1), got number 1');
+    expectThrows(() => nt.schedulers.cosineAnnealing({ T_max: 10 } as never), TypeError, "cosineAnnealing: unknown option 'T_max' (did you mean 'tMax'?)");
+    expectThrows(() => nt.callbacks.earlyStopping({ patience: -1 }), RangeError, 'earlyStopping: patience must be an integer ≥ 0, got number -1');
+    expectThrows(() => nt.callbacks.earlyStopping({ restore_best_weights: true } as never), TypeError,
+      "earlyStopping: unknown option 'restore_best_weights' (did you mean 'restoreBestWeights'?)");
+    expectThrows(() => nt.data.transforms.randomHorizontalFlip({ p: 2 }), RangeError, 'randomHorizontalFlip: p must be a number in [0, 1], got number 2');
+    expectThrows(() => nt.data.fromTensors(nt.zeros([2, 1]), undefined, { transforms: [{ kind: 'toFloat', scale: NaN }] }), RangeError,
+      'fromTensors: transforms[0] toFloat: scale must be a finite number, got number NaN');
+    expectThrows(() => nt.data.fashionMnist({ split: 'val' as 'test' }), RangeError, "data.fashionMnist: split must be one of 'train', 'test', got string 'val'");
+    await expect(nt.loadModel('nowhere', { map_location: 'cpu' } as never)).rejects.toThrow("loadModel: unknown option 'map_location' (valid options: device, compile, customLoss)");
+    await expect(nt.jit.load('nowhere.pt', { device: 'tpu' as 'cpu' })).rejects.toThrow("jit.load: device must be 'cpu', 'cuda' or 'cuda:N', got string 'tpu'");
+    expectThrows(() => nt.builders.dcgan({ imageSize: 28, channels: 1, latent_dim: 64 } as never), TypeError, "builders.dcgan: unknown option 'latent_dim' (did you mean 'latentDim'?)");
+    expectThrows(() => nt.zeros([2], { requires_grad: true } as never), TypeError, "zeros: unknown option 'requires_grad' (did you mean 'requiresGrad'?)");
+    expectThrows(() => nt.randn([2, 2]).sum(0, { keepdims: true } as never), TypeError, "sum: unknown option 'keepdims' (did you mean 'keepdim'?)");
+    expectThrows(() => nt.nn.functional.conv2d(nt.randn([1, 1, 4, 4]), nt.randn([1, 1, 3, 3]), null, { strides: 2 } as never), TypeError,
+      "conv2d: unknown option 'strides' (did you mean 'stride'?)");
+  });
+
   it('optimizers follow torch.optim\'s rules', () => {
     expectThrows(() => nt.optimizers.adam({ learningRate: 1e-3 } as never), TypeError, "adam: unknown option 'learningRate' (did you mean 'lr'?)");
     expectThrows(() => nt.optimizers.adam({ lr: 1e-3, beta_1: 0.9 } as never), TypeError, "adam: unknown option 'beta_1' (did you mean 'betas'?)");
