@@ -5,7 +5,6 @@
  * after their layers (dots nest), so a layer named 'layer1.0.conv1' owns the state_dict keys
  * 'layer1.0.conv1.weight', as in torchvision.
  */
-import { invalidType } from '../errors';
 import { Embedding } from '../layers/core';
 import { Layer, layerFromConfig, type LayerConfig } from '../layers/layer';
 import { MergeLayer } from '../layers/merge';
