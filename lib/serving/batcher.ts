@@ -171,6 +171,7 @@ export class Batcher {
   /** Stops taking requests; resolves once every queued and running request has finished. */
   close(): Promise<void> {
     this.closed = true;
+    this.pump();
     if (this.queue.length === 0 && this.running === 0) return Promise.resolve();
     return new Promise((resolve) => {
       const previous = this.drained;
@@ -196,7 +197,7 @@ export class Batcher {
     inputs.forEach((t, i) => {
       const spec = this.inputs[i];
       const sample = t.shape.slice(1);
-      if (t.shape.length === 0 || sample.length !== spec.shape.length || sample.some((d, j) => d !== spec.shape[j])) {
+      if (t.shape.length === 0 || sample.length !== spec.shape.length || sample.some((d, j) => spec.shape[j] !== -1 && d !== spec.shape[j])) {
         throw new RangeError(`${op}: input '${spec.name}' takes samples of shape [${spec.shape.join(', ')}] (so [n, ${spec.shape.join(', ')}]), got [${t.shape.join(', ')}]`);
       }
       if (t.dtype !== spec.dtype) throw new TypeError(`${op}: input '${spec.name}' takes ${spec.dtype}, got ${t.dtype}`);

@@ -116,7 +116,7 @@ export function decodeInputs(body: unknown, specs: readonly TensorSpec[], device
       throw new HttpError(400, `${where}: shape must have ${spec.shape.length + 1} dims ${full}, got ${shape.length} dims`);
     }
     if (shape.some((d) => d < 0)) throw new HttpError(400, `${where}: shape has a negative dim: [${shape.join(', ')}]`);
-    if (shape[0] < 1 || shape.slice(1).some((d, j) => d !== spec.shape[j])) {
+    if (shape[0] < 1 || shape.slice(1).some((d, j) => spec.shape[j] !== -1 && d !== spec.shape[j])) {
       throw new HttpError(400, `${where}: shape must be ${full} with n >= 1, got [${shape.join(', ')}]`);
     }
     if (rows !== undefined && shape[0] !== rows) throw new HttpError(400, `inputs have different numbers of samples (${rows} and ${shape[0]})`);

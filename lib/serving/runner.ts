@@ -10,7 +10,7 @@ import { Model } from '../models/model';
 import type { Dtype } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
 
-/** One input or output of a served model: its name, sample shape (no batch dim) and dtype. */
+/** One input or output of a served model: its name, sample shape (no batch dim; -1 where a size varies) and dtype. */
 export interface TensorSpec {
   name: string;
   shape: number[];
@@ -33,6 +33,7 @@ export interface Runner {
 }
 
 function modelRunner(model: Model): Runner {
+  if (!model.built && model.inputShape !== undefined) model.build();
   if (!model.built) throw new Error(`serving: model '${model.name}' is not built (give its first layer an inputShape, or load it with nt.loadModel)`);
   return {
     inputs: model.inputs.map(({ name, shape }) => ({ name, shape, dtype: 'float32' })),

@@ -61,8 +61,8 @@ function readSchema(file: string, declared: ModelSource): ScriptSchema {
   if (!Array.isArray(doc.inputs) || doc.inputs.length === 0) throw new Error(`serve: the schema of ${file} needs a non-empty "inputs" list`);
   const inputs = doc.inputs.map((i: { name?: unknown; shape?: unknown; datatype?: unknown }, k: number): TensorSpec => {
     const dtype = typeof i.datatype === 'string' ? dtypeOfDatatype(i.datatype) : undefined;
-    if (typeof i.name !== 'string' || !Array.isArray(i.shape) || !i.shape.every((d) => Number.isInteger(d) && d > 0) || dtype === undefined) {
-      throw new Error(`serve: input ${k} of the schema of ${file} must be {"name": string, "shape": [positive ints], "datatype": "FP32" | "INT64" | ...}`);
+    if (typeof i.name !== 'string' || !Array.isArray(i.shape) || !i.shape.every((d) => Number.isInteger(d) && (d > 0 || d === -1)) || dtype === undefined) {
+      throw new Error(`serve: input ${k} of the schema of ${file} must be {"name": string, "shape": [positive ints, or -1 for a size that varies], "datatype": "FP32" | "INT64" | ...}`);
     }
     return { name: i.name, shape: i.shape as number[], dtype };
   });
@@ -171,7 +171,7 @@ export class ServedModel {
   private async warmUp(runners: Runner[]): Promise<void> {
     for (const runner of runners) {
       for (const n of new Set([1, this.batcher.maxBatchSize])) {
-        const xs = this.inputs.map((spec) => zeros([n, ...spec.shape], { dtype: spec.dtype, device: this.device }));
+        const xs = this.inputs.map((spec) => zeros([n, ...spec.shape.map((d) => (d === -1 ? 1 : d))], { dtype: spec.dtype, device: this.device }));
         try {
           const outs = await runner.run(xs);
           const names = this.batcher.outputNames ?? (outs.length === 1 ? ['output'] : outs.map((_, i) => `output${i}`));
