@@ -21,7 +21,9 @@ import type { ServedModel } from './served_model';
 export interface RouteContext {
   models: Map<string, ServedModel>;
   metrics: Metrics;
-  /** Every model loaded and warmed up, and not shutting down. */
+  /** Every model loaded and warmed up. */
+  loaded(): boolean;
+  /** Loaded, and not shutting down. */
   ready(): boolean;
 }
 
@@ -32,6 +34,7 @@ const MAX_SAMPLE_IMAGES = 256;
 
 function lookup(ctx: RouteContext, params: Params): ServedModel {
   const model = ctx.models.get(params.model);
+  if (model === undefined && !ctx.loaded()) throw new HttpError(503, `model '${params.model}' is not ready (the server is still loading its models)`);
   if (model === undefined) throw new HttpError(404, `unknown model '${params.model}'; served: ${[...ctx.models.keys()].join(', ') || 'none yet'}`);
   if (params.version !== undefined && params.version !== model.version) {
     throw new HttpError(404, `model '${model.name}' has no version '${params.version}' (versions: ${model.version})`);

@@ -100,7 +100,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const app = Fastify({ bodyLimit, return503OnClosing: true, forceCloseConnections: 'idle' });
   app.addContentTypeParser(['image/png', 'image/jpeg', 'image/webp', 'application/octet-stream'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  const ctx: RouteContext = { models, metrics, ready: () => loadedAll && !closing };
+  const ctx: RouteContext = { models, metrics, loaded: () => loadedAll, ready: () => loadedAll && !closing };
   const apiKey = options.apiKey;
   if (apiKey !== undefined) {
     app.addHook('onRequest', async (req, reply) => {
@@ -111,6 +111,10 @@ export async function serve(options: ServeOptions): Promise<Server> {
       }
     });
   }
+  // While draining, each answer closes its connection, so keep-alive clients let go and close() ends.
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing) reply.header('Connection', 'close');
+  });
   const log = options.log;
   if (log !== undefined) {
     app.addHook('onResponse', async (req, reply) => {
