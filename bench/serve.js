@@ -9,8 +9,8 @@
  *   2. the same server with maxBatchSize 1: requests/s and p99 latency compared;
  *   3. overload: 4× the measured capacity offered (autocannon --overallRate): 200s + 503s + 400s
  *      against requests sent, p99 of the accepted requests (from the access log), RSS over the run;
- *   4. SIGTERM under load: every request the server accepted got its 200 (access-log 200s equal
- *      autocannon's 2xx), the server exits 0.
+ *   4. SIGTERM under load (once 200 requests were answered): every request the server accepted got
+ *      its 200 (access-log 200s equal autocannon's 200s), the server exits 0.
  *
  * usage: node bench/serve.js [--duration 8] [--models cnn,resnet20]     (about 3 minutes)
  */
@@ -171,17 +171,17 @@ async function overloadRun(dir, kind, port, capacity) {
     timeouts: r.timeouts,
     acceptedP99: pct(accepted, 0.99),
     busyP99: pct(busy, 0.99),
-    rssFirst: rss[1] ?? rss[0],
-    rssMax: Math.max(...rss),
+    rssQuarter: rss[Math.floor(rss.length / 4)],
+    rssHalf: rss[Math.floor(rss.length / 2)],
     rssLast: rss[rss.length - 1],
   };
 }
 
-/** SIGTERM halfway through a load run: access-log 200s vs autocannon's 200s, exit code. */
+/** SIGTERM once a load run is in full swing (200+ answered): access-log 200s vs autocannon's 200s, exit code. */
 async function sigtermRun(dir, kind, port) {
   const server = await startServer(dir, kind, port, []);
-  const running = autocannon(`${server.url}/v2/models/${kind}/infer`, path.join(dir, `${kind}.json`), { connections: 64, duration: 4 });
-  await sleep(2000);
+  const running = autocannon(`${server.url}/v2/models/${kind}/infer`, path.join(dir, `${kind}.json`), { connections: 64, duration: 3 * DURATION });
+  for (let i = 0; i < 1200 && (await metric(server.url, 'nodetorch_request_success_total')) < 200; i++) await sleep(50);
   const pending = await metric(server.url, 'nodetorch_pending_requests');
   server.proc.kill('SIGTERM');
   const code = await server.exited;
@@ -227,11 +227,11 @@ async function main() {
   console.log('\nOverload (4× the measured capacity offered, 512 connections, --max-queue-size 64):\n');
   console.log(
     tableOf(
-      ['model', 'offered req/s', 'sent', '200', '503', '400', 'errors', 'timeouts', '200+503+400 = sent', 'accepted p99 ms', '503 p99 ms', 'RSS MiB first / max / last'],
-      results.map(({ kind, over: o }) => [kind, f(o.offered), o.sent, o.ok, o.busy, o.bad, o.errors, o.timeouts, o.ok + o.busy + o.bad === o.sent ? 'yes' : 'NO', f(o.acceptedP99, 1), f(o.busyP99, 1), `${f(o.rssFirst)} / ${f(o.rssMax)} / ${f(o.rssLast)}`]),
+      ['model', 'offered req/s', 'sent', '200', '503', '400', 'errors', 'timeouts', '200+503+400 = sent', 'accepted p99 ms', '503 p99 ms', 'RSS MiB at 1/4, 1/2, end of run'],
+      results.map(({ kind, over: o }) => [kind, f(o.offered), o.sent, o.ok, o.busy, o.bad, o.errors, o.timeouts, o.ok + o.busy + o.bad === o.sent ? 'yes' : 'NO', f(o.acceptedP99, 1), f(o.busyP99, 1), `${f(o.rssQuarter)} / ${f(o.rssHalf)} / ${f(o.rssLast)}`]),
     ),
   );
-  console.log('\nSIGTERM after 2 s of a 64-connection load:\n');
+  console.log('\nSIGTERM during a 64-connection load (once 200 requests were answered):\n');
   console.log(
     tableOf(
       ['model', 'queued at SIGTERM', 'server 200s', 'client 200s', 'server 503s', 'client 503s', 'client errors (refused after exit)', 'exit code'],

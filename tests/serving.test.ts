@@ -278,6 +278,20 @@ describe('operations', () => {
     }
   });
 
+  it.skipIf(!nt.cuda.isAvailable())('serves on cuda (--device): infer equals the cpu model', async () => {
+    const gpu = await nt.serving.serve({ models: [path.join(dir, 'classifier')], port: 0, device: 'cuda' });
+    try {
+      await gpu.loaded;
+      const input = sampleInput(2, 31);
+      const r = await gpu.app.inject({ method: 'POST', url: '/v2/models/classifier/infer', payload: { inputs: [input] } });
+      expect(r.statusCode).toBe(200);
+      const want = predictRef(input.data, input.shape);
+      JSON.parse(r.body).outputs[0].data.forEach((v: number, i: number) => expect(v).toBeCloseTo(want[i], 5));
+    } finally {
+      await gpu.close();
+    }
+  });
+
   it('nodetorch serve drains on SIGTERM: accepted requests get their 200, then it exits 0', async () => {
     const cli = path.join(__dirname, '..', 'dist', 'cli', 'main.js');
     const child = spawn(process.execPath, [cli, 'serve', `clf=${path.join(dir, 'classifier')}`, '--port', '0', '--max-queue-delay-ms', '1500', '--max-batch-size', '64'], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -125,6 +125,26 @@ describe('batching', () => {
   });
 });
 
+describe('cuda', () => {
+  it.skipIf(!nt.cuda.isAvailable())('batches on cuda, each request equal to the cpu model on its rows', async () => {
+    const cpu = mlp(9);
+    const gpu = mlp(9).to('cuda');
+    const b = nt.serving.batcher(gpu, { maxQueueDelayMs: 30 });
+    const xs = Array.from({ length: 5 }, () => nt.randn([1, 6]));
+    const onGpu = xs.map((x) => x.to('cuda'));
+    const outs = (await Promise.all(onGpu.map((x) => b.predict(x)))) as nt.Tensor[];
+    expect(b.stats().executions).toBeLessThan(5);
+    outs.forEach((o, i) => {
+      expect(o.device).toBe('cuda:0');
+      const ref = alone(cpu, xs[i]);
+      values(o.to('cpu')).forEach((v, j) => expect(v).toBeCloseTo(ref[j], 5));
+    });
+    for (const t of [...xs, ...onGpu, ...outs]) t.dispose();
+    cpu.dispose();
+    gpu.dispose();
+  });
+});
+
 describe('overload, timeouts, shutdown', () => {
   it('refuses beyond maxQueueSize at once with QueueFullError', async () => {
     const model = mlp(5);

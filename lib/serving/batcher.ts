@@ -12,6 +12,7 @@
  * request still queued after `timeoutMs` is rejected (`RequestTimeoutError`) and never runs.
  */
 import { invalidType, invalidValue } from '../errors';
+import { checkOptions, defineOptions, rule } from '../options';
 import type { ScriptModule } from '../io/jit';
 import type { Model } from '../models/model';
 import { tidy } from '../tensor/memory';
@@ -49,7 +50,15 @@ export interface BatcherOptions {
   observer?: BatcherObserver;
 }
 
-const OPTION_KEYS = ['maxBatchSize', 'maxQueueDelayMs', 'maxQueueSize', 'timeoutMs', 'inputs', 'outputs', 'observer'];
+const BATCHER_OPTIONS = defineOptions<BatcherOptions>({
+  maxBatchSize: rule.int({ min: 1 }),
+  maxQueueDelayMs: rule.number({ min: 0 }),
+  maxQueueSize: rule.int({ min: 1 }),
+  timeoutMs: rule.number({ gt: true, min: 0 }),
+  inputs: rule.any(),
+  outputs: rule.any(),
+  observer: rule.any(),
+});
 
 /** Counts since the batcher was made. */
 export interface BatcherStats {
@@ -71,30 +80,6 @@ interface Pending {
   resolve: (out: Tensor | Tensor[]) => void;
   reject: (err: Error) => void;
   timer: NodeJS.Timeout | undefined;
-}
-
-function checkCount(op: string, name: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || Number.isNaN(value)) throw invalidType(op, `options.${name}`, 'a number', value);
-  if (!(value >= min) || (value !== Infinity && !Number.isInteger(value))) throw invalidValue(op, `options.${name}`, `an integer >= ${min}`, value);
-  return value;
-}
-
-function closestKey(key: string): string {
-  const distance = (a: string, b: string): number => {
-    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-      let prev = row[0];
-      row[0] = i;
-      for (let j = 1; j <= b.length; j++) {
-        const next = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
-        prev = row[j];
-        row[j] = next;
-      }
-    }
-    return row[b.length];
-  };
-  return OPTION_KEYS.reduce((best, k) => (distance(key, k) < distance(key, best) ? k : best));
 }
 
 /** A dynamic batcher over one model, or over several copies of it run concurrently (instances). */
@@ -119,11 +104,11 @@ export class Batcher {
 
   /** @internal Use `nt.serving.batcher`. */
   constructor(runners: Runner[], options: BatcherOptions) {
-    const op = 'serving.batcher';
-    this.maxBatchSize = checkCount(op, 'maxBatchSize', options.maxBatchSize, 32, 1);
-    this.maxQueueDelayMs = checkCount(op, 'maxQueueDelayMs', options.maxQueueDelayMs, 0, 0);
-    this.maxQueueSize = checkCount(op, 'maxQueueSize', options.maxQueueSize, 256, 1);
-    this.timeoutMs = checkCount(op, 'timeoutMs', options.timeoutMs, Infinity, 1);
+    checkOptions('serving.batcher', BATCHER_OPTIONS, options);
+    this.maxBatchSize = options.maxBatchSize ?? 32;
+    this.maxQueueDelayMs = options.maxQueueDelayMs ?? 0;
+    this.maxQueueSize = options.maxQueueSize ?? 256;
+    this.timeoutMs = options.timeoutMs ?? Infinity;
     this.observer = options.observer ?? {};
     this.idle = runners;
     this.inputs = runners[0].inputs;
@@ -307,10 +292,7 @@ export class Batcher {
  */
 export function batcher(model: Model | ScriptModule | (Model | ScriptModule)[], options: BatcherOptions = {}): Batcher {
   const op = 'serving.batcher';
-  if (options === null || typeof options !== 'object') throw invalidType(op, 'options', 'an object', options);
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.includes(key)) throw new TypeError(`${op}: unknown option '${key}' (did you mean '${closestKey(key)}'?)`);
-  }
+  checkOptions(op, BATCHER_OPTIONS, options);
   const models = Array.isArray(model) ? model : [model];
   if (models.length === 0) throw invalidValue(op, 'model', 'a model or a non-empty array of copies', model);
   const schema: ScriptSchema | undefined = options.inputs === undefined ? undefined : { inputs: options.inputs, outputs: options.outputs };

@@ -9,6 +9,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { invalidType, invalidValue } from '../errors';
+import { checkOptions, defineOptions, rule } from '../options';
 import { checkDevice, type Device } from '../tensor/device';
 import { classify } from './http_error';
 import { Metrics } from './metrics';
@@ -41,7 +42,21 @@ export interface ServeOptions {
   drainTimeoutMs?: number;
 }
 
-const OPTION_KEYS = ['models', 'port', 'host', 'device', 'instances', 'maxBatchSize', 'maxQueueDelayMs', 'maxQueueSize', 'timeoutMs', 'apiKey', 'bodyLimit', 'log', 'drainTimeoutMs'];
+const SERVE_OPTIONS = defineOptions<ServeOptions>({
+  models: rule.any({ required: true }),
+  port: rule.int({ min: 0, max: 65535 }),
+  host: rule.string(),
+  device: rule.string(),
+  instances: rule.int({ min: 1 }),
+  maxBatchSize: rule.int({ min: 1 }),
+  maxQueueDelayMs: rule.number({ min: 0 }),
+  maxQueueSize: rule.int({ min: 1 }),
+  timeoutMs: rule.number({ gt: true, min: 0 }),
+  apiKey: rule.string(),
+  bodyLimit: rule.int({ min: 1 }),
+  log: rule.func(),
+  drainTimeoutMs: rule.int({ min: 1 }),
+});
 const DEFAULT_BODY_LIMIT = 32 * 2 ** 20;
 
 /** A running server. */
@@ -59,12 +74,6 @@ export interface Server {
   close(): Promise<void>;
 }
 
-function positiveInt(op: string, name: string, value: unknown, fallback: number, min = 1): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw invalidValue(op, `options.${name}`, `an integer >= ${min}`, value);
-  return value;
-}
-
 function source(item: string | ModelSource): ModelSource {
   return typeof item === 'string' ? { path: item } : item;
 }
@@ -79,18 +88,15 @@ function keyMatches(header: string | undefined, key: string): boolean {
 /** Serves `options.models` over the Open Inference Protocol; resolves once listening (models load after). */
 export async function serve(options: ServeOptions): Promise<Server> {
   const op = 'serving.serve';
-  if (options === null || typeof options !== 'object') throw invalidType(op, 'options', 'an object', options);
-  for (const key of Object.keys(options)) if (!OPTION_KEYS.includes(key)) throw new TypeError(`${op}: unknown option '${key}'`);
+  checkOptions(op, SERVE_OPTIONS, options);
   if (!Array.isArray(options.models) || options.models.length === 0) throw invalidType(op, 'options.models', 'a non-empty array of paths or model sources', options.models);
-  const port = positiveInt(op, 'port', options.port, 8000, 0);
+  const port = options.port ?? 8000;
   const host = options.host ?? '127.0.0.1';
-  if (typeof host !== 'string') throw invalidType(op, 'options.host', 'a string', host);
   const device = options.device === undefined ? 'cpu' : checkDevice(op, options.device);
-  const instances = positiveInt(op, 'instances', options.instances, 1);
-  const bodyLimit = positiveInt(op, 'bodyLimit', options.bodyLimit, DEFAULT_BODY_LIMIT);
-  const drainTimeoutMs = positiveInt(op, 'drainTimeoutMs', options.drainTimeoutMs, 30000);
-  if (options.apiKey !== undefined && (typeof options.apiKey !== 'string' || options.apiKey.length === 0)) throw invalidType(op, 'options.apiKey', 'a non-empty string', options.apiKey);
-  if (options.log !== undefined && typeof options.log !== 'function') throw invalidType(op, 'options.log', 'a function (line) => void', options.log);
+  const instances = options.instances ?? 1;
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const drainTimeoutMs = options.drainTimeoutMs ?? 30000;
+  if (options.apiKey === '') throw invalidValue(op, 'options.apiKey', 'a non-empty string', options.apiKey);
   const batcher = { maxBatchSize: options.maxBatchSize, maxQueueDelayMs: options.maxQueueDelayMs, maxQueueSize: options.maxQueueSize, timeoutMs: options.timeoutMs };
 
   const models = new Map<string, ServedModel>();
