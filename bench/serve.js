@@ -5,7 +5,9 @@
  *
  *   1. throughput at 64 connections with maxBatchSize 32 vs. the offline throughput of
  *      `model.predict` on batches of 32 in this process (the machine's limit for the model), with
- *      where the time goes (compute share of the wall time, mean batch size, from /metrics);
+ *      where the time goes: compute share of the wall time and mean batch size (from /metrics), and
+ *      requests per server CPU-second vs offline samples per CPU-second (what HTTP and JSON cost,
+ *      whatever share of a shared machine each side got);
  *   2. the same server with maxBatchSize 1: requests/s and p99 latency compared;
  *   3. overload: 4× the measured capacity offered (autocannon --overallRate): 200s + 503s + 400s
  *      against requests sent, p99 of the accepted requests (from the access log), RSS over the run;
@@ -49,18 +51,20 @@ async function prepare(kind, dir) {
   return { model, shape };
 }
 
-/** Offline samples/s of model.predict on batches of 32 (after a warm-up), over ~3 s. */
+/** Offline model.predict on batches of 32 (after a warm-up), over ~3 s: samples per second and per CPU-second. */
 async function offline(model, shape) {
   const x = nt.randn([32, ...shape]);
   for (let i = 0; i < 3; i++) (await model.predict(x, { batchSize: 32 })).dispose();
   let n = 0;
   const start = performance.now();
+  const cpu = process.cpuUsage();
   while (performance.now() - start < 3000) {
     (await model.predict(x, { batchSize: 32 })).dispose();
     n += 32;
   }
+  const used = process.cpuUsage(cpu);
   x.dispose();
-  return n / ((performance.now() - start) / 1000);
+  return { rate: n / ((performance.now() - start) / 1000), perCpu: n / ((used.user + used.system) / 1e6) };
 }
 
 /** Starts `nodetorch serve`, resolves once it says ready. */
@@ -181,7 +185,7 @@ async function overloadRun(dir, kind, port, capacity) {
 async function sigtermRun(dir, kind, port) {
   const server = await startServer(dir, kind, port, []);
   const running = autocannon(`${server.url}/v2/models/${kind}/infer`, path.join(dir, `${kind}.json`), { connections: 64, duration: 3 * DURATION });
-  for (let i = 0; i < 1200 && (await metric(server.url, 'nodetorch_request_success_total')) < 200; i++) await sleep(50);
+  for (let i = 0; i < 1200 && !((await metric(server.url, 'nodetorch_request_success_total')) >= 200); i++) await sleep(50);
   const pending = await metric(server.url, 'nodetorch_pending_requests');
   server.proc.kill('SIGTERM');
   const code = await server.exited;
@@ -200,9 +204,11 @@ async function main() {
       // The offline limit, measured before and after the batched run (the machine's load drifts).
       const limitBefore = await offline(model, shape);
       const batched = await loadRun(dir, kind, port++, ['--max-batch-size', '32']);
-      const limit = (limitBefore + (await offline(model, shape))) / 2;
+      const limitAfter = await offline(model, shape);
+      const limit = (limitBefore.rate + limitAfter.rate) / 2;
+      const limitPerCpu = (limitBefore.perCpu + limitAfter.perCpu) / 2;
       model.dispose();
-      process.stderr.write(`${kind}: offline predict(batch 32) ${limit.toFixed(0)} samples/s\n`);
+      process.stderr.write(`${kind}: offline predict(batch 32) ${limit.toFixed(0)} samples/s, ${limitPerCpu.toFixed(0)} per CPU-second\n`);
       process.stderr.write(`${kind}: served, maxBatchSize 32: ${JSON.stringify(batched)}\n`);
       const single = await loadRun(dir, kind, port++, ['--max-batch-size', '1']);
       process.stderr.write(`${kind}: served, maxBatchSize 1: ${JSON.stringify(single)}\n`);
@@ -210,7 +216,7 @@ async function main() {
       process.stderr.write(`${kind}: overload: ${JSON.stringify(over)}\n`);
       const term = await sigtermRun(dir, kind, port++);
       process.stderr.write(`${kind}: SIGTERM: ${JSON.stringify(term)}\n`);
-      results.push({ kind, limit, batched, single, over, term });
+      results.push({ kind, limit, limitPerCpu, batched, single, over, term });
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -220,8 +226,8 @@ async function main() {
   console.log('Throughput (64 connections, one sample per JSON request):\n');
   console.log(
     tableOf(
-      ['model', 'offline predict(32) samples/s', 'served mbs 32 req/s', 'served / offline', 'compute share', 'mean batch', 'server CPU cores', 'p50 ms', 'p99 ms', 'served mbs 1 req/s', 'mbs 1 p99 ms', 'mbs 32 / mbs 1 req/s', 'p99 ratio'],
-      results.map(({ kind, limit, batched: b, single: s }) => [kind, f(limit), f(b.rps), f(b.rps / limit, 2), f(b.computeShare, 2), f(b.meanBatch, 1), f(b.cpuCores, 2), f(b.p50, 1), f(b.p99, 1), f(s.rps), f(s.p99, 1), f(b.rps / s.rps, 2), f(b.p99 / s.p99, 2)]),
+      ['model', 'offline predict(32) samples/s', 'served mbs 32 req/s', 'served / offline', 'offline samples per CPU-s', 'served req per server CPU-s', 'per CPU-s ratio', 'compute share', 'mean batch', 'server CPU cores', 'p50 ms', 'p99 ms', 'served mbs 1 req/s', 'mbs 1 p99 ms', 'mbs 32 / mbs 1 req/s', 'p99 ratio'],
+      results.map(({ kind, limit, limitPerCpu, batched: b, single: s }) => [kind, f(limit), f(b.rps), f(b.rps / limit, 2), f(limitPerCpu), f(b.rps / b.cpuCores), f(b.rps / b.cpuCores / limitPerCpu, 2), f(b.computeShare, 2), f(b.meanBatch, 1), f(b.cpuCores, 2), f(b.p50, 1), f(b.p99, 1), f(s.rps), f(s.p99, 1), f(b.rps / s.rps, 2), f(b.p99 / s.p99, 2)]),
     ),
   );
   console.log('\nOverload (4× the measured capacity offered, 512 connections, --max-queue-size 64):\n');

@@ -250,6 +250,19 @@ describe('operations', () => {
     expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
   });
 
+  it('leaves no tensor behind: live tensors are back to their count after 150 mixed requests', async () => {
+    const good = { inputs: [sampleInput(1, 41)] };
+    const big = { inputs: [sampleInput(40, 42)] };
+    const bad = { inputs: [{ ...sampleInput(1, 43), datatype: 'INT8' }] };
+    await inject('POST', '/v2/models/classifier/infer', good);
+    const before = nt.memory().numTensors;
+    const replies = await Promise.all(
+      Array.from({ length: 150 }, (_, i) => inject('POST', '/v2/models/classifier/infer', i % 10 === 0 ? big : i % 7 === 0 ? bad : good)),
+    );
+    expect(new Set(replies.map((r) => r.status))).toEqual(new Set([200, 400]));
+    expect(nt.memory().numTensors).toBe(before);
+  });
+
   it('readiness is false until loaded; the API key guards every route but liveness; a full queue answers 503', async () => {
     const guarded = await nt.serving.serve({ models: [path.join(dir, 'classifier')], port: 0, apiKey: 's3cret', maxBatchSize: 1, maxQueueSize: 1 });
     try {

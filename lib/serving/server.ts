@@ -34,7 +34,7 @@ export interface ServeOptions {
   timeoutMs?: number;
   /** When set, every route but /v2/health/live needs `Authorization: Bearer <apiKey>`. */
   apiKey?: string;
-  /** Largest request body in bytes (default 32 MiB: a batch of 64 CIFAR images in JSON is ~5 MiB); larger → 413. */
+  /** Largest request body in bytes (default 32 MiB: a batch of 64 CIFAR images in JSON is ~4 MiB); larger → 413. */
   bodyLimit?: number;
   /** Called with one access-log line per request (default: no log). */
   log?: (line: string) => void;
