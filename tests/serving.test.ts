@@ -284,7 +284,7 @@ describe('operations', () => {
     expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
   });
 
-  it('leaves no tensor behind: live tensors are back to their count after 150 mixed requests', async () => {
+  it('leaves no tensor behind: live tensors are no more than before 150 mixed requests', async () => {
     const good = { inputs: [sampleInput(1, 41)] };
     const big = { inputs: [sampleInput(40, 42)] };
     const bad = { inputs: [{ ...sampleInput(1, 43), datatype: 'INT8' }] };
@@ -294,11 +294,12 @@ describe('operations', () => {
       Array.from({ length: 150 }, (_, i) => inject('POST', '/v2/models/classifier/infer', i % 10 === 0 ? big : i % 7 === 0 ? bad : good)),
     );
     expect(new Set(replies.map((r) => r.status))).toEqual(new Set([200, 400]));
-    expect(nt.memory().numTensors).toBe(before);
+    // No more than before (the GC may free earlier tests' tensors meanwhile); a leak adds ≥ 1 per request.
+    expect(nt.memory().numTensors).toBeLessThanOrEqual(before);
   });
 
   it('readiness is false until loaded; the API key guards every route but liveness; a full queue answers 503', async () => {
-    const guarded = await nt.serving.serve({ models: [path.join(dir, 'classifier')], port: 0, apiKey: 's3cret', maxBatchSize: 1, maxQueueSize: 1 });
+    const guarded = await nt.serving.serve({ models: [path.join(dir, 'classifier')], port: 0, apiKey: 's3cret', maxBatchSize: 1, maxQueueSize: 1, instances: 2 });
     try {
       const auth = { authorization: 'Bearer s3cret' };
       const early = await guarded.app.inject({ method: 'GET', url: '/v2/health/ready', headers: auth });

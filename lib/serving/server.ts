@@ -112,7 +112,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const apiKey = options.apiKey;
   if (apiKey !== undefined) {
     app.addHook('onRequest', async (req, reply) => {
-      if (req.url === '/v2/health/live') return;
+      if (req.url.split('?')[0] === '/v2/health/live') return;
       if (!keyMatches(req.headers.authorization, apiKey)) {
         countFailure(ctx, req, 'unauthorized');
         return reply.code(401).header('WWW-Authenticate', 'Bearer').send({ error: 'missing or wrong API key (send Authorization: Bearer <key>)' });
