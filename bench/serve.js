@@ -14,7 +14,7 @@
  *   4. SIGTERM under load (once 200 requests were answered): every request the server accepted got
  *      its 200 (access-log 200s equal autocannon's 200s), the server exits 0.
  *
- * usage: node bench/serve.js [--duration 8] [--models cnn,resnet20]     (about 3 minutes)
+ * usage: node bench/serve.js [--duration 8] [--models cnn,resnet20]   (npm run bench:serve; 5–8 minutes)
  */
 'use strict';
 const { spawn } = require('node:child_process');
