@@ -1,5 +1,6 @@
 // training_state.cc — the training state a checkpoint needs besides the weights, as uint8 tensors:
-// the optimizer (momenta, Adam moments, step counts and learning rates; see SaveOptimizerState),
+// the optimizer (momenta, Adam moments, step counts and learning rates; see SaveOptimizerState —
+// loaded here, read by modelSnapshot in model_wrap.cc so it matches the weights),
 // the default CPU generator (dropout masks, fit()'s shuffling) and the default generator of each
 // CUDA device (dropout on CUDA; none where CUDA is unavailable).
 #include <ATen/CPUGeneratorImpl.h>
@@ -29,20 +30,16 @@ at::Tensor ByteArg(const CallbackInfo& info, size_t i) {
   return t.to(at::kCPU).contiguous();
 }
 
-// (model) → uint8 tensor of the optimizer's serialized state; allowed while fit waits at an epoch end.
-Napi::Value ModelOptimizerState(const CallbackInfo& info) {
-  auto m = ModelArg(info, 0);
-  std::lock_guard<std::mutex> lock(m->mutex);
-  return Wrap(info.Env(), SaveOptimizerState(CompiledOptimizer(info, *m)));
-}
-
-// (model, bytes) replaces the optimizer's state and learning rate with those serialized in `bytes`.
+// (model, bytes) replaces the optimizer's state and learning rate with those serialized in `bytes`
+// (the optimizer's state is read by modelSnapshot). Throws when the model is busy.
 Napi::Value ModelLoadOptimizerState(const CallbackInfo& info) {
   auto m = ModelArg(info, 0);
-  if (m->fitting.load()) throw PlainErr(info.Env(), OpName(info), "the model is being trained by fit(); wait for it to finish");
   at::Tensor bytes = ByteArg(info, 1);
-  std::lock_guard<std::mutex> lock(m->mutex);
-  LoadOptimizerState(CompiledOptimizer(info, *m), bytes);
+  Owner::Hold hold = m->owner.TryWrite("loadOptimizerState");
+  torch::optim::Optimizer& optimizer = CompiledOptimizer(info, *m);
+  LoadOptimizerState(optimizer, bytes);
+  m->lr = GetLr(optimizer);
+  m->lrChanged = false;
   return info.Env().Undefined();
 }
 
@@ -98,7 +95,6 @@ Napi::Value SetCudaRngStates(const CallbackInfo& info) {
 }
 
 const OpSpec kTrainingStateOps[] = {
-    {"modelOptimizerState", ModelOptimizerState},
     {"modelLoadOptimizerState", ModelLoadOptimizerState},
     {"rngGetCpuState", CpuRngState},
     {"rngSetCpuState", SetCpuRngState},
