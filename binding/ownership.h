@@ -64,11 +64,16 @@ class Owner {
   Hold TryRead(const char* op);
   Hold TryWrite(const char* op);
 
-  // Held by an exclusive holder while it waits for the JS thread: JS reads are lent meanwhile.
+  // An exclusive holder about to wait for the JS thread lends the object to it for reads; the
+  // loan must end on the JS thread before the holder is woken (EndLoan), or a JS read could
+  // overlap the holder's next writes. Lending by a reader changes nothing.
+  void Lend() { lent_ = true; }
+  void EndLoan() { lent_ = false; }
+  // Lend() for a scope, when the holder itself runs on the JS thread.
   class LendToJs {
    public:
-    explicit LendToJs(Owner& owner) : owner_(owner) { owner_.lent_ = true; }
-    ~LendToJs() { owner_.lent_ = false; }
+    explicit LendToJs(Owner& owner) : owner_(owner) { owner_.Lend(); }
+    ~LendToJs() { owner_.EndLoan(); }
     LendToJs(const LendToJs&) = delete;
     LendToJs& operator=(const LendToJs&) = delete;
 

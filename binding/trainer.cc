@@ -38,8 +38,7 @@ at::Tensor BatchLoss(NativeModel& m, const Tensors& logits, const Tensors& targe
   if (m.customLoss) {
     if (customLoss == nullptr) throw std::logic_error("the model was compiled with a custom loss, but none was passed");
     if (classWeight.defined()) throw std::invalid_argument("classWeight is not supported with a custom loss");
-    Owner::LendToJs lend(m.owner);  // the JS thread may read the model while its loss runs
-    loss = (*customLoss)(logits[0], targets[0]);
+    loss = (*customLoss)(logits[0], targets[0]);  // lends the model to the JS thread meanwhile
   } else {
     if (classWeight.defined() && logits.size() > 1) throw std::invalid_argument("classWeight needs a model with one output");
     for (size_t k = 0; k < logits.size(); ++k) {
@@ -162,9 +161,9 @@ class PredictWorker : public PromiseWorker {
 // Owns the JS-loss bridge of a worker (if the call passed a custom loss).
 class CustomLossSlot {
  public:
-  CustomLossSlot(Napi::Env env, Napi::Value fn) {
+  CustomLossSlot(Napi::Env env, Napi::Value fn, const std::shared_ptr<NativeModel>& m) {
     if (fn.IsFunction()) {
-      bridge_ = std::make_unique<JsLossBridge>(env, fn.As<Napi::Function>());
+      bridge_ = std::make_unique<JsLossBridge>(env, fn.As<Napi::Function>(), std::shared_ptr<Owner>(m, &m->owner));
       fn_ = bridge_->Fn();
     }
   }
@@ -181,7 +180,7 @@ class CustomLossSlot {
 class EvaluateWorker : public PromiseWorker {
  public:
   EvaluateWorker(Napi::Env env, std::shared_ptr<NativeModel> m, std::shared_ptr<BatchSource> source, Napi::Value lossFn)
-      : PromiseWorker(env, "evaluate"), m_(std::move(m)), use_(m_->owner, "evaluate"), source_(std::move(source)), loss_(env, lossFn) {}
+      : PromiseWorker(env, "evaluate"), m_(std::move(m)), use_(m_->owner, "evaluate"), source_(std::move(source)), loss_(env, lossFn, m_) {}
 
  protected:
   void Run() override {
@@ -219,7 +218,7 @@ class TrainOnBatchWorker : public PromiseWorker {
  public:
   TrainOnBatchWorker(Napi::Env env, std::shared_ptr<NativeModel> m, Tensors x, Tensors y, at::Tensor classWeight, Napi::Value lossFn)
       : PromiseWorker(env, "trainOnBatch"), m_(std::move(m)), use_(m_->owner, "trainOnBatch"), x_(std::move(x)), y_(std::move(y)),
-        classWeight_(std::move(classWeight)), loss_(env, lossFn) {}
+        classWeight_(std::move(classWeight)), loss_(env, lossFn, m_) {}
 
  protected:
   void Run() override { logs_ = StepLogs(*m_, x_, y_, classWeight_, loss_.get(), {"trainOnBatch", false}); }
@@ -254,7 +253,7 @@ class FitWorker : public PromiseWorker {
  public:
   FitWorker(Napi::Env env, std::shared_ptr<NativeModel> m, FitOptions options, Napi::Function onEvent, Napi::Value lossFn)
       : PromiseWorker(env, "fit"), m_(std::move(m)), use_(m_->owner, "fit()"), o_(std::move(options)), events_(env, onEvent, "nodetorch.fit"),
-        loss_(env, lossFn) {}
+        loss_(env, lossFn, m_) {}
 
  protected:
   void Run() override {
@@ -349,7 +348,8 @@ class FitWorker : public PromiseWorker {
 Napi::Value BeginFit(const Napi::CallbackInfo& info) {
   auto m = ModelArg(info, 0);
   if (!m->owner.BeginSession("fit()")) {
-    throw PlainErr(info.Env(), "fit", std::string("the model is already being trained by ") + m->owner.Session() + "; wait for it to finish");
+    const char* session = m->owner.Session();
+    throw PlainErr(info.Env(), "fit", std::string("the model is already being trained by ") + (session != nullptr ? session : "another call") + "; wait for it to finish");
   }
   return info.Env().Undefined();
 }
@@ -483,7 +483,11 @@ const OpSpec kTrainerOps[] = {
        if (i[4].IsFunction()) {
          Napi::Env env = i.Env();
          Napi::Function fn = i[4].As<Napi::Function>();
-         custom = [env, fn](const at::Tensor& pred, const at::Tensor& target) { return CallJsLoss(env, fn, pred, target); };
+         Owner* owner = &m->owner;
+         custom = [env, fn, owner](const at::Tensor& pred, const at::Tensor& target) {
+           Owner::LendToJs lend(*owner);  // the loss may read the model this step holds
+           return CallJsLoss(env, fn, pred, target);
+         };
        }
        return LogsObject(i.Env(), StepLogs(*m, TensorsArg(i, 1), TensorsArg(i, 2), OptionalTensor(i, 3), custom ? &custom : nullptr, {"trainOnBatch", true}));
      }},

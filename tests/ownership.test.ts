@@ -5,6 +5,8 @@
  * (helpers/ownership_child.js) with a kill timer, so a regression fails one test, not the suite.
  */
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as nt from '../lib';
@@ -127,6 +129,36 @@ describe('5: the smaller items', () => {
     const [w] = m.getWeights();
     expect(() => native.modelLoadState(m.nativeHandle('test'), ['0.weight', '0.bias'], [w._h], 'setWeights')).toThrow(RangeError);
     expect(() => native.modelLoadState(m.nativeHandle('test'), ['0.weight', '0.bias'], [w._h], 'setWeights')).toThrow(/2 weight names but 1 tensors/);
+  });
+});
+
+describe('TorchScript modules', () => {
+  it('a sync call while async calls run on the module gives a result or a clear error, never a wait', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nt-own-jit-'));
+    const model = nt.sequential({ layers: [nt.layers.dense({ inputShape: [256], units: 256 }), nt.layers.dense({ units: 4 })] });
+    await model.exportTorchScript(path.join(dir, 'm.pt'));
+    const m = await nt.jit.load(path.join(dir, 'm.pt'));
+    const x = nt.randn([2048, 256]);
+    const expected = nt.noGrad(() => m.forwardSync<nt.Tensor>(x));
+    const running = Array.from({ length: 20 }, () => m.forward<nt.Tensor>(x));
+    const attempt = (call: () => unknown): string => {
+      try {
+        call();
+        return 'ok';
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    const outcomes = [attempt(() => m.forwardSync(x)), attempt(() => m.to('cpu'))];
+    // cheap sync calls until one finds a forward running (20 are queued)
+    for (let i = 0; i < 200 && outcomes[outcomes.length - 1] === 'ok'; i++) {
+      await new Promise((r) => setTimeout(r, 1));
+      outcomes.push(attempt(() => m.train(false)));
+    }
+    for (const out of await Promise.all(running)) expect(out.sub(expected).abs().max().item()).toBe(0);
+    for (const o of outcomes) expect(o).toMatch(/^ok$|^(forward|train|to): the module is busy: forward is updating it; await the running call first$/);
+    expect(outcomes[outcomes.length - 1]).toBe('train: the module is busy: forward is updating it; await the running call first');
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
 
