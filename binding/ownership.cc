@@ -87,7 +87,12 @@ Owner::Use::~Use() {
 }
 
 void Owner::RequireIdle(const char* op) const {
-  if (session_.load() != nullptr || users_.load() > 0) throw Busy(op);
+  const char* session = session_.load();
+  if (session != nullptr) throw BusyError(op, std::string(noun_) + " is busy: it is training (" + session + "); await " + session + " first");
+  if (users_.load() > 0) {
+    const char* user = lastUser_.load();
+    throw BusyError(op, std::string(noun_) + " is busy: " + (user != nullptr ? user : "another call") + " is using it; await the running call first");
+  }
 }
 
 BusyError Owner::Busy(const char* op) const {

@@ -31,6 +31,11 @@ function uniformModel(units, loss) {
 const spread = (t) => t.max().item() - t.min().item();
 // Outputs of the uniform model: every row's entries are equal (rows may differ between batches).
 const rowSpread = (p) => spread(p.sub(p.narrow(1, 0, 1)));
+// Uniform up to rounding: the vectorized update of libtorch may round a few entries one ulp apart,
+// while a snapshot mixing two steps differs by a whole step (>= 1e-5 here).
+const tolerance = (t) => 1e-6 * Math.max(1, t.abs().max().item());
+const uniform = (t) => spread(t) <= tolerance(t);
+const uniformRows = (t) => rowSpread(t) <= tolerance(t);
 
 const modes = {
   // 1: a JS loss + a callback reading the weights mid-fit; the sync step's JS loss reading its model.
@@ -94,7 +99,7 @@ const modes = {
     const seen = { ok: 0, busy: 0, torn: 0, other: [] };
     const take = () => {
       try {
-        if (spread(m.getWeights()[0]) !== 0) seen.torn++;
+        if (!uniform(m.getWeights()[0])) seen.torn++;
         else seen.ok++;
       } catch (err) {
         if (/^getWeights: the model is busy: fit\(\) is updating it; call it from an epoch callback/.test(err.message)) seen.busy++;
@@ -111,15 +116,15 @@ const modes = {
     await fit;
     clearInterval(timer);
     await Promise.all(saves);
-    const savedSpreads = saves.map((_, i) => spread(Object.values(nt.io.loadSafetensorsSync(path.join(dir, `w${i}.safetensors`)).tensors)[0]));
+    const savedUniform = saves.map((_, i) => uniform(Object.values(nt.io.loadSafetensorsSync(path.join(dir, `w${i}.safetensors`)).tensors)[0]));
     fs.rmSync(dir, { recursive: true, force: true });
-    return { ...seen, savedSpreads };
+    return { ...seen, savedUniform };
   },
   // 4: fit({ resumeFrom }) while another fit runs must not load into the running model.
   async resumeDuringFit() {
     const dir = tmpDir();
     const build = () => {
-      const m = nt.sequential({ layers: [nt.layers.dense({ inputShape: [4], units: 1, kernelInitializer: 'ones' })] });
+      const m = nt.sequential({ layers: [nt.layers.dense({ inputShape: [4], units: 1, kernelInitializer: 'ones', biasInitializer: 'zeros' })] });
       m.compile({ optimizer: nt.optimizers.sgd({ lr: 0.01 }), loss: 'mse' });
       return m;
     };
@@ -164,7 +169,7 @@ async function random(seed, total) {
   };
   const m = uniformModel(units, jsLoss);
   const x = nt.ones([32, units]);
-  const y = nt.ones([32, units]).mul(5);
+  const y = nt.ones([32, units]).mul(1000); // far: the predictions never cross it (all outputs keep one gradient sign)
   const dir = tmpDir();
   const report = { ops: 0, ok: 0, refused: {}, problems: [] };
   const pending = [];
@@ -182,19 +187,24 @@ async function random(seed, total) {
     if (!expectedError(op, err)) report.problems.push(`${op}: unexpected ${err && err.constructor.name}: ${err && err.message}`);
     else report.refused[op] = (report.refused[op] ?? 0) + 1;
   };
-  const checkUniform = (op, tensors, measure = spread) => {
-    for (const t of [].concat(tensors)) if (measure(t) !== 0) report.problems.push(`${op}: inconsistent result (spread ${measure(t)})`);
+  const checkUniform = (op, tensors, rows = false) => {
+    for (const t of [].concat(tensors)) {
+      if (!(rows ? uniformRows(t) : uniform(t))) report.problems.push(`${op}: inconsistent result (spread ${rows ? rowSpread(t) : spread(t)})`);
+    }
   };
   const ops = {
     fit: () => m.fit(x, y, { epochs: 2, batchSize: 8, verbose: 0, callbacks: [{ onBatchEnd: () => maybeRun('onBatchEnd'), onEpochEnd: () => maybeRun('onEpochEnd') }] }).then(() => undefined),
     evaluate: () => m.evaluate(x, y, { batchSize: 8 }).then(() => undefined),
-    predict: () => m.predict(x, { batchSize: 8 }).then((p) => checkUniform('predict', p, rowSpread)),
-    predictSync: () => checkUniform('predictSync', m.predictSync(x), rowSpread),
+    predict: () => m.predict(x, { batchSize: 8 }).then((p) => checkUniform('predict', p, true)),
+    predictSync: () => checkUniform('predictSync', m.predictSync(x), true),
     trainOnBatch: () => m.trainOnBatch(x, y).then(() => undefined),
     getWeights: () => checkUniform('getWeights', m.getWeights()),
     setWeights: () => m.setWeights([nt.full([units, units], rand())]),
     save: () => m.save(path.join(dir, 'model')),
-    loadWeights: () => m.saveWeights(path.join(dir, `w${report.ops}.safetensors`)).then(() => m.loadWeights(path.join(dir, `w${report.ops}.safetensors`))).then(() => undefined),
+    loadWeights: () => {
+      const file = path.join(dir, `w${report.ops}.safetensors`);
+      return m.saveWeights(file).then(() => m.loadWeights(file)).then(() => undefined);
+    },
     saveCheckpoint: () => m.saveCheckpoint(path.join(dir, 'ckpt')),
     compile: () => m.compile({ optimizer: pick([nt.optimizers.sgd({ lr: 0.01 }), nt.optimizers.adam({ lr: 0.01 })]), loss: jsLoss }),
     to: () => m.to('cpu'),
