@@ -162,6 +162,46 @@ describe('TorchScript modules', () => {
   });
 });
 
+describe('GAN training', () => {
+  it('holds both models: epoch callbacks read them, structure changes and other training are refused', async () => {
+    const { generator, discriminator } = nt.builders.dcgan({ imageSize: 28, channels: 1, ngf: 8, ndf: 8, latentDim: 8 });
+    const trainer = new nt.gan.GanTrainer({ generator, discriminator });
+    const images = nt.rand([64, 1, 28, 28]).mul(2).sub(1);
+    const seen: string[] = [];
+    const attempt = (call: () => unknown): void => {
+      try {
+        call();
+        seen.push('ok');
+      } catch (err) {
+        seen.push((err as Error).message);
+      }
+    };
+    await trainer.train(images, {
+      epochs: 1,
+      batchSize: 16,
+      verbose: 0,
+      callbacks: [
+        {
+          onEpochEnd: () => {
+            attempt(() => generator.getWeights());
+            attempt(() => generator.predictSync(nt.randn([2, 8])));
+            attempt(() => discriminator.compile({ optimizer: 'adam', loss: 'binaryCrossentropy' }));
+            attempt(() => trainer.trainStep(images.narrow(0, 0, 16)));
+          },
+        },
+      ],
+    });
+    expect(seen).toEqual([
+      'ok',
+      'ok',
+      'compile: the model is busy: it is training (gan.train()); await gan.train() first',
+      'gan.train: the GAN trainer is already training; wait for it to finish',
+    ]);
+    expect(trainer.trainStep(images.narrow(0, 0, 16)).dLoss).toBeGreaterThan(0);
+    trainer.dispose();
+  });
+});
+
 describe('randomized interleaving on one model', () => {
   it('a few hundred seeded operations from the main thread, callbacks and a JS loss: no hang, no crash, consistent results, clear refusals', () => {
     const r = child(['random', '1515', '300'], 90) as {
