@@ -24,24 +24,35 @@ Napi::Value Create(const CallbackInfo& info) {
   return OwnedExternal(info.Env(), std::move(handle));
 }
 
-// [[name, tensor, isParameter], ...] of parameters and buffers: copies when `copy`, else detached
-// aliases (for names and shapes). The caller holds the model for reading.
-Napi::Array StateEntries(Napi::Env env, NativeModel& m, bool copy) {
-  Napi::Array out = Napi::Array::New(env);
-  uint32_t k = 0;
-  auto add = [&](const std::string& name, const at::Tensor& t, bool isParameter) {
-    Napi::Array entry = Napi::Array::New(env, 3);
-    entry.Set(0u, Napi::String::New(env, name));
-    entry.Set(1u, Wrap(env, copy ? t.detach().clone() : t.detach()));
-    entry.Set(2u, Napi::Boolean::New(env, isParameter));
-    out.Set(k++, entry);
-  };
-  for (const auto& p : m.graph.NamedParameters()) add(p.key(), p.value(), true);
-  for (const auto& b : m.graph.NamedBuffers()) add(b.key(), b.value(), false);
+struct StateEntry {
+  std::string name;
+  at::Tensor value;
+  bool isParameter;
+};
+
+// The parameters, then the buffers: copies when `copy` (the caller holds the model for reading),
+// else detached aliases (for names and shapes).
+std::vector<StateEntry> CollectState(NativeModel& m, bool copy) {
+  std::vector<StateEntry> out;
+  for (const auto& p : m.graph.NamedParameters()) out.push_back({p.key(), copy ? p.value().detach().clone() : p.value().detach(), true});
+  for (const auto& b : m.graph.NamedBuffers()) out.push_back({b.key(), copy ? b.value().detach().clone() : b.value().detach(), false});
   return out;
 }
 
-// (model, op, copy) → state entries (see StateEntries). Copies are one consistent snapshot, taken
+// [[name, tensor, isParameter], ...]
+Napi::Array EntriesArray(Napi::Env env, const std::vector<StateEntry>& entries) {
+  Napi::Array out = Napi::Array::New(env, entries.size());
+  for (uint32_t k = 0; k < entries.size(); ++k) {
+    Napi::Array entry = Napi::Array::New(env, 3);
+    entry.Set(0u, Napi::String::New(env, entries[k].name));
+    entry.Set(1u, Wrap(env, entries[k].value));
+    entry.Set(2u, Napi::Boolean::New(env, entries[k].isParameter));
+    out.Set(k, entry);
+  }
+  return out;
+}
+
+// (model, op, copy) → state entries (see CollectState). Copies are one consistent snapshot, taken
 // now or refused (naming `op`) while the model is busy; aliases serve names and shapes, which never
 // change once the model is built, so they need no hold.
 Napi::Value StateDict(const CallbackInfo& info) {
@@ -50,7 +61,7 @@ Napi::Value StateDict(const CallbackInfo& info) {
   const bool copy = BoolArg(info, 2);
   Owner::Hold hold;
   if (copy) hold = m->owner.TryRead(op.c_str());
-  return StateEntries(info.Env(), *m, copy);
+  return EntriesArray(info.Env(), CollectState(*m, copy));
 }
 
 // Copies values into the named parameters/buffers (shapes must match). The caller holds the
@@ -141,34 +152,20 @@ class SnapshotWorker : public PromiseWorker {
       m_->ApplyLr();
       optimizer_ = SaveOptimizerState(*m_->optimizer);
     }
-    for (const auto& p : m_->graph.NamedParameters()) entries_.push_back({p.key(), p.value().detach().clone(), true});
-    for (const auto& b : m_->graph.NamedBuffers()) entries_.push_back({b.key(), b.value().detach().clone(), false});
+    entries_ = CollectState(*m_, true);
   }
   Napi::Value Result(Napi::Env env) override {
-    Napi::Array entries = Napi::Array::New(env, entries_.size());
-    for (uint32_t k = 0; k < entries_.size(); ++k) {
-      Napi::Array entry = Napi::Array::New(env, 3);
-      entry.Set(0u, Napi::String::New(env, entries_[k].name));
-      entry.Set(1u, Wrap(env, entries_[k].value));
-      entry.Set(2u, Napi::Boolean::New(env, entries_[k].isParameter));
-      entries.Set(k, entry);
-    }
     Napi::Object out = Napi::Object::New(env);
-    out.Set("entries", entries);
+    out.Set("entries", EntriesArray(env, entries_));
     out.Set("optimizer", optimizer_.defined() ? Wrap(env, optimizer_) : env.Null());
     return out;
   }
 
  private:
-  struct Entry {
-    std::string name;
-    at::Tensor value;
-    bool isParameter;
-  };
   std::shared_ptr<NativeModel> m_;
   Owner::Use use_;
   bool withOptimizer_;
-  std::vector<Entry> entries_;
+  std::vector<StateEntry> entries_;
   at::Tensor optimizer_;
 };
 
