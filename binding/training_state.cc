@@ -8,6 +8,7 @@
 #include <torch/cuda.h>
 
 #include "args.h"
+#include "async.h"
 #include "model_wrap.h"
 #include "optimizer_wrap.h"
 #include "tensor_wrap.h"
@@ -17,11 +18,6 @@ namespace {
 
 using CallbackInfo = Napi::CallbackInfo;
 
-torch::optim::Optimizer& CompiledOptimizer(const CallbackInfo& info, NativeModel& m) {
-  if (!m.optimizer) throw PlainErr(info.Env(), OpName(info), "the model must be compiled first (call compile())");
-  return *m.optimizer;
-}
-
 at::Tensor ByteArg(const CallbackInfo& info, size_t i) {
   at::Tensor t = TensorArg(info, i);
   if (t.scalar_type() != at::kByte || t.dim() != 1) {
@@ -30,17 +26,35 @@ at::Tensor ByteArg(const CallbackInfo& info, size_t i) {
   return t.to(at::kCPU).contiguous();
 }
 
-// (model, bytes) replaces the optimizer's state and learning rate with those serialized in `bytes`
-// (the optimizer's state is read by modelSnapshot). Throws when the model is busy.
+// Replaces the optimizer's state and learning rate with those serialized in `bytes` (the state is
+// read by modelSnapshot), off the event loop once the model is free.
+class LoadOptimizerWorker : public PromiseWorker {
+ public:
+  LoadOptimizerWorker(Napi::Env env, std::shared_ptr<NativeModel> m, at::Tensor bytes)
+      : PromiseWorker(env, "loadOptimizerState"), m_(std::move(m)), use_(m_->owner, "loadOptimizerState"), bytes_(std::move(bytes)) {}
+
+ protected:
+  void Run() override {
+    Owner::Hold hold = m_->owner.Write("loadOptimizerState");
+    if (!m_->optimizer) throw std::logic_error("the model must be compiled first (call compile())");
+    LoadOptimizerState(*m_->optimizer, bytes_);
+    m_->lr = GetLr(*m_->optimizer);
+    m_->lrChanged = false;
+  }
+  Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
+
+ private:
+  std::shared_ptr<NativeModel> m_;
+  Owner::Use use_;
+  at::Tensor bytes_;
+};
+
+// (model, bytes) → Promise<void>
 Napi::Value ModelLoadOptimizerState(const CallbackInfo& info) {
-  auto m = ModelArg(info, 0);
-  at::Tensor bytes = ByteArg(info, 1);
-  Owner::Hold hold = m->owner.TryWrite("loadOptimizerState");
-  torch::optim::Optimizer& optimizer = CompiledOptimizer(info, *m);
-  LoadOptimizerState(optimizer, bytes);
-  m->lr = GetLr(optimizer);
-  m->lrChanged = false;
-  return info.Env().Undefined();
+  auto* w = new LoadOptimizerWorker(info.Env(), ModelArg(info, 0), ByteArg(info, 1));
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
 }
 
 // () → uint8 tensor of the default CPU generator's state.

@@ -262,7 +262,7 @@ export interface NativeBinding {
   loadSafetensors(path: string): Promise<{ tensors: [string, H][]; metadata: [string, string][] }>;
   loadSafetensorsSync(path: string): { tensors: [string, H][]; metadata: [string, string][] };
   // training_state.cc
-  modelLoadOptimizerState(m: ModelHandle, bytes: H): void;
+  modelLoadOptimizerState(m: ModelHandle, bytes: H): Promise<void>;
   rngGetCpuState(): H;
   rngSetCpuState(state: H): void;
   rngGetCudaStates(): H[];

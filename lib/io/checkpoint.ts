@@ -180,7 +180,7 @@ export async function loadCheckpoint(op: string, dir: string, handle: ModelHandl
 
     await loadModelWeights(op, handle, path.join(dir, WEIGHTS_FILE));
     try {
-      native.modelLoadOptimizerState(handle, optimizer);
+      await native.modelLoadOptimizerState(handle, optimizer);
     } catch (err) {
       throw bad(`the optimizer state does not load (damaged, or saved for other parameters): ${(err as Error).message}`, err);
     }
