@@ -42,11 +42,15 @@ export interface ServeOptions {
   drainTimeoutMs?: number;
 }
 
+// model and inputs are checked where the model loads (ServedModel.load)
+const MODEL_SOURCE_OPTIONS = defineOptions<ModelSource>({ name: rule.string(), path: rule.string(), model: rule.any(), inputs: rule.any(), outputs: rule.array(rule.string()) });
+
 const SERVE_OPTIONS = defineOptions<ServeOptions>({
-  models: rule.any({ required: true }),
+  // a non-empty array, checked by serve(); sources given as objects are strict too
+  models: rule.array({ check: (fn, param, v) => void (typeof v === 'string' || checkOptions(fn, MODEL_SOURCE_OPTIONS, v, `${param}.`)) }),
   port: rule.int({ min: 0, max: 65535 }),
   host: rule.string(),
-  device: rule.string(),
+  device: rule.device(),
   instances: rule.int({ min: 1 }),
   maxBatchSize: rule.int({ min: 1 }),
   maxQueueDelayMs: rule.number({ min: 0 }),

@@ -154,6 +154,8 @@ const catalogue = [
   { fn: 'optim.sgd.zeroGrad', base: {}, bad: { setToNone: BOOL }, required: [], call: (o) => nt.optim.sgd([param], { lr: 0.1 }).zeroGrad(o) },
   { fn: 'imageGridPng', base: {}, bad: { nrow: [0, 1.5], padding: [-1], range: [[1], 'x'], padValue: [300, -1] }, required: [], call: (o) => nt.io.imageGridPng(img, o) },
 
+  { fn: 'serving.batcher', base: {}, bad: { maxBatchSize: [0, 1.5, 'x'], maxQueueDelayMs: [-1, NaN], maxQueueSize: [0], timeoutMs: [0, -1, Infinity] }, otherKeys: ['inputs', 'outputs', 'observer'], required: [], call: (o) => nt.serving.batcher(model, o) },
+  { fn: 'serving.serve', base: { models: ['nowhere'], port: 0 }, bad: { port: [-1, 70000, 1.5], host: [5], device: ['gpu'], instances: [0], maxBatchSize: [0], timeoutMs: [0], bodyLimit: [0], log: ['x'], models: [[{ pth: 'x' }], [{ path: 5 }]], apiKey: [5] }, otherKeys: ['maxQueueDelayMs', 'maxQueueSize', 'drainTimeoutMs'], required: [], call: (o) => nt.serving.serve(o) },
   { fn: 'gan.train', base: { generator, discriminator, images, epochs: 1, verbose: 0, batchSize: 2 }, bad: { labelSmoothing: [1, -0.1], dSteps: [0], loss: ['wgan'], epochs: [0], batchSize: [0], gOptimizer: ['lbfgs', { kind: 'adam', betas: [1, 1] }], sampleEvery: [0], seed: [-1], lrScheduler: ['x'] }, otherKeys: ['shuffle', 'stepsPerEpoch', 'initialEpoch', 'callbacks', 'signal', 'samplesDir', 'numSamples', 'checkpointDir', 'dOptimizer'], required: ['generator', 'discriminator', 'images'], call: (o) => nt.gan.train(o) },
   { fn: 'gan.sample', base: {}, bad: { seed: [-1, 'x'] }, required: [], call: (o) => nt.gan.sample(generator, 2, o) },
   { fn: 'builders.cnn', base: {}, bad: { numClasses: [1, 1.5], inputShape: ['x', [1, 2]], name: [5] }, required: [], call: (o) => nt.builders.cnn(o) },
