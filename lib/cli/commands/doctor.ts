@@ -30,13 +30,15 @@ function doctor(): number {
   row('binary', choice.file ? `${choice.kind}: ${choice.file}` : `none (${choice.why}); no build/Release/nodetorch.node and no prebuilds/${process.platform}-${process.arch}/ binary`);
 
   const loaded = tryLoad();
-  row('loads', 'info' in loaded ? 'yes' : `no: ${loaded.error.split('\n')[0]}`);
+  row('loads', 'info' in loaded ? 'yes' : choice.file ? `no: ${loaded.error.split('\n')[0]}` : 'no (no binary)');
 
-  const libs = choice.file ? sharedLibraries(choice.file) : undefined;
-  const missingLibs = [...(libs ?? [])].filter(([, where]) => !where).map(([name]) => name);
-  if (libs) row('shared libs', missingLibs.length ? `missing: ${missingLibs.join(', ')}` : `all ${libs.size} resolve`);
-
+  // The binary's shared libraries, or (without one) those of the libtorch a build would link.
   const buildTorch = libtorchForBuild();
+  const torchCpu = buildTorch?.libDir && fs.readdirSync(buildTorch.libDir).find((f) => f.startsWith('libtorch_cpu.so'));
+  const lddOf = choice.file ?? (torchCpu ? path.join(buildTorch?.libDir as string, torchCpu) : undefined);
+  const libs = lddOf ? sharedLibraries(lddOf) : undefined;
+  const missingLibs = [...(libs ?? [])].filter(([, where]) => !where).map(([name]) => name);
+  if (libs) row('shared libs', `${missingLibs.length ? `missing: ${missingLibs.join(', ')}` : `all ${libs.size} resolve`} (ldd ${lddOf})`);
   if ('info' in loaded) {
     const i = loaded.info;
     const cuda = i.cudaBuilt ? `CUDA ${i.cudaVersion ?? ''} build, ${i.cudaDeviceCount} device(s) available` : 'CPU only';
@@ -44,17 +46,17 @@ function doctor(): number {
     row('libtorch', `${i.libtorchVersion} (loaded) in ${linked?.libDir ?? i.build.torchDir}, ${cuda}`);
     row('BLAS', [i.blas, blasLibrary(libs)].filter(Boolean).join('; '));
   } else {
-    row('libtorch', libs ? `the binary links ${describeLibtorch(libtorchOfBinary(libs))}` : describeLibtorch(buildTorch));
-    row('BLAS', blasLibrary(libs) ?? 'unknown (the addon does not load)');
+    row('libtorch', choice.file && libs ? `the binary links ${describeLibtorch(libtorchOfBinary(libs))}` : describeLibtorch(buildTorch));
+    row('BLAS', blasLibrary(libs) ?? 'unknown');
   }
-  if (libs) row('build from', describeLibtorch(buildTorch));
+  if (choice.file) row('build from', describeLibtorch(buildTorch));
   row('cmake', toolVersion('cmake') ?? 'not found');
   const cxx = compiler();
   row('compiler', cxx ? `${cxx.command}: ${cxx.version}` : 'not found (a C++17 compiler: g++ or clang++)');
 
   let fix = 'nothing to fix';
   if (!('info' in loaded)) {
-    if (missingLibs.length > 0) {
+    if (choice.file && missingLibs.length > 0) {
       fix = [...new Set(missingLibs.map(aptHint))].join(' && ');
     } else {
       const missing = missingBuildPackages();
