@@ -30,7 +30,8 @@ function run(command: string, args: string[], cwd = app, extraEnv: NodeJS.Proces
 }
 const out = (r: SpawnSyncReturns<string>): string => `${r.stdout}${r.stderr}`;
 const hasTool = (command: string): boolean => spawnSync(command, ['--version']).status === 0;
-const toolchain = hasTool('cmake') && (hasTool('c++') || hasTool('g++'));
+const cxx = ['c++', 'g++'].find(hasTool);
+const toolchain = hasTool('cmake') && cxx !== undefined;
 
 function write(name: string, text: string): string {
   const file = path.join(app, name);
@@ -149,7 +150,14 @@ describe('nodetorch installed from its npm tarball into an app', () => {
     expect(info.stdout).toContain(`"libtorchVersion": "${nt.info().libtorchVersion}"`);
   });
 
-  it.skipIf(!toolchain)(`a binary whose shared library is missing: the error and doctor name it with the apt line${toolchain ? '' : ' (skipped: no cmake/C++ compiler here)'}`, () => {
+  it('its install script does nothing when the prebuild loads', () => {
+    const r = run('node', [path.join(installed, 'scripts', 'install.js')]);
+    expect(r.status, out(r)).toBe(0);
+    expect(out(r)).toBe('');
+    expect(fs.existsSync(path.join(installed, 'build'))).toBe(false);
+  });
+
+  it.skipIf(!cxx)(`a binary whose shared library is missing: the error and doctor name it with the apt line${cxx ? '' : ' (skipped: no C++ compiler here)'}`, () => {
     // A stand-in binary linked to a libtorch-named library that is then deleted, picked through
     // node-gyp-build's NODETORCH_PREBUILD override (a folder with build/Release/*.node).
     const dir = path.join(tmp, 'broken');
@@ -157,9 +165,8 @@ describe('nodetorch installed from its npm tarball into an app', () => {
     const lib = 'libtorch_nodetorchtest.so.1.13';
     fs.writeFileSync(path.join(dir, 'lib.cc'), 'extern "C" int nodetorch_test_symbol() { return 1; }\n');
     fs.writeFileSync(path.join(dir, 'addon.cc'), 'extern "C" int nodetorch_test_symbol();\nextern "C" int use() { return nodetorch_test_symbol(); }\n');
-    const cxx = hasTool('c++') ? 'c++' : 'g++';
-    expect(run(cxx, ['-shared', '-fPIC', `-Wl,-soname,${lib}`, '-o', lib, 'lib.cc'], dir).status).toBe(0);
-    expect(run(cxx, ['-shared', '-fPIC', '-o', 'build/Release/nodetorch.node', 'addon.cc', `-l:${lib}`, '-L.'], dir).status).toBe(0);
+    expect(run(cxx as string, ['-shared', '-fPIC', `-Wl,-soname,${lib}`, '-o', lib, 'lib.cc'], dir).status).toBe(0);
+    expect(run(cxx as string, ['-shared', '-fPIC', '-o', 'build/Release/nodetorch.node', 'addon.cc', `-l:${lib}`, '-L.'], dir).status).toBe(0);
     fs.rmSync(path.join(dir, lib));
     const overrideEnv = { NODETORCH_PREBUILD: dir };
 
@@ -189,6 +196,23 @@ describe('nodetorch installed from its npm tarball into an app', () => {
       expect(doctor.stdout).toMatch(/^binary\s+none \(No native build was found/m);
       expect(doctor.stdout).toMatch(/^loads\s+no/m);
       expect(doctor.stdout).toMatch(toolchain ? /^fix\s+npx nodetorch rebuild$/m : /^fix\s+sudo apt-get install -y .*&& npx nodetorch rebuild$/m);
+      const help = run('npx', ['--no-install', 'nodetorch', '--help']);
+      expect(help.status, out(help)).toBe(0);
+      expect(help.stdout).toMatch(/^ {2}doctor /m);
+      expect(help.stdout).toMatch(/^ {2}rebuild /m);
+    });
+
+    it('the install script, where cmake and a compiler are missing, says so in one message (exit 1)', () => {
+      // A PATH with node alone: no cmake, no c++.
+      const bin = path.join(tmp, 'node-only-bin');
+      fs.mkdirSync(bin);
+      fs.symlinkSync(process.execPath, path.join(bin, 'node'));
+      const r = run(process.execPath, [path.join(installed, 'scripts', 'install.js')], app, { PATH: bin, CXX: '' });
+      expect(r.status).toBe(1);
+      expect(r.stdout).toContain('no prebuilt binary matches this machine; building the addon from source');
+      expect(r.stderr).toContain('nodetorch: cannot build the native addon from source: missing cmake, a C++17 compiler.');
+      expect(r.stderr).toContain('sudo apt-get install -y cmake g++');
+      expect(fs.existsSync(path.join(installed, 'build'))).toBe(false);
     });
 
     it.skipIf(!toolchain)(`npx nodetorch rebuild builds from source, then require works${toolchain ? '' : ' (skipped: no cmake/C++ compiler here)'}`, () => {
