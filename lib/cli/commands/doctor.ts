@@ -13,8 +13,8 @@ import { binaryChoice, blasLibrary, compiler, libtorchForBuild, libtorchOfBinary
 
 function describeLibtorch(t: LibtorchFound | undefined): string {
   if (!t) return 'not found (no LIBTORCH, Torch_DIR or system libtorch-dev)';
-  const where = t.libDir ?? t.cmakeDir ?? '?';
-  return `${t.version ?? 'version unknown'} in ${where}, ${t.cuda ? 'CUDA build' : 'CPU only'} (found through ${t.source})`;
+  const where = t.libDir ? `in ${t.libDir}` : t.cmakeDir ? `(CMake package in ${t.cmakeDir}; no libtorch.so next to it)` : '(its libraries are not on this machine)';
+  return `${t.version ?? 'version unknown'} ${where}, ${t.cuda ? 'CUDA build' : 'CPU only'} (found through ${t.source})`;
 }
 
 /** Runs the checks, prints them, returns the exit status. */
@@ -46,7 +46,8 @@ function doctor(): number {
     row('libtorch', `${i.libtorchVersion} (loaded) in ${linked?.libDir ?? i.build.torchDir}, ${cuda}`);
     row('BLAS', [i.blas, blasLibrary(libs)].filter(Boolean).join('; '));
   } else {
-    row('libtorch', choice.file && libs ? `the binary links ${describeLibtorch(libtorchOfBinary(libs))}` : describeLibtorch(buildTorch));
+    const linked = choice.file && libs ? libtorchOfBinary(libs) : undefined;
+    row('libtorch', linked ? `the binary links ${describeLibtorch(linked)}` : choice.file && libs ? 'the binary links no libtorch.so' : describeLibtorch(buildTorch));
     row('BLAS', blasLibrary(libs) ?? 'unknown');
   }
   if (choice.file) row('build from', describeLibtorch(buildTorch));
