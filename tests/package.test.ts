@@ -25,7 +25,7 @@ const installed = path.join(app, 'node_modules', 'nodetorch');
 /** The environment for npm and node in the app: without the npm_* variables `npm test` sets for this repository. */
 const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_') || k === 'npm_config_cache'));
 
-function run(command: string, args: string[], cwd = app, extraEnv: NodeJS.ProcessEnv = {}, timeout = 120_000): SpawnSyncReturns<string> {
+function run(command: string, args: string[], cwd = app, extraEnv: NodeJS.ProcessEnv = {}, timeout = 300_000): SpawnSyncReturns<string> {
   return spawnSync(command, args, { cwd, env: { ...env, ...extraEnv }, encoding: 'utf8', timeout });
 }
 const out = (r: SpawnSyncReturns<string>): string => `${r.stdout}${r.stderr}`;
@@ -85,7 +85,8 @@ if (isMainThread) {
 }
 `;
 
-describe('nodetorch installed from its npm tarball into an app', () => {
+// Every step spawns npm, node or tsc in the app: minutes, not seconds, on a loaded machine.
+describe('nodetorch installed from its npm tarball into an app', { timeout: 600_000 }, () => {
   beforeAll(() => {
     fs.mkdirSync(app);
     const pack = run('npm', ['pack', '--pack-destination', tmp], root, {}, 600_000);
