@@ -1,15 +1,16 @@
 #!/usr/bin/env node
 /**
  * main.ts — the `nodetorch` command (commander): train, evaluate, predict, summary, sample, demo,
- * info, doctor and rebuild. Each command lives in lib/cli/commands/; errors print as one line and
- * exit 1. Nothing here loads the addon before a command needs it (lib/binding.ts loads it on first
- * use), so --help, doctor and rebuild work where it cannot load.
+ * serve, info, doctor and rebuild. Each command lives in lib/cli/commands/; errors print as one line
+ * and exit 1. Nothing here loads the addon before a command needs it (lib/binding.ts loads it on
+ * first use), so --help, doctor and rebuild work where it cannot load.
  */
 import { Command } from 'commander';
 import { buildFromSource } from './build';
 import * as demo from './commands/demo';
 import * as doctor from './commands/doctor';
 import * as inspect from './commands/inspect';
+import * as serve from './commands/serve';
 import * as train from './commands/train';
 
 function program(): Command {
@@ -17,6 +18,7 @@ function program(): Command {
   train.register(p);
   inspect.register(p);
   demo.register(p);
+  serve.register(p);
   doctor.register(p);
   p.command('info')
     .description('print the libtorch version, CUDA/cuDNN, BLAS, threads and build flags')
