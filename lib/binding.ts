@@ -3,6 +3,7 @@
  * typed description of its surface. Everything else in lib/ imports `native` from here.
  */
 import * as path from 'node:path';
+import { loadErrorMessage } from './load_error';
 
 /** Opaque native tensor handle (an N-API external owning one `at::Tensor`). */
 export type Handle = { readonly __nodetorchHandle: unique symbol };
@@ -316,25 +317,47 @@ export interface NativeInfo {
   build: { type: string; compiler: string; torchDir: string; napiVersion: number };
 }
 
+/** node-gyp-build: loads, or only locates, the addon binary of a package folder. */
+export interface NodeGypBuild {
+  (dir: string): unknown;
+  resolve(dir: string): string;
+}
+
+/** The package's root folder (where build/ and prebuilds/ are). */
+export const packageRoot = path.join(__dirname, '..');
+
 function load(): NativeBinding {
-  const root = path.join(__dirname, '..');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const nodeGypBuild = require('node-gyp-build') as NodeGypBuild;
+  let file: string | undefined;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+    file = nodeGypBuild.resolve(packageRoot);
     // Copied into a plain object: the addon's exports object has too many properties for V8's
     // fast mode, and a dictionary lookup on every `native.op(...)` call costs more than the copy.
-    return { ...(nodeGypBuild(root) as NativeBinding) };
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return { ...(require(file) as NativeBinding) };
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new Error(
-      `nodetorch: could not load the native addon (${reason}).\n` +
-        'No prebuilt binary matches this platform, or libtorch is missing. Build it with\n' +
-        '  npx nodetorch rebuild   (inside the nodetorch repository: npm run build)\n' +
-        "which needs libtorch (Debian: 'apt-get install libtorch-dev libgloo-dev', or set LIBTORCH " +
-        'to a libtorch folder), cmake and a C++17 compiler.',
-    );
+    throw new Error(loadErrorMessage(err instanceof Error ? err.message : String(err), file));
   }
 }
 
-/** The loaded addon. */
-export const native: NativeBinding = load();
+let loaded: NativeBinding | undefined;
+
+/** Loads the addon now (once); throws the explanatory load error when it cannot. */
+export function loadNative(): NativeBinding {
+  if (!loaded) {
+    loaded = load();
+    native = loaded;
+  }
+  return loaded;
+}
+
+/**
+ * The addon, loaded on first use: until then a stand-in whose first property read loads it and
+ * puts the plain binding object in its place, so later `native.op(...)` calls cost what they did
+ * before. Importing lib/ modules therefore never loads the addon (the CLI's --help, rebuild and
+ * doctor start without it); lib/index.ts touches it at once, so `require('nodetorch')` does.
+ */
+export let native: NativeBinding = new Proxy({} as NativeBinding, {
+  get: (_target, key) => loadNative()[key as keyof NativeBinding],
+});

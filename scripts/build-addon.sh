@@ -14,4 +14,5 @@ if command -v ccache >/dev/null 2>&1; then
   export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
 fi
 export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc 2>/dev/null || echo 2)}"
-exec npx --no-install cmake-js build "${args[@]}"
+# cmake-js as node resolves it from here: in an app it is hoisted next to nodetorch, not under it.
+exec node "$(node -p "require.resolve('cmake-js/bin/cmake-js')")" build "${args[@]}"

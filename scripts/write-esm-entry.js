@@ -1,5 +1,6 @@
 // write-esm-entry.js — writes dist/index.mjs so `import * as nt from 'nodetorch'` gets named
 // exports: it re-exports every key of the CommonJS build (run after tsc, by `npm run build:ts`).
+// An unchanged file is left alone, so a rebuild does not rewrite what running processes may read.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -14,4 +15,6 @@ const lines = [
   ...names.map((n) => (/^[A-Za-z_$][\w$]*$/.test(n) && n !== 'var' ? `export const ${n} = api.${n};` : `const _${n} = api[${JSON.stringify(n)}];\nexport { _${n} as ${n} };`)),
   '',
 ];
-fs.writeFileSync(path.join(dist, 'index.mjs'), lines.join('\n'));
+const file = path.join(dist, 'index.mjs');
+const text = lines.join('\n');
+if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== text) fs.writeFileSync(file, text);

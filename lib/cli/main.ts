@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 /**
  * main.ts — the `nodetorch` command (commander): train, evaluate, predict, summary, sample, demo,
- * serve, info and rebuild. Each command lives in lib/cli/commands/; errors print as one line and exit 1.
+ * serve, info, doctor and rebuild. Each command lives in lib/cli/commands/; errors print as one line
+ * and exit 1. Nothing here loads the addon before a command needs it (lib/binding.ts loads it on
+ * first use), so --help, doctor and rebuild work where it cannot load.
  */
-import { spawnSync } from 'node:child_process';
-import * as path from 'node:path';
 import { Command } from 'commander';
+import { buildFromSource } from './build';
 import * as demo from './commands/demo';
+import * as doctor from './commands/doctor';
 import * as inspect from './commands/inspect';
 import * as serve from './commands/serve';
 import * as train from './commands/train';
@@ -17,6 +19,7 @@ function program(): Command {
   inspect.register(p);
   demo.register(p);
   serve.register(p);
+  doctor.register(p);
   p.command('info')
     .description('print the libtorch version, CUDA/cuDNN, BLAS, threads and build flags')
     .action(() => {
@@ -30,8 +33,7 @@ function program(): Command {
   p.command('rebuild')
     .description('compile the native addon from source (needs libtorch, cmake, a C++17 compiler; LIBTORCH or Torch_DIR select another libtorch)')
     .action(() => {
-      const root = path.join(__dirname, '..', '..');
-      process.exitCode = spawnSync('bash', [path.join(root, 'scripts', 'build-addon.sh')], { stdio: 'inherit' }).status ?? 1;
+      process.exitCode = buildFromSource();
     });
   return p;
 }
