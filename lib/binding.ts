@@ -1,7 +1,10 @@
 /**
- * binding.ts — the only file that loads the native addon (through node-gyp-build) and the
- * typed description of its surface. Everything else in lib/ imports `native` from here.
+ * binding.ts — the only file that loads the native addon (the one node-gyp-build finds, or the file
+ * named by NODETORCH_ADDON) and the typed description of its surface. Everything else in lib/
+ * imports `native` from here.
  */
+import Module from 'node:module';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 /** Opaque native tensor handle (an N-API external owning one `at::Tensor`). */
@@ -293,7 +296,10 @@ export type TypedArrayOut =
 
 /** What `info()` reports about the libtorch this addon runs on. */
 export interface NativeInfo {
+  /** The version of the libtorch loaded (what it reports about itself). */
   libtorchVersion: string;
+  /** The file of the loaded libtorch library that holds its kernels (libtorch_cpu.so), real path. */
+  libtorchPath: string;
   cudaAvailable: boolean;
   cudaBuilt: boolean;
   cudaDeviceCount: number;
@@ -302,6 +308,7 @@ export interface NativeInfo {
   cudnnVersion?: number;
   mkldnn: boolean;
   openmp: boolean;
+  /** The BLAS library mapped into the process, or the one linked into libtorch itself (`mkl (linked into …)`). */
   blas: string;
   /** The malloc policy the addon applied at load (see binding/malloc_policy.cc). */
   malloc: string;
@@ -309,27 +316,66 @@ export interface NativeInfo {
   numInteropThreads: number;
   parallelInfo: string;
   buildConfig: string;
-  build: { type: string; compiler: string; torchDir: string; napiVersion: number };
+  /** How the addon was built: `libtorchVersion` of the headers compiled against, `torchDir` their CMake config. */
+  build: { type: string; compiler: string; libtorchVersion: string; torchDir: string; napiVersion: number };
 }
 
-function load(): NativeBinding {
-  const root = path.join(__dirname, '..');
+const ADVICE =
+  'Build it with\n' +
+  '  npx nodetorch rebuild   (inside the nodetorch repository: npm run build)\n' +
+  "which needs libtorch (Debian: 'apt-get install libtorch-dev libgloo-dev', or set LIBTORCH " +
+  'to a libtorch folder), cmake and a C++17 compiler.';
+
+/** The addon file: NODETORCH_ADDON when set (another build, e.g. against another libtorch), else node-gyp-build's pick. */
+function addonFile(root: string): string {
+  const chosen = process.env.NODETORCH_ADDON;
+  if (chosen) return path.resolve(chosen);
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
-    // Copied into a plain object: the addon's exports object has too many properties for V8's
-    // fast mode, and a dictionary lookup on every `native.op(...)` call costs more than the copy.
-    return { ...(nodeGypBuild(root) as NativeBinding) };
+    const nodeGypBuild = require('node-gyp-build') as { resolve(dir: string): string };
+    return nodeGypBuild.resolve(root);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    throw new Error(
-      `nodetorch: could not load the native addon (${reason}).\n` +
-        'No prebuilt binary matches this platform, or libtorch is missing. Build it with\n' +
-        '  npx nodetorch rebuild   (inside the nodetorch repository: npm run build)\n' +
-        "which needs libtorch (Debian: 'apt-get install libtorch-dev libgloo-dev', or set LIBTORCH " +
-        'to a libtorch folder), cmake and a C++17 compiler.',
+    throw new Error(`nodetorch: could not load the native addon (${reason}).\nNo prebuilt binary matches this platform. ${ADVICE}`);
+  }
+}
+
+/** Why loading `file` failed, in words a user can act on. */
+function loadError(file: string, reason: string): Error {
+  if (reason.startsWith('nodetorch: ')) return new Error(reason); // binding/torch_library.cc's version check
+  if (/undefined symbol/.test(reason)) {
+    return new Error(
+      `nodetorch: the native addon ${file} does not fit the libtorch the dynamic linker found (${reason}).\n` +
+        'It was compiled against another libtorch than the one loaded: LD_LIBRARY_PATH pointing at another ' +
+        "libtorch, a libtorch replaced since the build, or a prebuild for another libtorch. 'ldd " +
+        `${file} | grep -e torch -e c10' shows which files load. Rebuild against the libtorch you mean to use ` +
+        '(npx nodetorch rebuild, or npm run build in the repository; LIBTORCH=<folder> selects one).',
     );
   }
+  return new Error(`nodetorch: could not load the native addon ${file} (${reason}).\nlibtorch may be missing. ${ADVICE}`);
+}
+
+/**
+ * Loads the addon with every symbol bound at once (RTLD_NOW), so that a libtorch other than the one
+ * it was built against fails here, with an explanation, not at some later call. Cached like require().
+ */
+function load(): NativeBinding {
+  const file = addonFile(path.join(__dirname, '..'));
+  let mod = require.cache[file];
+  if (!mod) {
+    const fresh = new Module(file);
+    fresh.filename = file;
+    try {
+      process.dlopen(fresh, file, os.constants.dlopen.RTLD_NOW);
+    } catch (err) {
+      throw loadError(file, err instanceof Error ? err.message : String(err));
+    }
+    fresh.loaded = true;
+    require.cache[file] = mod = fresh;
+  }
+  // Copied into a plain object: the addon's exports object has too many properties for V8's
+  // fast mode, and a dictionary lookup on every `native.op(...)` call costs more than the copy.
+  return { ...(mod.exports as NativeBinding) };
 }
 
 /** The loaded addon. */
