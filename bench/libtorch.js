@@ -3,7 +3,8 @@
  * libtorch.js — the same nodetorch workloads on two builds of the addon, e.g. against Debian's
  * libtorch 1.13 and against a PyTorch wheel's 2.x (scripts/libtorch-from-wheel.sh), in one run:
  * the nodetorch sides of bench/train.js (trainOnBatchSync at batch 8 and 64, fit at 64),
- * bench/ops.js (each op, results disposed) and bench/gan.js (GanTrainer.trainStep), one thread.
+ * the two kernels that dominate that step (the dense layer's sgemm, a conv forward), bench/ops.js
+ * (each op, results disposed) and bench/gan.js (GanTrainer.trainStep), one thread.
  *
  *   node bench/libtorch.js [--addons build/Release/nodetorch.node,build-wheel/Release/nodetorch.node]
  *                          [--runs 2] [--rounds 7] [--round-ms 300]
@@ -23,6 +24,8 @@ const WORKLOADS = [
   { label: 'CNN trainOnBatchSync, batch 8', cmd: 'train', kind: 'sync', batch: 8, unit: 'img/s', work: 8 },
   { label: 'CNN trainOnBatchSync, batch 64', cmd: 'train', kind: 'sync', batch: 64, unit: 'img/s', work: 64 },
   { label: 'CNN fit, batch 64', cmd: 'train', kind: 'fit', batch: 64, unit: 'img/s', work: 64 },
+  { label: 'matmul [64,3136] @ [3136,128] (the dense layer: BLAS sgemm)', cmd: 'kernel', name: 'sgemm', unit: 'img/s', work: 64 },
+  { label: 'conv2d [64,32,14,14] * [64,32,3,3], pad 1 (forward)', cmd: 'kernel', name: 'conv', unit: 'img/s', work: 64 },
   ...require('./ops').OPS.map((op) => ({ label: `${op.name} ${op.what}`, cmd: 'op', name: op.name, unit: 'ops/s', work: 1 })),
   ...require('./gan').CONFIGS.map((c, config) => ({ label: `DCGAN ${c.size}×${c.size}×${c.channels} trainStep, batch ${c.batch}`, cmd: 'gan', config, unit: 'img/s', work: c.batch })),
 ];
