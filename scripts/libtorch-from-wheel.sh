@@ -36,8 +36,10 @@ if [ ! -f "$dest/.unpacked" ]; then
   # Only what a C++ build needs: headers, the shared libraries, the CMake config.
   unzip -q "$wheel" 'torch/include/*' 'torch/lib/*' 'torch/share/cmake/*' -d "$tmp"
   touch "$tmp/torch/.unpacked"
-  rm -rf "$dest"
-  # Another clone may have finished the same unpack meanwhile; either copy is complete.
-  mv -T "$tmp/torch" "$dest" 2>/dev/null || [ -f "$dest/.unpacked" ]
+  # Another clone may have finished the same unpack meanwhile; then that copy stays.
+  if [ ! -f "$dest/.unpacked" ]; then
+    rm -rf "$dest"
+    mv -T "$tmp/torch" "$dest"
+  fi
 fi
 echo "$dest"
