@@ -30,6 +30,7 @@ namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   nt::CheckLoadedTorch(env);
+  nt::ConfigureLoadedTorch();
   nt::ApplyMallocPolicy();
   nt::InitEnvState(env);
   nt::RegisterTensorWrap(env, exports);

@@ -1,8 +1,10 @@
 // torch_library.cc — the libtorch actually loaded: its self-reported version (from at::show_config's
 // build settings, present in 1.13 and 2.x), its file (dladdr on an ATen function), and the load-time
-// check against the version of the headers compiled against (TORCH_VERSION).
+// check against the version of the headers compiled against (TORCH_VERSION), and the settings
+// applied to it as the addon loads.
 #include "torch_library.h"
 
+#include <ATen/Context.h>
 #include <ATen/Version.h>
 #include <dlfcn.h>
 #include <torch/version.h>
@@ -55,6 +57,12 @@ void CheckLoadedTorch(Napi::Env env) {
                  "this addon was compiled against libtorch " TORCH_VERSION " but loaded libtorch " + loaded + " (" + LoadedTorchLibrary() +
                      "). Rebuild it against the libtorch it runs with (npm run build, or npx nodetorch rebuild; LIBTORCH=<folder> "
                      "selects another), or make the libtorch it was built against the one loaded (LD_LIBRARY_PATH).");
+}
+
+void ConfigureLoadedTorch() {
+#if TORCH_VERSION_MAJOR >= 2
+  at::globalContext().setUserEnabledNNPACK(false);
+#endif
 }
 
 }  // namespace nt

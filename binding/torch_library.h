@@ -19,4 +19,9 @@ std::string TorchBuildSetting(const std::string& key);
 // the addon was compiled against (their C++ ABI differs; calls would crash or misbehave).
 void CheckLoadedTorch(Napi::Env env);
 
+// Process-wide libtorch settings made as the addon loads: libtorch 2.x's NNPACK convolutions are
+// turned off (Debian's 1.13 is built without NNPACK; on CPUs NNPACK does not know, e.g. AMD Zen 5,
+// 2.x would log "Could not initialize NNPACK! Reason: Unsupported hardware" on every conv call).
+void ConfigureLoadedTorch();
+
 }  // namespace nt
