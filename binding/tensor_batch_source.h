@@ -4,6 +4,7 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <atomic>
 #include <vector>
 
 #include "batch_source.h"
@@ -32,7 +33,7 @@ class TensorBatchSource : public BatchSource {
   bool dropLast_;
   at::Tensor perm_;
   int64_t next_ = 0;
-  bool cancelled_ = false;
+  std::atomic<bool> cancelled_{false};  // set from another thread (Cancel)
 };
 
 }  // namespace nt
