@@ -13,9 +13,9 @@ const root = path.join(__dirname, '..');
 
 /** A child process answering one line per request line. */
 class LineChild {
-  constructor(name, command, args) {
+  constructor(name, command, args, env = process.env) {
     this.name = name;
-    this.proc = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.proc = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'], env });
     this.pending = [];
     this.exited = new Promise((resolve) => this.proc.on('exit', resolve));
     this.proc.on('exit', (code) => {

@@ -120,7 +120,12 @@ async function main() {
   await python.close();
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+// bench/libtorch.js reuses the nodetorch side.
+module.exports = { CONFIGS, nodetorchSides };
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}

@@ -161,7 +161,12 @@ async function main() {
   await Promise.all([python.child.close(), cpp?.close()]);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+// bench/libtorch.js reuses the nodetorch side.
+module.exports = { OPS, nodeSide };
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -336,7 +336,12 @@ async function main() {
   await Promise.all([python.close(), cpp?.close()]);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+// bench/libtorch.js reuses the nodetorch side.
+module.exports = { nodetorchSides };
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

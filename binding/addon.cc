@@ -3,6 +3,7 @@
 
 #include "env_state.h"
 #include "tensor_wrap.h"
+#include "torch_library.h"
 
 namespace nt {
 void RegisterTensorCreation(Napi::Env env, Napi::Object exports);
@@ -28,6 +29,8 @@ const char* ApplyMallocPolicy();
 namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  nt::CheckLoadedTorch(env);
+  nt::ConfigureLoadedTorch();
   nt::ApplyMallocPolicy();
   nt::InitEnvState(env);
   nt::RegisterTensorWrap(env, exports);

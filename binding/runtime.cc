@@ -11,6 +11,7 @@
 
 #include "args.h"
 #include "tensor_wrap.h"
+#include "torch_library.h"
 
 #ifndef NODETORCH_BUILD_TYPE
 #define NODETORCH_BUILD_TYPE "unknown"
@@ -29,8 +30,9 @@ namespace {
 
 using CallbackInfo = Napi::CallbackInfo;
 
-// The BLAS library actually mapped into this process (libtorch links the system libblas.so.3,
-// which Debian's alternatives point at the reference BLAS or OpenBLAS).
+// The BLAS library actually mapped into this process (Debian's libtorch links the system libblas.so.3,
+// which Debian's alternatives point at the reference BLAS or OpenBLAS); where none is, the one
+// linked into libtorch itself (PyTorch's own builds carry MKL statically).
 std::string LoadedBlas() {
   std::ifstream maps("/proc/self/maps");
   std::string line;
@@ -43,13 +45,16 @@ std::string LoadedBlas() {
       return path;
     }
   }
-  return "";
+  std::string builtIn = TorchBuildSetting("BLAS_INFO");
+  return builtIn.empty() ? "" : builtIn + " (linked into " + LoadedTorchLibrary() + ")";
 }
 
 Napi::Value Info(const CallbackInfo& i) {
   Napi::Env env = i.Env();
   Napi::Object out = Napi::Object::New(env);
-  out.Set("libtorchVersion", TORCH_VERSION);
+  const std::string loaded = LoadedTorchVersion();
+  out.Set("libtorchVersion", loaded.empty() ? TORCH_VERSION : loaded);
+  out.Set("libtorchPath", LoadedTorchLibrary());
   bool cuda = torch::cuda::is_available();
   out.Set("cudaAvailable", cuda);
   out.Set("cudaDeviceCount", static_cast<double>(torch::cuda::device_count()));
@@ -73,6 +78,7 @@ Napi::Value Info(const CallbackInfo& i) {
   Napi::Object build = Napi::Object::New(env);
   build.Set("type", NODETORCH_BUILD_TYPE);
   build.Set("compiler", NODETORCH_CXX_COMPILER);
+  build.Set("libtorchVersion", TORCH_VERSION);
   build.Set("torchDir", NODETORCH_TORCH_DIR);
   build.Set("napiVersion", static_cast<double>(NAPI_VERSION));
   out.Set("build", build);

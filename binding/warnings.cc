@@ -6,6 +6,7 @@
 #include "warnings.h"
 
 #include <napi.h>
+#include <torch/version.h>
 
 #include <cstdint>
 #include <memory>
@@ -47,29 +48,15 @@ struct Queued {
 
 class JsWarningHandler : public c10::WarningHandler {
  public:
-  void process(const c10::SourceLocation& where, const std::string& msg, const bool verbatim) override {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      for (Sink& sink : sinks_) {
-        if (sink.env != tCurrentEnv) continue;
-        if (!sink.seen.insert(Key(where, msg)).second) return;
-        if (sink.seen.size() > kMaxRemembered) sink.seen.clear();
-        auto* item = new Queued{verbatim ? msg : msg + " (Triggered internally at " + where.file + ":" + std::to_string(where.line) + ".)", nullptr,
-                                sink.tsfn};
-        const bool onJsThread = std::this_thread::get_id() == sink.jsThread;
-        if (onJsThread) {
-          item->pending = sink.pendingOnJsThread;
-          if ((*item->pending)++ == 0) napi_ref_threadsafe_function(sink.env, sink.tsfn);
-        }
-        if (sink.tsfn.NonBlockingCall(item, Deliver) != napi_ok) {
-          if (onJsThread && --(*item->pending) == 0) napi_unref_threadsafe_function(sink.env, sink.tsfn);
-          delete item;
-        }
-        return;
-      }
-    }
-    c10::WarningHandler::process(where, msg, verbatim);  // no JS handler: libtorch's stderr output
+#if TORCH_VERSION_MAJOR >= 2
+  void process(const c10::Warning& warning) override {
+    if (!Forward(warning.source_location(), warning.msg(), warning.verbatim())) c10::WarningHandler::process(warning);
   }
+#else
+  void process(const c10::SourceLocation& where, const std::string& msg, const bool verbatim) override {
+    if (!Forward(where, msg, verbatim)) c10::WarningHandler::process(where, msg, verbatim);
+  }
+#endif
 
   // Replaces `env`'s sink; returns the new sink's id.
   uint64_t Add(napi_env env, Napi::ThreadSafeFunction tsfn) {
@@ -96,6 +83,30 @@ class JsWarningHandler : public c10::WarningHandler {
   }
 
  private:
+  // Queues the warning for the JS handler of the environment this thread works for; false where
+  // that environment has none (then libtorch prints it to stderr).
+  bool Forward(const c10::SourceLocation& where, const std::string& msg, bool verbatim) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (Sink& sink : sinks_) {
+      if (sink.env != tCurrentEnv) continue;
+      if (!sink.seen.insert(Key(where, msg)).second) return true;
+      if (sink.seen.size() > kMaxRemembered) sink.seen.clear();
+      auto* item = new Queued{verbatim ? msg : msg + " (Triggered internally at " + where.file + ":" + std::to_string(where.line) + ".)", nullptr,
+                              sink.tsfn};
+      const bool onJsThread = std::this_thread::get_id() == sink.jsThread;
+      if (onJsThread) {
+        item->pending = sink.pendingOnJsThread;
+        if ((*item->pending)++ == 0) napi_ref_threadsafe_function(sink.env, sink.tsfn);
+      }
+      if (sink.tsfn.NonBlockingCall(item, Deliver) != napi_ok) {
+        if (onJsThread && --(*item->pending) == 0) napi_unref_threadsafe_function(sink.env, sink.tsfn);
+        delete item;
+      }
+      return true;
+    }
+    return false;
+  }
+
   static std::string Key(const c10::SourceLocation& where, const std::string& msg) {
     return std::string(where.file) + ":" + std::to_string(where.line) + ":" + msg;
   }
@@ -115,6 +126,15 @@ class JsWarningHandler : public c10::WarningHandler {
   uint64_t lastId_ = 0;
 };
 
+// libtorch's warning handler of this thread.
+#if TORCH_VERSION_MAJOR >= 2
+c10::WarningHandler* ThreadHandler() { return c10::WarningUtils::get_warning_handler(); }
+void SetThreadHandler(c10::WarningHandler* handler) { c10::WarningUtils::set_warning_handler(handler); }
+#else
+c10::WarningHandler* ThreadHandler() { return c10::Warning::get_warning_handler(); }
+void SetThreadHandler(c10::WarningHandler* handler) { c10::Warning::set_warning_handler(handler); }
+#endif
+
 // Process lifetime: libtorch threads may warn until the very end, so it is never destroyed.
 JsWarningHandler& Handler() {
   static auto* handler = new JsWarningHandler();
@@ -131,7 +151,7 @@ Napi::Value SetWarningHandler(const Napi::CallbackInfo& info) {
                                             [id](Napi::Env) { Handler().Remove(*id); });
   tsfn.Unref(env);
   *id = Handler().Add(env, tsfn);
-  c10::Warning::set_warning_handler(&Handler());
+  SetThreadHandler(&Handler());
   tCurrentEnv = env;
   return env.Undefined();
 }
@@ -144,13 +164,13 @@ const OpSpec kWarningOps[] = {
 
 napi_env CurrentWarningEnv() { return tCurrentEnv; }
 
-WarningScope::WarningScope(napi_env env) : previousHandler_(c10::Warning::get_warning_handler()), previousEnv_(tCurrentEnv) {
-  c10::Warning::set_warning_handler(&Handler());
+WarningScope::WarningScope(napi_env env) : previousHandler_(ThreadHandler()), previousEnv_(tCurrentEnv) {
+  SetThreadHandler(&Handler());
   tCurrentEnv = env;
 }
 
 WarningScope::~WarningScope() {
-  c10::Warning::set_warning_handler(previousHandler_);
+  SetThreadHandler(previousHandler_);
   tCurrentEnv = previousEnv_;
 }
 

@@ -1,5 +1,5 @@
 // warnings.h — routes libtorch warnings (TORCH_WARN) raised on a thread to the JS environment the
-// thread works for. libtorch 1.13's warning handler is per thread, so every thread that runs ops for
+// thread works for. libtorch's warning handler is per thread (1.13 and 2.x), so every thread that runs ops for
 // JS enters a WarningScope (PromiseWorker does so for all async work; JS threads at registration).
 #pragma once
 #include <c10/util/Exception.h>

@@ -1,7 +1,10 @@
 /**
- * binding.ts — the only file that loads the native addon (through node-gyp-build) and the
- * typed description of its surface. Everything else in lib/ imports `native` from here.
+ * binding.ts — the only file that loads the native addon (the one node-gyp-build finds, or the file
+ * named by NODETORCH_ADDON) and the typed description of its surface. Everything else in lib/
+ * imports `native` from here.
  */
+import Module from 'node:module';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadErrorMessage } from './load_error';
 
@@ -298,7 +301,10 @@ export type TypedArrayOut =
 
 /** What `info()` reports about the libtorch this addon runs on. */
 export interface NativeInfo {
+  /** The version of the libtorch loaded (what it reports about itself). */
   libtorchVersion: string;
+  /** The file of the loaded libtorch library that holds its kernels (libtorch_cpu.so), real path. */
+  libtorchPath: string;
   cudaAvailable: boolean;
   cudaBuilt: boolean;
   cudaDeviceCount: number;
@@ -307,6 +313,7 @@ export interface NativeInfo {
   cudnnVersion?: number;
   mkldnn: boolean;
   openmp: boolean;
+  /** The BLAS library mapped into the process, or the one linked into libtorch itself (`mkl (linked into …)`). */
   blas: string;
   /** The malloc policy the addon applied at load (see binding/malloc_policy.cc). */
   malloc: string;
@@ -314,11 +321,12 @@ export interface NativeInfo {
   numInteropThreads: number;
   parallelInfo: string;
   buildConfig: string;
-  build: { type: string; compiler: string; torchDir: string; napiVersion: number };
+  /** How the addon was built: `libtorchVersion` of the headers compiled against, `torchDir` their CMake config. */
+  build: { type: string; compiler: string; libtorchVersion: string; torchDir: string; napiVersion: number };
 }
 
 /** node-gyp-build: loads, or only locates, the addon binary of a package folder. */
-export interface NodeGypBuild {
+interface NodeGypBuild {
   (dir: string): unknown;
   resolve(dir: string): string;
 }
@@ -326,16 +334,33 @@ export interface NodeGypBuild {
 /** The package's root folder (where build/ and prebuilds/ are). */
 export const packageRoot = path.join(__dirname, '..');
 
-function load(): NativeBinding {
+/** The addon file: NODETORCH_ADDON when set (another build, e.g. against another libtorch), else node-gyp-build's pick. */
+export function addonFile(): string {
+  const chosen = process.env.NODETORCH_ADDON;
+  if (chosen) return path.resolve(chosen);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const nodeGypBuild = require('node-gyp-build') as NodeGypBuild;
+  return (require('node-gyp-build') as NodeGypBuild).resolve(packageRoot);
+}
+
+/**
+ * Loads the addon with every symbol bound at once (RTLD_NOW), so that a libtorch other than the one
+ * it was built against fails here, with an explanation, not at some later call. Cached like require().
+ */
+function load(): NativeBinding {
   let file: string | undefined;
   try {
-    file = nodeGypBuild.resolve(packageRoot);
+    file = addonFile();
+    let mod = require.cache[file];
+    if (!mod) {
+      const fresh = new Module(file);
+      fresh.filename = file;
+      process.dlopen(fresh, file, os.constants.dlopen.RTLD_NOW);
+      fresh.loaded = true;
+      require.cache[file] = mod = fresh;
+    }
     // Copied into a plain object: the addon's exports object has too many properties for V8's
     // fast mode, and a dictionary lookup on every `native.op(...)` call costs more than the copy.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return { ...(require(file) as NativeBinding) };
+    return { ...(mod.exports as NativeBinding) };
   } catch (err) {
     throw new Error(loadErrorMessage(err instanceof Error ? err.message : String(err), file));
   }

@@ -26,6 +26,17 @@ export function aptHint(lib: string): string {
 /** The message of the error thrown when the addon at `file` (undefined: none found) fails to load with `reason`. */
 export function loadErrorMessage(reason: string, file: string | undefined): string {
   const doctor = 'Run `npx nodetorch doctor` for the whole diagnosis.';
+  if (reason.startsWith('nodetorch: ')) return reason; // binding/torch_library.cc's version check says it all
+  if (file && /undefined symbol/.test(reason)) {
+    return (
+      `nodetorch: the native addon ${file} does not fit the libtorch the dynamic linker found (${reason.trim()}).\n` +
+      'It was compiled against another libtorch than the one loaded: LD_LIBRARY_PATH pointing at another ' +
+      "libtorch, a libtorch replaced since the build, or a prebuild for another libtorch. 'ldd " +
+      `${file} | grep -e torch -e c10' shows which files load. Rebuild against the libtorch you mean to use ` +
+      `(${REBUILD}, or npm run build in the repository; LIBTORCH=<folder> selects one).\n` +
+      doctor
+    );
+  }
   const lib = missingLibrary(reason);
   if (file && lib) {
     return (

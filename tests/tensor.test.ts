@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as nt from '../lib';
-import { expectTensorClose, refValue, torchReference, type RefCase, type RefResult } from './helpers/torch';
+import { expectTensorClose, LIBTORCH2, refValue, torchReference, type RefCase, type RefResult } from './helpers/torch';
 
 const exact = { rtol: 0, atol: 0 };
 const hasCuda = nt.cuda.isAvailable();
@@ -17,6 +17,8 @@ interface Check {
   make: () => nt.Tensor;
   code: string;
   inputs?: Record<string, nt.Tensor>;
+  /** Tolerance against PyTorch 1.13 where libtorch 2.x legitimately differs (default: exact). */
+  libtorch2?: { rtol: number; atol: number };
 }
 
 nt.manualSeed(1234);
@@ -59,7 +61,9 @@ const creationChecks: Check[] = [
 const randomChecks: Check[] = [
   { name: 'rand', make: () => (nt.manualSeed(7), nt.rand([3, 4])), code: 'torch.manual_seed(7); out = torch.rand(3, 4)' },
   { name: 'randn', make: () => (nt.manualSeed(7), nt.randn([5, 7])), code: 'torch.manual_seed(7); out = torch.randn(5, 7)' },
-  { name: 'randn float64', make: () => (nt.manualSeed(3), nt.randn([6], { dtype: 'float64' })), code: 'torch.manual_seed(3); out = torch.randn(6, dtype=torch.float64)' },
+  { name: 'randn float64', make: () => (nt.manualSeed(3), nt.randn([6], { dtype: 'float64' })), code: 'torch.manual_seed(3); out = torch.randn(6, dtype=torch.float64)',
+    // libtorch 2.x's Box-Muller for float64 rounds differently: the same draws, up to 1 ulp apart.
+    libtorch2: { rtol: 1e-15, atol: 0 } },
   { name: 'randint(high)', make: () => (nt.manualSeed(7), nt.randint(10, [12])), code: 'torch.manual_seed(7); out = torch.randint(10, (12,))' },
   { name: 'randint(low, high)', make: () => (nt.manualSeed(7), nt.randint(-5, 5, [2, 6])), code: 'torch.manual_seed(7); out = torch.randint(-5, 5, (2, 6))' },
   { name: 'randperm', make: () => (nt.manualSeed(7), nt.randperm(10)), code: 'torch.manual_seed(7); out = torch.randperm(10)' },
@@ -123,7 +127,7 @@ describe('tensor', () => {
   });
 
   describe('seeded random creation matches PyTorch', () => {
-    for (const c of randomChecks) it(c.name, () => expectTensorClose(c.make(), refOf(c), exact));
+    for (const c of randomChecks) it(c.name, () => expectTensorClose(c.make(), refOf(c), (LIBTORCH2 && c.libtorch2) || exact));
   });
 
   describe('toString() matches str(tensor)', () => {

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadNative, packageRoot, type NativeInfo, type NodeGypBuild } from '../binding';
+import { addonFile, loadNative, packageRoot, type NativeInfo } from '../binding';
 
 /** The binary node-gyp-build would load, or why there is none. */
 export interface BinaryChoice {
@@ -44,13 +44,11 @@ export function compiler(): { command: string; version: string } | undefined {
   return undefined;
 }
 
-/** Which binary node-gyp-build would load from this package, without loading it. */
+/** Which binary would load (NODETORCH_ADDON, else node-gyp-build's pick), without loading it. */
 export function binaryChoice(): BinaryChoice {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const nodeGypBuild = require('node-gyp-build') as NodeGypBuild;
   let file: string;
   try {
-    file = nodeGypBuild.resolve(packageRoot);
+    file = addonFile();
   } catch (err) {
     return { kind: 'none', why: (err instanceof Error ? err.message : String(err)).trim().split('\n')[0] };
   }
