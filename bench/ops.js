@@ -3,7 +3,7 @@
  * ops.js — per-op latency of small tensor ops: nodetorch vs PyTorch-Python vs plain C++, all on
  * the same libtorch, one intra-op thread each.
  *
- *   npm run bench:ops            (or: node bench/ops.js [--rounds 9] [--only add,conv2d])
+ *   npm run bench:ops            (or: node bench/ops.js [--rounds 9] [--only add,conv2d] [--clock cpu|wall])
  *
  * One run starts a persistent PyTorch-Python child (bench/ops_torch.py under /usr/bin/python3,
  * or $NODETORCH_BENCH_PYTHON) and a plain libtorch C++ child (bench/ops_cpp.cc, compiled with
@@ -95,20 +95,34 @@ const OPS = [
 const TIDY_CHUNK = 10;
 const GC_YIELD_EVERY = 1000;
 const ROUND_MS = 25; // target length of one timing round
+const MIN_ITERS = 2 * GC_YIELD_EVERY;
 
 function parseArgs(argv) {
-  const opts = { rounds: 15, only: null };
+  const opts = { rounds: 15, only: null, clock: 'cpu' };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--rounds') opts.rounds = Number(argv[++i]);
     else if (argv[i] === '--only') opts.only = argv[++i].split(',');
-    else throw new Error(`bench/ops.js: unknown argument '${argv[i]}' (expected --rounds N, --only op,op)`);
+    else if (argv[i] === '--clock') opts.clock = argv[++i];
+    else throw new Error(`bench/ops.js: unknown argument '${argv[i]}' (expected --rounds N, --only op,op, --clock cpu|wall)`);
   }
   if (!Number.isInteger(opts.rounds) || opts.rounds < 1) throw new Error('bench/ops.js: --rounds must be a positive integer');
+  if (opts.clock !== 'cpu' && opts.clock !== 'wall') throw new Error("bench/ops.js: --clock must be 'cpu' or 'wall'");
   return opts;
 }
 
+/**
+ * Nanoseconds now on the chosen clock. 'cpu' is the process's CPU time (all its threads, user +
+ * system; Python's time.process_time, C++'s CLOCK_PROCESS_CPUTIME_ID): on a shared machine it
+ * leaves out the time the process waits for a core, which wall time ('wall') counts.
+ */
+function clockNs(clock) {
+  if (clock === 'wall') return Number(process.hrtime.bigint());
+  const { user, system } = process.cpuUsage();
+  return (user + system) * 1000;
+}
+
 /** The nodetorch side: one timing function per op and disposal style (each returns ns/op). */
-function nodeSide() {
+function nodeSide(clock) {
   nt.setNumThreads(1);
   nt.manualSeed(0);
   const inputs = Object.fromEntries(
@@ -127,26 +141,26 @@ function nodeSide() {
     const tidy = loops(`for (let i = 0; i < n; i += ${TIDY_CHUNK}) nt.tidy(() => { for (let j = 0; j < ${TIDY_CHUNK}; j++) ${op.js}; });`);
     const gc = loops(`return (async () => { for (let i = 1; i <= n; i++) { ${op.js}; if (i % ${GC_YIELD_EVERY} === 0) await tick(); } })();`);
     const time = (fn) => async (n) => {
-      const start = process.hrtime.bigint();
+      const start = clockNs(clock);
       await fn(nt, F, tick, ...names.map((k) => inputs[k]), n);
-      return Number(process.hrtime.bigint() - start) / n;
+      return (clockNs(clock) - start) / n;
     };
     timers[op.name] = { dispose: time(dispose), tidy: time(tidy), gc: time(gc) };
   }
   return timers;
 }
 
-async function startPython() {
-  const child = new LineChild('PyTorch-Python', pythonCommand(), [path.join(__dirname, 'ops_torch.py')]);
+async function startPython(clock) {
+  const child = new LineChild('PyTorch-Python', pythonCommand(), [path.join(__dirname, 'ops_torch.py'), clock]);
   const ops = Object.fromEntries(OPS.map((op) => [op.name, op.py]));
   const setup = JSON.parse(await child.ask(JSON.stringify({ cmd: 'setup', ops, inputs: INPUTS, setup: PY_SETUP })));
   return { child, version: setup.torch, threads: setup.threads };
 }
 
-async function startCpp() {
+async function startCpp(clock) {
   const bin = cppBinary('ops_cpp');
   if (bin === null) return null;
-  const child = new LineChild('C++ libtorch', bin, []);
+  const child = new LineChild('C++ libtorch', bin, [clock]);
   for (const [name, spec] of Object.entries(INPUTS)) {
     await child.ask(spec.index ? `index ${name} ${spec.index.join(' ')}` : `tensor ${name} ${spec.grad ? 1 : 0} ${spec.shape.join(' ')}`);
   }
@@ -157,13 +171,17 @@ function loadAvg() {
   return os.loadavg().map((x) => x.toFixed(2)).join(' ');
 }
 
-/** Iterations per round: enough for ~ROUND_MS on nodetorch, a multiple of the tidy chunk. */
+/**
+ * Iterations per round: enough for ~ROUND_MS on nodetorch (the fastest of three trials, so that a
+ * preempted trial does not shrink the rounds), a multiple of the tidy chunk, and at least
+ * MIN_ITERS (two GC-path yields).
+ */
 async function calibrate(timer) {
   let n = TIDY_CHUNK;
   await timer.dispose(n);
   for (;;) {
-    const ns = (await timer.dispose(n)) * n;
-    if (ns >= 5e6) return Math.max(TIDY_CHUNK, Math.round((n * ROUND_MS * 1e6) / ns / TIDY_CHUNK) * TIDY_CHUNK);
+    const ns = Math.min(await timer.dispose(n), await timer.dispose(n), await timer.dispose(n)) * n;
+    if (ns >= 5e6) return Math.max(MIN_ITERS, Math.round((n * ROUND_MS * 1e6) / ns / TIDY_CHUNK) * TIDY_CHUNK);
     n *= 4;
   }
 }
@@ -197,14 +215,14 @@ async function main() {
   const ops = opts.only === null ? OPS : OPS.filter((op) => opts.only.includes(op.name));
   if (ops.length === 0) throw new Error(`bench/ops.js: --only matched no op (ops: ${OPS.map((o) => o.name).join(', ')})`);
   const loadBefore = loadAvg();
-  const node = nodeSide();
-  const python = await startPython();
-  const cpp = await startCpp();
+  const node = nodeSide(opts.clock);
+  const python = await startPython(opts.clock);
+  const cpp = await startCpp(opts.clock);
   const info = nt.info();
   console.log(`nodetorch ${info.nodetorchVersion} (libtorch ${info.libtorchVersion}) on Node ${process.version}; ` +
     `PyTorch ${python.version}; ${os.cpus()[0].model}, ${os.cpus().length} cores`);
   console.log(`threads: nodetorch ${nt.getNumThreads()} (OpenBLAS ${info.blasThreads ?? 'n/a'}), PyTorch ${python.threads}, C++ 1; ` +
-    `${opts.rounds} interleaved rounds per op, ~${ROUND_MS} ms each\n`);
+    `${opts.rounds} interleaved rounds per op, ~${ROUND_MS} ms each; clock: ${opts.clock === 'cpu' ? 'process CPU time' : 'wall time'}\n`);
 
   const rows = [];
   for (const op of ops) {
@@ -221,7 +239,7 @@ async function main() {
     'op', 'inputs', 'iters/round', 'nt dispose ns', 'nt tidy ns', 'nt GC ns', 'PyTorch ns', 'C++ ns',
     'nt dispose / Py', 'nt tidy / Py', 'nt GC / Py', 'C++ / Py',
   ], 2));
-  console.log('\nns = median ns per op over the rounds; ratio = median over the rounds of (that side / PyTorch-Python in the');
+  console.log(`\nns = median ${opts.clock === 'cpu' ? 'CPU' : 'wall'} ns per op over the rounds; ratio = median over the rounds of (that side / PyTorch-Python in the`);
   console.log('same round); <= 1.00: as fast or faster. nt dispose: `.dispose()` after each call; nt tidy: `nt.tidy` per 10 calls;');
   console.log(`nt GC: no dispose, no tidy, the loop yields every ${GC_YIELD_EVERY} ops. malloc: nodetorch ${info.malloc}; PyTorch and C++ glibc defaults.`);
   console.log(`load average before / after: ${loadBefore} / ${loadAvg()} (${os.cpus().length} cores; noise grows with it)`);

@@ -1,4 +1,5 @@
-"""ops_torch.py — the PyTorch-Python side of bench/ops.js (run with /usr/bin/python3).
+"""ops_torch.py — the PyTorch-Python side of bench/ops.js (run with /usr/bin/python3 ops_torch.py CLOCK,
+CLOCK 'cpu' (process CPU time, time.process_time) or 'wall' (time.perf_counter)).
 
 Reads one JSON request per line on stdin and answers one JSON line on stdout:
   {"cmd": "setup", "ops": {"add": "a.add(b)", ...}, "inputs": {"a": {"shape": [8, 8]}, ...},
@@ -12,6 +13,7 @@ left enabled).
 import gc
 import json
 import sys
+import time
 import timeit
 
 import torch
@@ -20,6 +22,7 @@ import torch.nn.functional as F
 
 def main():
     torch.set_num_threads(1)
+    clock = time.process_time if sys.argv[1:] == ["cpu"] else time.perf_counter
     timers = {}
     for line in sys.stdin:
         req = json.loads(line)
@@ -32,7 +35,7 @@ def main():
                 else:
                     env[name] = torch.randn(spec["shape"], requires_grad=spec.get("grad", False))
             exec(req["setup"], env)
-            timers = {op: timeit.Timer(stmt, setup="gc.enable()", globals=env) for op, stmt in req["ops"].items()}
+            timers = {op: timeit.Timer(stmt, setup="gc.enable()", timer=clock, globals=env) for op, stmt in req["ops"].items()}
             reply = {"ok": True, "torch": torch.__version__, "threads": torch.get_num_threads()}
         else:
             iters = req["iters"]

@@ -69,6 +69,7 @@ TensorHandle* NewHandle(EnvState* state) {
 
 Napi::Value GuardedCall(const Napi::CallbackInfo& info) {
   const auto* op = static_cast<const BoundOp*>(info.Data());
+  if (!op->state->collected.empty()) op->state->DeleteCollected();
   try {
     return op->spec->body(info);
   } catch (...) {
@@ -130,12 +131,20 @@ void Dispose(Napi::Env env, TensorHandle* handle) { Release(env, handle); }
 void ExportOps(Napi::Env env, Napi::Object exports, const OpSpec* specs, size_t count) {
   auto* state = env.GetInstanceData<EnvState>();
   for (size_t i = 0; i < count; ++i) {
-    state->ops.push_back(std::make_unique<BoundOp>(BoundOp{&specs[i], PublicName(specs[i].name)}));
+    state->ops.push_back(std::make_unique<BoundOp>(BoundOp{&specs[i], PublicName(specs[i].name), state}));
     exports.Set(specs[i].name, Napi::Function::New<GuardedCall>(env, specs[i].name, state->ops.back().get()));
   }
 }
 
+void EnvState::DeleteCollected() {
+  // Swapped out first: a deleter may release handles whose finalizers queue more.
+  std::vector<std::pair<void (*)(void*), void*>> batch;
+  batch.swap(collected);
+  for (auto& [deleter, data] : batch) deleter(data);
+}
+
 EnvState::~EnvState() {
+  while (!collected.empty()) DeleteCollected();
   for (TensorHandle* h : spareHandles) delete h;
 }
 
