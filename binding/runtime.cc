@@ -94,11 +94,7 @@ Napi::Value Info(const CallbackInfo& i) {
   build.Set("type", NODETORCH_BUILD_TYPE);
   build.Set("compiler", NODETORCH_CXX_COMPILER);
   build.Set("torchDir", NODETORCH_TORCH_DIR);
-#if NAPI_VERSION == NAPI_VERSION_EXPERIMENTAL
-  build.Set("napiVersion", "experimental");  // CMakeLists.txt: for finalizers run by the GC
-#else
   build.Set("napiVersion", static_cast<double>(NAPI_VERSION));
-#endif
   out.Set("build", build);
   return out;
 }

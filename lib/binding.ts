@@ -311,7 +311,7 @@ export interface NativeInfo {
   numInteropThreads: number;
   parallelInfo: string;
   buildConfig: string;
-  build: { type: string; compiler: string; torchDir: string; napiVersion: number | 'experimental' };
+  build: { type: string; compiler: string; torchDir: string; napiVersion: number };
 }
 
 function load(): NativeBinding {
