@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 /**
  * main.ts — the `nodetorch` command (commander): train, evaluate, predict, summary, sample, demo,
- * info and rebuild. Each command lives in lib/cli/commands/; errors print as one line and exit 1.
+ * launch, info and rebuild. Each command lives in lib/cli/commands/; errors print as one line and exit 1.
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import * as demo from './commands/demo';
 import * as inspect from './commands/inspect';
+import * as launch from './commands/launch';
 import * as train from './commands/train';
 
 function program(): Command {
@@ -15,6 +16,7 @@ function program(): Command {
   train.register(p);
   inspect.register(p);
   demo.register(p);
+  launch.register(p);
   p.command('info')
     .description('print the libtorch version, CUDA/cuDNN, BLAS, threads and build flags')
     .action(() => {

@@ -14,6 +14,7 @@ import type { ModelData } from '../models/model';
 import type { Converted } from './inputs';
 import { routeEvents } from './events';
 import { ProgressLogger } from './progress';
+import { isSecondaryRank } from '../distributed/rank';
 import type { LrSchedulerSpec } from './schedulers';
 
 /** Options of `model.fit`. */
@@ -128,8 +129,10 @@ export async function runFit(ctx: FitContext, data: FitData, options: FitOptions
   let steps = Math.ceil(n / batchSize);
   if (options.stepsPerEpoch !== undefined) steps = Math.min(steps, positive('fit', 'stepsPerEpoch', options.stepsPerEpoch, 1));
 
-  const all: Callback[] = [...callbacks];
-  const progress = verbose === 0 ? undefined : new ProgressLogger(epochs, steps, verbose);
+  // A data-parallel run speaks through rank 0: the others print nothing and write no files.
+  const secondary = isSecondaryRank(ctx.handle);
+  const all: Callback[] = secondary ? callbacks.filter((cb) => cb?.rankZeroOnly !== true) : [...callbacks];
+  const progress = verbose === 0 || secondary ? undefined : new ProgressLogger(epochs, steps, verbose);
   if (progress) all.push(progress);
   for (const cb of all) {
     if (cb === null || typeof cb !== 'object') throw invalidType('fit', 'callbacks[]', 'a callback object', cb);
