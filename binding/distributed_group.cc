@@ -7,6 +7,7 @@
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/version.h>
 #ifdef NODETORCH_WITH_NCCL
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
@@ -44,9 +45,10 @@ std::string RankList(const std::vector<int>& ranks) {
 }
 
 // Ranks whose Gloo rendezvous address is not in the group store (Gloo publishes each rank's under
-// "<device>/<rank>"), i.e. the ranks that never joined.
+// "<device>/<rank>"), i.e. the ranks that never joined. Empty where that layout is unknown (libtorch 2).
 std::vector<int> MissingRanks(c10d::Store& groupStore, int worldSize) {
   std::vector<int> missing;
+  if (TORCH_VERSION_MAJOR >= 2) return missing;
   for (int r = 0; r < worldSize; ++r) {
     try {
       if (!groupStore.check({"0/" + std::to_string(r)})) missing.push_back(r);
@@ -56,6 +58,36 @@ std::vector<int> MissingRanks(c10d::Store& groupStore, int worldSize) {
   }
   return missing;
 }
+
+// The group's own store under Python's default-group name: "0" (libtorch 1), "0/" (libtorch 2).
+c10::intrusive_ptr<c10d::Store> GroupStore(const c10::intrusive_ptr<c10d::Store>& store) {
+  return c10::make_intrusive<c10d::PrefixStore>(TORCH_VERSION_MAJOR >= 2 ? "0/" : "0", store);
+}
+
+#if TORCH_VERSION_MAJOR >= 2
+// libtorch 2: a process group holds one backend per device type, each in its own "<device>/" store.
+c10::intrusive_ptr<c10d::Store> BackendStore(const c10::intrusive_ptr<c10d::Store>& store, const char* device) {
+  return c10::make_intrusive<c10d::PrefixStore>(std::string(device) + "/", store);
+}
+
+template <typename B>
+c10::intrusive_ptr<c10d::ProcessGroup> AsGroup(c10::intrusive_ptr<B> backend, const c10::intrusive_ptr<c10d::Store>& store, const InitOptions& o,
+                                               at::DeviceType device) {
+  auto group = c10::make_intrusive<c10d::ProcessGroup>(store, o.rank, o.worldSize);
+  const auto type = device == at::kCPU ? c10d::ProcessGroup::BackendType::GLOO : c10d::ProcessGroup::BackendType::NCCL;
+  group->setDefaultBackend(type);
+  group->setBackend(device, type, backend);
+  return group;
+}
+#else
+// libtorch 1: the backend is the process group.
+c10::intrusive_ptr<c10d::Store> BackendStore(const c10::intrusive_ptr<c10d::Store>& store, const char*) { return store; }
+
+template <typename B>
+c10::intrusive_ptr<c10d::ProcessGroup> AsGroup(c10::intrusive_ptr<B> backend, const c10::intrusive_ptr<c10d::Store>&, const InitOptions&, at::DeviceType) {
+  return backend;
+}
+#endif
 
 bool IsLoopback(const std::string& host) { return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1"; }
 
@@ -75,7 +107,7 @@ c10::intrusive_ptr<c10d::ProcessGroup> CreateGloo(const c10::intrusive_ptr<c10d:
   } else {
     options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
   }
-  return c10::make_intrusive<c10d::ProcessGroupGloo>(store, o.rank, o.worldSize, options);
+  return AsGroup(c10::make_intrusive<c10d::ProcessGroupGloo>(BackendStore(store, "cpu"), o.rank, o.worldSize, options), store, o, at::kCPU);
 }
 
 c10::intrusive_ptr<c10d::ProcessGroup> CreateGroup(const c10::intrusive_ptr<c10d::Store>& store, const InitOptions& o) {
@@ -83,7 +115,7 @@ c10::intrusive_ptr<c10d::ProcessGroup> CreateGroup(const c10::intrusive_ptr<c10d
 #ifdef NODETORCH_WITH_NCCL
   auto options = c10d::ProcessGroupNCCL::Options::create();
   options->timeout = o.timeout;
-  return c10::make_intrusive<c10d::ProcessGroupNCCL>(store, o.rank, o.worldSize, options);
+  return AsGroup(c10::make_intrusive<c10d::ProcessGroupNCCL>(BackendStore(store, "cuda"), o.rank, o.worldSize, options), store, o, at::kCUDA);
 #else
   throw std::logic_error("unreachable: nccl refused before the rendezvous");
 #endif
@@ -140,7 +172,7 @@ class InitWorker : public PromiseWorker {
     c10::intrusive_ptr<c10d::Store> root = tcp;
     if (!o_.storePrefix.empty()) root = c10::make_intrusive<c10d::PrefixStore>(o_.storePrefix, tcp);
     auto store = c10::make_intrusive<c10d::PrefixStore>("default_pg", root);
-    auto groupStore = c10::make_intrusive<c10d::PrefixStore>("0", store);
+    auto groupStore = GroupStore(store);
     c10::intrusive_ptr<c10d::ProcessGroup> group;
     try {
       group = CreateGroup(groupStore, o_);
@@ -150,8 +182,10 @@ class InitWorker : public PromiseWorker {
       throw std::runtime_error(std::string(missing.size() == 1 ? "rank " : "ranks ") + RankList(missing) + " of " + std::to_string(o_.worldSize) +
                                " did not join within " + std::to_string(o_.timeout.count()) + " ms (store " + where + ")");
     }
+    // As Python's init_process_group: the store-based barrier (1.x; 2.x skips it by default), then
+    // the group's sequence number (rank 0 publishes it after the barrier, the others wait for it).
+    if (TORCH_VERSION_MAJOR < 2) StoreBarrier(*store, o_);
     group->setSequenceNumberForGroup();
-    StoreBarrier(*store, o_);
     auto state = std::make_shared<ProcessGroupState>();
     state->store = store;
     state->group = group;

@@ -4,6 +4,7 @@
 // averages gradients in buckets (1 MiB first, then 25 MiB by default) while backward runs.
 #include <torch/csrc/distributed/c10d/comm.hpp>
 #include <torch/csrc/distributed/c10d/reducer.hpp>
+#include <torch/version.h>
 
 #include <random>
 
@@ -57,8 +58,13 @@ class ReducerDataParallel : public DataParallel {
     std::vector<size_t> limits = std::get<1>(assignment);
     std::reverse(buckets.begin(), buckets.end());
     std::reverse(limits.begin(), limits.end());
+#if TORCH_VERSION_MAJOR >= 2
+    reducer_ = std::make_unique<c10d::Reducer>(params, buckets, g_->group, std::vector<bool>(params.size(), false), o.bucketBytes, o.findUnusedParameters,
+                                               false, names, o.firstBucketBytes, false, false, std::vector<int64_t>{});
+#else
     reducer_ = std::make_unique<c10d::Reducer>(params, buckets, limits, g_->group, std::vector<bool>(params.size(), false), o.bucketBytes,
                                                o.findUnusedParameters, false, names, o.firstBucketBytes);
+#endif
   }
 
   Shard DataShard() const override { return {g_->rank, g_->worldSize, seed_}; }

@@ -2,7 +2,8 @@
 // distributed_fashion_mnist.js — the reference CNN trained data-parallel on Fashion-MNIST, one
 // process per rank: each rank trains on its shard of every epoch, gradients are averaged by c10d
 // after each batch, and rank 0 prints the progress and the test accuracy.
-// Usage: nodetorch launch --nproc-per-node 2 examples/distributed_fashion_mnist.js [--epochs 2] [--limit 60000] [--batch-size 64] [--threads 1]
+// Usage: nodetorch launch --nproc-per-node 2 examples/distributed_fashion_mnist.js [--epochs 2] [--limit 60000]
+//          [--test-limit 10000] [--batch-size 64] [--threads 1]
 //   (or torchrun --no_python ... node examples/distributed_fashion_mnist.js; see README)
 'use strict';
 const nt = require('..');
@@ -20,7 +21,7 @@ async function main() {
 
   nt.manualSeed(rank); // different on each rank on purpose: wrap() gives every rank rank 0's weights
   const train = loadFashionMnist('train', { limit });
-  const test = loadFashionMnist('test');
+  const test = loadFashionMnist('test', { limit: Number(arg('test-limit', 10000)) });
   const model = buildCnn();
   model.compile({ optimizer: nt.optimizers.adam({ lr: 1e-3 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   await nt.distributed.wrap(model, { seed: 0 });

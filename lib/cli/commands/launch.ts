@@ -19,6 +19,8 @@ function port(value: string): number {
 }
 
 export function register(program: Command): void {
+  // The script's own flags pass through untouched (they follow <script>).
+  program.enablePositionalOptions();
   program
     .command('launch')
     .description("run a script on several processes with torchrun's environment (RANK, WORLD_SIZE, MASTER_ADDR, ...), for nt.distributed")
