@@ -782,7 +782,7 @@ describe('kernel regularizers', () => {
   });
 
   it('rejects negative penalties', () => {
-    expectThrows(() => L.dense({ units: 2, kernelRegularizer: { l2: -1 } }), RangeError, /^dense: kernelRegularizer must be non-negative l1\/l2, got Object$/);
+    expectThrows(() => L.dense({ units: 2, kernelRegularizer: { l2: -1 } }), RangeError, 'dense: kernelRegularizer.l2 must be a finite number ≥ 0, got number -1');
   });
 });
 

@@ -2,17 +2,19 @@
  * activations.ts — activation layers (Activation, ReLU, LeakyReLU, ELU, GELU, Softmax) and the
  * activation names layers accept in their `activation` option.
  */
-import { checkOneOf } from '../errors';
-import { Layer, type LayerArgs, type LayerConfig, type ModuleSpec, type Shape, registerLayer } from './layer';
+import { defineOptions, rule } from '../options';
+import { LAYER_OPTIONS, Layer, type LayerArgs, type LayerConfig, type ModuleSpec, type Shape, registerLayer } from './layer';
 
 export type ActivationName = 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'softmax' | 'logSoftmax' | 'gelu' | 'elu' | 'leakyRelu';
 
 const ACTIVATIONS: readonly ActivationName[] = ['linear', 'relu', 'sigmoid', 'tanh', 'softmax', 'logSoftmax', 'gelu', 'elu', 'leakyRelu'];
 
-/** The native modules of a named activation (none for 'linear'); softmax runs over the last dim. */
-export function activationSpecs(op: string, activation: ActivationName | undefined): ModuleSpec[] {
+/** The rule of an `activation` option. */
+export const ACTIVATION_RULE = rule.oneOf(ACTIVATIONS);
+
+/** The native modules of a (checked) named activation (none for 'linear'); softmax runs over the last dim. */
+export function activationSpecs(activation: ActivationName | undefined): ModuleSpec[] {
   if (activation === undefined || activation === 'linear') return [];
-  checkOneOf(op, 'activation', activation, ACTIVATIONS);
   if (activation === 'softmax' || activation === 'logSoftmax') return [{ kind: activation, dim: -1 }];
   return [{ kind: activation }];
 }
@@ -21,19 +23,21 @@ export interface ActivationArgs extends LayerArgs {
   activation: ActivationName;
 }
 
+const ACTIVATION_OPTIONS = defineOptions<ActivationArgs>({ ...LAYER_OPTIONS, activation: rule.oneOf(ACTIVATIONS, { required: true }) });
+
 export class Activation extends Layer {
   static readonly className = 'Activation';
   readonly className = Activation.className;
   readonly activation: ActivationName;
   constructor(args: ActivationArgs) {
-    super(args, 'activation');
-    this.activation = checkOneOf('activation', 'activation', args.activation, ACTIVATIONS);
+    super(args, 'activation', 'activation', ACTIVATION_OPTIONS);
+    this.activation = args.activation;
   }
   computeOutputShape(inputShape: Shape): number[] {
     return [...inputShape];
   }
   toSpecs(): ModuleSpec[] {
-    return activationSpecs('activation', this.activation);
+    return activationSpecs(this.activation);
   }
   protected config(): LayerConfig {
     return { activation: this.activation };
@@ -51,7 +55,7 @@ export class ReLU extends ElementwiseActivation {
   static readonly className = 'ReLU';
   readonly className = ReLU.className;
   constructor(args: LayerArgs = {}) {
-    super(args, 're_lu');
+    super(args, 're_lu', 'relu', LAYER_OPTIONS);
   }
   toSpecs(): ModuleSpec[] {
     return [{ kind: 'relu' }];
@@ -66,12 +70,14 @@ export interface LeakyReLUArgs extends LayerArgs {
   alpha?: number;
 }
 
+const LEAKY_RELU_OPTIONS = defineOptions<LeakyReLUArgs>({ ...LAYER_OPTIONS, alpha: rule.number() });
+
 export class LeakyReLU extends ElementwiseActivation {
   static readonly className = 'LeakyReLU';
   readonly className = LeakyReLU.className;
   readonly alpha: number;
   constructor(args: LeakyReLUArgs = {}) {
-    super(args, 'leaky_re_lu');
+    super(args, 'leaky_re_lu', 'leakyReLU', LEAKY_RELU_OPTIONS);
     this.alpha = args.alpha ?? 0.3;
   }
   toSpecs(): ModuleSpec[] {
@@ -83,15 +89,18 @@ export class LeakyReLU extends ElementwiseActivation {
 }
 
 export interface ELUArgs extends LayerArgs {
+  /** Value the negative inputs saturate to is -alpha (default 1). */
   alpha?: number;
 }
+
+const ELU_OPTIONS = defineOptions<ELUArgs>({ ...LAYER_OPTIONS, alpha: rule.number() });
 
 export class ELU extends ElementwiseActivation {
   static readonly className = 'ELU';
   readonly className = ELU.className;
   readonly alpha: number;
   constructor(args: ELUArgs = {}) {
-    super(args, 'elu');
+    super(args, 'elu', 'elu', ELU_OPTIONS);
     this.alpha = args.alpha ?? 1.0;
   }
   toSpecs(): ModuleSpec[] {
@@ -106,13 +115,15 @@ export interface GELUArgs extends LayerArgs {
   approximate?: 'none' | 'tanh';
 }
 
+const GELU_OPTIONS = defineOptions<GELUArgs>({ ...LAYER_OPTIONS, approximate: rule.oneOf(['none', 'tanh']) });
+
 export class GELU extends ElementwiseActivation {
   static readonly className = 'GELU';
   readonly className = GELU.className;
   readonly approximate: 'none' | 'tanh';
   constructor(args: GELUArgs = {}) {
-    super(args, 'gelu');
-    this.approximate = checkOneOf('gelu', 'approximate', args.approximate ?? 'none', ['none', 'tanh']);
+    super(args, 'gelu', 'gelu', GELU_OPTIONS);
+    this.approximate = args.approximate ?? 'none';
   }
   toSpecs(): ModuleSpec[] {
     return [{ kind: 'gelu', approximate: this.approximate }];
@@ -127,12 +138,14 @@ export interface SoftmaxArgs extends LayerArgs {
   axis?: number;
 }
 
+const SOFTMAX_OPTIONS = defineOptions<SoftmaxArgs>({ ...LAYER_OPTIONS, axis: rule.int() });
+
 export class Softmax extends ElementwiseActivation {
   static readonly className = 'Softmax';
   readonly className = Softmax.className;
   readonly axis: number;
   constructor(args: SoftmaxArgs = {}) {
-    super(args, 'softmax');
+    super(args, 'softmax', 'softmax', SOFTMAX_OPTIONS);
     this.axis = args.axis ?? -1;
   }
   toSpecs(): ModuleSpec[] {

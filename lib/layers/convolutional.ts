@@ -2,10 +2,11 @@
  * convolutional.ts — convolution layers on NCHW data: Conv1D, Conv2D, Conv2DTranspose, and the
  * spatial resizing layers ZeroPadding2D and UpSampling2D.
  */
-import { checkInt, checkOneOf, checkTuple, invalidValue } from '../errors';
-import { type ActivationName, activationSpecs } from './activations';
-import { type Initializer, type Regularizer, initializerSpec, regularizerSpec } from './initializers';
-import { Layer, type LayerArgs, type LayerConfig, type ModuleSpec, type Shape, registerLayer } from './layer';
+import { checkTuple, invalidValue } from '../errors';
+import { type Schema, defineOptions, rule } from '../options';
+import { ACTIVATION_RULE, type ActivationName, activationSpecs } from './activations';
+import { INITIALIZER_RULE, type Initializer, REGULARIZER_RULE, type Regularizer, initializerSpec, regularizerSpec } from './initializers';
+import { LAYER_OPTIONS, Layer, type LayerArgs, type LayerConfig, type ModuleSpec, type Shape, registerLayer } from './layer';
 
 /** A size given for every spatial dim at once, or per dim. */
 export type IntOrTuple = number | readonly number[];
@@ -28,6 +29,23 @@ export interface ConvArgs extends LayerArgs {
   biasInitializer?: Initializer;
   kernelRegularizer?: Regularizer;
 }
+
+// Sizes given as an int or a tuple are checked by the constructors (checkTuple, for the layer's rank).
+const tuple = rule.any();
+const CONV_OPTIONS = defineOptions<ConvArgs>({
+  ...LAYER_OPTIONS,
+  filters: rule.int({ min: 1, required: true }),
+  kernelSize: rule.any({ required: true }),
+  strides: tuple,
+  padding: tuple,
+  dilationRate: tuple,
+  groups: rule.int({ min: 1 }),
+  activation: ACTIVATION_RULE,
+  useBias: rule.boolean(),
+  kernelInitializer: INITIALIZER_RULE,
+  biasInitializer: INITIALIZER_RULE,
+  kernelRegularizer: REGULARIZER_RULE,
+});
 
 /** Output size of one spatial dim for a convolution/pooling window. */
 export function windowOutput(size: number, kernel: number, stride: number, padTotal: number, dilation = 1, ceil = false): number {
@@ -54,9 +72,8 @@ abstract class ConvLayer extends Layer {
   readonly biasInitializer: Initializer | undefined;
   readonly kernelRegularizer: Regularizer | undefined;
 
-  protected constructor(args: Omit<ConvArgs, 'groups'>, prefix: string, op: string, rank: 1 | 2) {
-    super(args, prefix);
-    if (checkInt(op, 'filters', args.filters) <= 0) throw invalidValue(op, 'filters', 'a positive integer', args.filters);
+  protected constructor(args: Omit<ConvArgs, 'groups'>, prefix: string, op: string, schema: Schema<LayerArgs>, rank: 1 | 2) {
+    super(args, prefix, op, schema);
     this.filters = args.filters;
     this.kernelSize = checkTuple(op, 'kernelSize', args.kernelSize, rank);
     this.strides = checkTuple(op, 'strides', args.strides ?? 1, rank);
@@ -64,21 +81,18 @@ abstract class ConvLayer extends Layer {
     this.padding = p === 'valid' || p === 'same' ? p : checkTuple(op, 'padding', p, rank);
     this.dilationRate = checkTuple(op, 'dilationRate', args.dilationRate ?? 1, rank);
     this.activation = args.activation;
-    activationSpecs(op, this.activation);
     this.useBias = args.useBias ?? true;
     this.kernelInitializer = args.kernelInitializer;
     this.biasInitializer = args.biasInitializer;
-    initializerSpec(op, 'kernelInitializer', this.kernelInitializer);
-    initializerSpec(op, 'biasInitializer', this.biasInitializer);
-    this.kernelRegularizer = regularizerSpec(op, args.kernelRegularizer);
+    this.kernelRegularizer = regularizerSpec(args.kernelRegularizer);
   }
 
   /** The kernel/bias options of the native conv spec. */
   protected kernelSpec(): Record<string, unknown> {
     return {
       bias: this.useBias,
-      weightInitializer: initializerSpec(this.className, 'kernelInitializer', this.kernelInitializer),
-      biasInitializer: initializerSpec(this.className, 'biasInitializer', this.biasInitializer),
+      weightInitializer: initializerSpec(this.kernelInitializer),
+      biasInitializer: initializerSpec(this.biasInitializer),
       regularizer: this.kernelRegularizer,
     };
   }
@@ -104,9 +118,9 @@ abstract class ConvBase extends ConvLayer {
   readonly groups: number;
 
   protected constructor(args: ConvArgs, prefix: string, readonly rank: 1 | 2) {
-    super(args, prefix, prefix, rank);
+    super(args, prefix, prefix, CONV_OPTIONS, rank);
     this.groups = args.groups ?? 1;
-    if (checkInt(prefix, 'groups', this.groups) <= 0 || this.filters % this.groups !== 0) {
+    if (this.filters % this.groups !== 0) {
       throw invalidValue(prefix, 'groups', `a positive divisor of filters (${this.filters})`, this.groups);
     }
   }
@@ -153,7 +167,7 @@ abstract class ConvBase extends ConvLayer {
       dilation: this.dilationRate,
       groups: this.groups,
     });
-    return [...specs, ...activationSpecs(this.className, this.activation)];
+    return [...specs, ...activationSpecs(this.activation)];
   }
 
   protected override config(): LayerConfig {
@@ -186,6 +200,21 @@ export interface Conv2DTransposeArgs extends Omit<ConvArgs, 'padding' | 'groups'
   outputPadding?: IntOrTuple;
 }
 
+const CONV_TRANSPOSE_OPTIONS = defineOptions<Conv2DTransposeArgs>({
+  ...LAYER_OPTIONS,
+  filters: CONV_OPTIONS.filters,
+  kernelSize: CONV_OPTIONS.kernelSize,
+  strides: tuple,
+  padding: tuple,
+  dilationRate: tuple,
+  outputPadding: tuple,
+  activation: ACTIVATION_RULE,
+  useBias: rule.boolean(),
+  kernelInitializer: INITIALIZER_RULE,
+  biasInitializer: INITIALIZER_RULE,
+  kernelRegularizer: REGULARIZER_RULE,
+});
+
 /** Transposed 2D convolution (PyTorch ConvTranspose2d; weight [C, filters, kH, kW]) — the DCGAN upsampler. */
 export class Conv2DTranspose extends ConvLayer {
   static readonly className = 'Conv2DTranspose';
@@ -193,7 +222,7 @@ export class Conv2DTranspose extends ConvLayer {
   readonly outputPadding: number[];
 
   constructor(args: Conv2DTransposeArgs) {
-    super(args, 'conv2d_transpose', 'conv2dTranspose', 2);
+    super(args, 'conv2d_transpose', 'conv2dTranspose', CONV_TRANSPOSE_OPTIONS, 2);
     this.outputPadding = checkTuple('conv2dTranspose', 'outputPadding', args.outputPadding ?? 0, 2);
     if (typeof this.padding === 'string' && this.outputPadding.some((p) => p !== 0)) {
       throw new TypeError('conv2dTranspose: outputPadding is only accepted with explicit numeric padding');
@@ -243,7 +272,7 @@ export class Conv2DTranspose extends ConvLayer {
         groups: 1,
       },
       ...(crop.some((c) => c > 0) ? [{ kind: 'zeroPad2d', padding: [0, -crop[1], 0, -crop[0]] }] : []),
-      ...activationSpecs(this.className, this.activation),
+      ...activationSpecs(this.activation),
     ];
   }
 
@@ -257,13 +286,15 @@ export interface ZeroPadding2DArgs extends LayerArgs {
   padding?: number | readonly [number, number] | readonly [readonly [number, number], readonly [number, number]];
 }
 
+const ZERO_PADDING_OPTIONS = defineOptions<ZeroPadding2DArgs>({ ...LAYER_OPTIONS, padding: tuple });
+
 export class ZeroPadding2D extends Layer {
   static readonly className = 'ZeroPadding2D';
   readonly className = ZeroPadding2D.className;
   /** [top, bottom, left, right]. */
   readonly pads: number[];
   constructor(args: ZeroPadding2DArgs = {}) {
-    super(args, 'zero_padding2d');
+    super(args, 'zero_padding2d', 'zeroPadding2d', ZERO_PADDING_OPTIONS);
     const p = args.padding ?? 1;
     let pads: unknown[];
     if (typeof p === 'number') pads = [p, p, p, p];
@@ -297,16 +328,18 @@ export interface UpSampling2DArgs extends LayerArgs {
   interpolation?: 'nearest' | 'bilinear';
 }
 
+const UP_SAMPLING_OPTIONS = defineOptions<UpSampling2DArgs>({ ...LAYER_OPTIONS, size: tuple, interpolation: rule.oneOf(['nearest', 'bilinear']) });
+
 export class UpSampling2D extends Layer {
   static readonly className = 'UpSampling2D';
   readonly className = UpSampling2D.className;
   readonly size: number[];
   readonly interpolation: 'nearest' | 'bilinear';
   constructor(args: UpSampling2DArgs = {}) {
-    super(args, 'up_sampling2d');
+    super(args, 'up_sampling2d', 'upSampling2d', UP_SAMPLING_OPTIONS);
     this.size = checkTuple('upSampling2d', 'size', args.size ?? 2, 2);
     if (this.size.some((s) => s < 1)) throw invalidValue('upSampling2d', 'size', 'positive integers', args.size);
-    this.interpolation = checkOneOf('upSampling2d', 'interpolation', args.interpolation ?? 'nearest', ['nearest', 'bilinear']);
+    this.interpolation = args.interpolation ?? 'nearest';
   }
   computeOutputShape(inputShape: Shape): number[] {
     this.check(inputShape.length === 3, `expects [C, H, W] samples, got [${inputShape.join(', ')}]`);

@@ -1,15 +1,11 @@
 /**
  * core.ts — core layers: Dense, Flatten, Reshape, Permute, Dropout, SpatialDropout2D, Embedding.
  */
-import { checkInt, invalidValue } from '../errors';
-import { type ActivationName, activationSpecs } from './activations';
-import { type Initializer, type Regularizer, initializerSpec, regularizerSpec } from './initializers';
-import { Layer, type LayerArgs, type LayerConfig, type ModuleSpec, type Shape, registerLayer } from './layer';
-
-function positiveInt(op: string, param: string, value: unknown): number {
-  if (checkInt(op, param, value) <= 0) throw invalidValue(op, param, 'a positive integer', value);
-  return value as number;
-}
+import { invalidValue } from '../errors';
+import { defineOptions, rule } from '../options';
+import { ACTIVATION_RULE, type ActivationName, activationSpecs } from './activations';
+import { INITIALIZER_RULE, type Initializer, REGULARIZER_RULE, type Regularizer, initializerSpec, regularizerSpec } from './initializers';
+import { LAYER_OPTIONS, Layer, type LayerArgs, type LayerConfig, type ModuleSpec, type Shape, registerLayer } from './layer';
 
 export interface DenseArgs extends LayerArgs {
   /** Output features. */
@@ -25,6 +21,16 @@ export interface DenseArgs extends LayerArgs {
   kernelRegularizer?: Regularizer;
 }
 
+const DENSE_OPTIONS = defineOptions<DenseArgs>({
+  ...LAYER_OPTIONS,
+  units: rule.int({ min: 1, required: true }),
+  activation: ACTIVATION_RULE,
+  useBias: rule.boolean(),
+  kernelInitializer: INITIALIZER_RULE,
+  biasInitializer: INITIALIZER_RULE,
+  kernelRegularizer: REGULARIZER_RULE,
+});
+
 /** Fully connected layer over the last dim: y = x·Wᵀ + b (PyTorch Linear; weight [units, in]). */
 export class Dense extends Layer {
   static readonly className = 'Dense';
@@ -37,16 +43,13 @@ export class Dense extends Layer {
   readonly kernelRegularizer: Regularizer | undefined;
 
   constructor(args: DenseArgs) {
-    super(args, 'dense');
-    this.units = positiveInt('dense', 'units', args.units);
+    super(args, 'dense', 'dense', DENSE_OPTIONS);
+    this.units = args.units;
     this.activation = args.activation;
-    activationSpecs('dense', this.activation);
     this.useBias = args.useBias ?? true;
     this.kernelInitializer = args.kernelInitializer;
     this.biasInitializer = args.biasInitializer;
-    initializerSpec('dense', 'kernelInitializer', this.kernelInitializer);
-    initializerSpec('dense', 'biasInitializer', this.biasInitializer);
-    this.kernelRegularizer = regularizerSpec('dense', args.kernelRegularizer);
+    this.kernelRegularizer = regularizerSpec(args.kernelRegularizer);
   }
   computeOutputShape(inputShape: Shape): number[] {
     this.check(inputShape.length >= 1, `expects inputs with at least 1 dim, got [${inputShape.join(', ')}]`);
@@ -59,11 +62,11 @@ export class Dense extends Layer {
         inFeatures: inputShape[inputShape.length - 1],
         outFeatures: this.units,
         bias: this.useBias,
-        weightInitializer: initializerSpec('dense', 'kernelInitializer', this.kernelInitializer),
-        biasInitializer: initializerSpec('dense', 'biasInitializer', this.biasInitializer),
+        weightInitializer: initializerSpec(this.kernelInitializer),
+        biasInitializer: initializerSpec(this.biasInitializer),
         regularizer: this.kernelRegularizer,
       },
-      ...activationSpecs('dense', this.activation),
+      ...activationSpecs(this.activation),
     ];
   }
   protected config(): LayerConfig {
@@ -83,7 +86,7 @@ export class Flatten extends Layer {
   static readonly className = 'Flatten';
   readonly className = Flatten.className;
   constructor(args: LayerArgs = {}) {
-    super(args, 'flatten');
+    super(args, 'flatten', 'flatten', LAYER_OPTIONS);
   }
   computeOutputShape(inputShape: Shape): number[] {
     return [inputShape.reduce((a, b) => a * b, 1)];
@@ -101,12 +104,15 @@ export interface ReshapeArgs extends LayerArgs {
   targetShape: Shape;
 }
 
+// targetShape is checked by the constructor (positive integers, at most one -1)
+const RESHAPE_OPTIONS = defineOptions<ReshapeArgs>({ ...LAYER_OPTIONS, targetShape: rule.any({ required: true }) });
+
 export class Reshape extends Layer {
   static readonly className = 'Reshape';
   readonly className = Reshape.className;
   readonly targetShape: number[];
   constructor(args: ReshapeArgs) {
-    super(args, 'reshape');
+    super(args, 'reshape', 'reshape', RESHAPE_OPTIONS);
     const t = args.targetShape;
     if (!Array.isArray(t) || t.some((d) => !Number.isInteger(d) || (d <= 0 && d !== -1)) || t.filter((d) => d === -1).length > 1) {
       throw invalidValue('reshape', 'targetShape', 'positive integers with at most one -1', t);
@@ -134,12 +140,15 @@ export interface PermuteArgs extends LayerArgs {
   dims: readonly number[];
 }
 
+// dims is checked by the constructor (a permutation of 1..n)
+const PERMUTE_OPTIONS = defineOptions<PermuteArgs>({ ...LAYER_OPTIONS, dims: rule.any({ required: true }) });
+
 export class Permute extends Layer {
   static readonly className = 'Permute';
   readonly className = Permute.className;
   readonly dims: number[];
   constructor(args: PermuteArgs) {
-    super(args, 'permute');
+    super(args, 'permute', 'permute', PERMUTE_OPTIONS);
     const d = args.dims;
     const sorted = Array.isArray(d) ? [...d].sort((a, b) => a - b) : [];
     if (!Array.isArray(d) || sorted.some((v, i) => v !== i + 1)) throw invalidValue('permute', 'dims', 'a permutation of 1..n', d);
@@ -163,10 +172,7 @@ export interface DropoutArgs extends LayerArgs {
   rate: number;
 }
 
-function rateOf(op: string, rate: unknown): number {
-  if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) throw invalidValue(op, 'rate', 'a number in [0, 1)', rate);
-  return rate;
-}
+const DROPOUT_OPTIONS = defineOptions<DropoutArgs>({ ...LAYER_OPTIONS, rate: rule.number({ min: 0, max: 1, lt: true, required: true }) });
 
 /** Zeroes inputs with probability `rate` during training (scaled by 1/(1-rate)); identity in inference. */
 export class Dropout extends Layer {
@@ -174,8 +180,8 @@ export class Dropout extends Layer {
   readonly className = Dropout.className;
   readonly rate: number;
   constructor(args: DropoutArgs) {
-    super(args, 'dropout');
-    this.rate = rateOf('dropout', args.rate);
+    super(args, 'dropout', 'dropout', DROPOUT_OPTIONS);
+    this.rate = args.rate;
   }
   computeOutputShape(inputShape: Shape): number[] {
     return [...inputShape];
@@ -194,8 +200,8 @@ export class SpatialDropout2D extends Layer {
   readonly className = SpatialDropout2D.className;
   readonly rate: number;
   constructor(args: DropoutArgs) {
-    super(args, 'spatial_dropout2d');
-    this.rate = rateOf('spatialDropout2d', args.rate);
+    super(args, 'spatial_dropout2d', 'spatialDropout2d', DROPOUT_OPTIONS);
+    this.rate = args.rate;
   }
   computeOutputShape(inputShape: Shape): number[] {
     this.check(inputShape.length === 3, `expects [C, H, W] samples, got [${inputShape.join(', ')}]`);
@@ -218,6 +224,13 @@ export interface EmbeddingArgs extends LayerArgs {
   embeddingsInitializer?: Initializer;
 }
 
+const EMBEDDING_OPTIONS = defineOptions<EmbeddingArgs>({
+  ...LAYER_OPTIONS,
+  inputDim: rule.int({ min: 1, required: true }),
+  outputDim: rule.int({ min: 1, required: true }),
+  embeddingsInitializer: INITIALIZER_RULE,
+});
+
 /** Maps int64 indices to learned vectors: [..] → [.., outputDim]. */
 export class Embedding extends Layer {
   static readonly className = 'Embedding';
@@ -226,11 +239,10 @@ export class Embedding extends Layer {
   readonly outputDim: number;
   readonly embeddingsInitializer: Initializer | undefined;
   constructor(args: EmbeddingArgs) {
-    super(args, 'embedding');
-    this.inputDim = positiveInt('embedding', 'inputDim', args.inputDim);
-    this.outputDim = positiveInt('embedding', 'outputDim', args.outputDim);
+    super(args, 'embedding', 'embedding', EMBEDDING_OPTIONS);
+    this.inputDim = args.inputDim;
+    this.outputDim = args.outputDim;
     this.embeddingsInitializer = args.embeddingsInitializer;
-    initializerSpec('embedding', 'embeddingsInitializer', this.embeddingsInitializer);
   }
   computeOutputShape(inputShape: Shape): number[] {
     return [...inputShape, this.outputDim];
@@ -241,7 +253,7 @@ export class Embedding extends Layer {
         kind: 'embedding',
         numEmbeddings: this.inputDim,
         embeddingDim: this.outputDim,
-        weightInitializer: initializerSpec('embedding', 'embeddingsInitializer', this.embeddingsInitializer),
+        weightInitializer: initializerSpec(this.embeddingsInitializer),
       },
     ];
   }

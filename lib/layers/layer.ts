@@ -3,7 +3,8 @@
  * inference, and the native module specs it expands into when a model is compiled. Layers hold no
  * tensors; weights live in the model's native module graph.
  */
-import { invalidType, invalidValue } from '../errors';
+import { invalidValue } from '../errors';
+import { type Schema, checkOptions, defineOptions, rule } from '../options';
 import { SymbolicTensor, symbolicList } from './symbolic';
 
 /** Shape of one sample (no batch dim), e.g. [1, 28, 28] for NCHW images. */
@@ -23,6 +24,13 @@ export interface LayerArgs {
   inputShape?: Shape;
 }
 
+/** The options every layer takes; each layer's schema spreads these into its own. */
+export const LAYER_OPTIONS = defineOptions<LayerArgs>({
+  name: rule.string(),
+  // checked by the Layer constructor (an array of positive integers)
+  inputShape: rule.any(),
+});
+
 /** A layer's serializable description, as `getConfig()` returns it. */
 export type LayerConfig = Record<string, unknown>;
 
@@ -40,17 +48,20 @@ export abstract class Layer {
   readonly name: string;
   readonly inputShape: Shape | undefined;
 
-  constructor(args: LayerArgs, prefix: string) {
-    if (args !== undefined && (args === null || typeof args !== 'object')) throw invalidType(prefix, 'args', 'an object', args);
-    if (args.name !== undefined && typeof args.name !== 'string') throw invalidType(prefix, 'name', 'a string', args.name);
-    this.name = args.name ?? autoName(prefix);
-    if (args.inputShape !== undefined) {
-      const s = args.inputShape;
+  /**
+   * `fn` is the layer's public factory name (for messages), `schema` the options it takes: the
+   * options are checked here, before any subclass reads them, so `fromConfig` checks them too.
+   */
+  constructor(args: LayerArgs, prefix: string, fn: string, schema: Schema<LayerArgs>) {
+    const options = checkOptions(fn, schema, args);
+    this.name = options.name ?? autoName(prefix);
+    if (options.inputShape !== undefined) {
+      const s = options.inputShape;
       if (!Array.isArray(s) || s.some((d) => !Number.isInteger(d) || d <= 0)) {
-        throw invalidValue(prefix, 'inputShape', 'an array of positive integers (no batch dim)', s);
+        throw invalidValue(fn, 'inputShape', 'an array of positive integers (no batch dim)', s);
       }
     }
-    this.inputShape = args.inputShape ? [...args.inputShape] : undefined;
+    this.inputShape = options.inputShape ? [...options.inputShape] : undefined;
   }
 
   /** Output shape of one sample for a given input sample shape (throws on incompatible input). */

@@ -3,8 +3,8 @@
  * Subtract, Multiply, Average, Maximum, Minimum (same-shape, elementwise) and Concatenate (along an
  * axis). They own no weights and become merge nodes of the native graph, not modules.
  */
-import { checkInt } from '../errors';
-import { Layer, type LayerArgs, type LayerConfig, type ModuleSpec, type Shape, registerLayer } from './layer';
+import { defineOptions, rule } from '../options';
+import { LAYER_OPTIONS, Layer, type LayerArgs, type LayerConfig, type ModuleSpec, type Shape, registerLayer } from './layer';
 
 /** What the native graph runs for a merge layer. */
 export interface MergeOp {
@@ -49,7 +49,7 @@ function elementwise(className: string, prefix: string, merge: MergeOp['merge'])
     static readonly className = className;
     readonly className = className;
     constructor(args: LayerArgs = {}) {
-      super(args, prefix);
+      super(args, prefix, prefix, LAYER_OPTIONS);
     }
     mergeOp(): MergeOp {
       return { merge };
@@ -77,14 +77,16 @@ export interface ConcatenateArgs extends LayerArgs {
   axis?: number;
 }
 
+const CONCATENATE_OPTIONS = defineOptions<ConcatenateArgs>({ ...LAYER_OPTIONS, axis: rule.int() });
+
 /** Joins its inputs along an axis (all other dims must match). */
 export class Concatenate extends MergeLayer {
   static readonly className = 'Concatenate';
   readonly className = Concatenate.className;
   readonly axis: number;
   constructor(args: ConcatenateArgs = {}) {
-    super(args, 'concatenate');
-    this.axis = checkInt('concatenate', 'axis', args.axis ?? 1);
+    super(args, 'concatenate', 'concatenate', CONCATENATE_OPTIONS);
+    this.axis = args.axis ?? 1;
   }
   mergeOp(): MergeOp {
     return { merge: 'concatenate', axis: this.axis };

@@ -2,9 +2,9 @@
  * normalization.ts — BatchNormalization (1D/2D by input rank) and LayerNormalization, with
  * PyTorch's numerics and defaults (momentum 0.1 as the weight of the new batch statistic, eps 1e-5).
  */
-import { checkNumber, invalidValue } from '../errors';
-import { type Initializer, initializerSpec } from './initializers';
-import { Layer, type LayerArgs, type LayerConfig, type ModuleSpec, type Shape, registerLayer } from './layer';
+import { defineOptions, rule } from '../options';
+import { INITIALIZER_RULE, type Initializer, initializerSpec } from './initializers';
+import { LAYER_OPTIONS, Layer, type LayerArgs, type LayerConfig, type ModuleSpec, type Shape, registerLayer } from './layer';
 
 export interface BatchNormalizationArgs extends LayerArgs {
   /**
@@ -22,6 +22,15 @@ export interface BatchNormalizationArgs extends LayerArgs {
   betaInitializer?: Initializer;
 }
 
+const BATCH_NORMALIZATION_OPTIONS = defineOptions<BatchNormalizationArgs>({
+  ...LAYER_OPTIONS,
+  momentum: rule.number({ min: 0, max: 1 }),
+  epsilon: rule.number({ min: 0, gt: true }),
+  affine: rule.boolean(),
+  gammaInitializer: INITIALIZER_RULE,
+  betaInitializer: INITIALIZER_RULE,
+});
+
 /** Normalizes each channel over the batch: [C] / [C, L] samples use BatchNorm1d, [C, H, W] BatchNorm2d. */
 export class BatchNormalization extends Layer {
   static readonly className = 'BatchNormalization';
@@ -32,16 +41,12 @@ export class BatchNormalization extends Layer {
   readonly gammaInitializer: Initializer | undefined;
   readonly betaInitializer: Initializer | undefined;
   constructor(args: BatchNormalizationArgs = {}) {
-    super(args, 'batch_normalization');
-    this.momentum = checkNumber('batchNormalization', 'momentum', args.momentum ?? 0.1);
-    if (!(this.momentum >= 0 && this.momentum <= 1)) throw invalidValue('batchNormalization', 'momentum', 'a number in [0, 1]', args.momentum);
-    this.epsilon = checkNumber('batchNormalization', 'epsilon', args.epsilon ?? 1e-5);
-    if (!(this.epsilon > 0)) throw invalidValue('batchNormalization', 'epsilon', 'positive', args.epsilon);
+    super(args, 'batch_normalization', 'batchNormalization', BATCH_NORMALIZATION_OPTIONS);
+    this.momentum = args.momentum ?? 0.1;
+    this.epsilon = args.epsilon ?? 1e-5;
     this.affine = args.affine ?? true;
     this.gammaInitializer = args.gammaInitializer;
     this.betaInitializer = args.betaInitializer;
-    initializerSpec('batchNormalization', 'gammaInitializer', this.gammaInitializer);
-    initializerSpec('batchNormalization', 'betaInitializer', this.betaInitializer);
   }
   computeOutputShape(inputShape: Shape): number[] {
     this.check(inputShape.length >= 1 && inputShape.length <= 3, `expects [C], [C, L] or [C, H, W] samples, got [${inputShape.join(', ')}]`);
@@ -57,8 +62,8 @@ export class BatchNormalization extends Layer {
         eps: this.epsilon,
         momentum: this.momentum,
         affine: this.affine,
-        weightInitializer: initializerSpec(this.className, 'gammaInitializer', this.gammaInitializer),
-        biasInitializer: initializerSpec(this.className, 'betaInitializer', this.betaInitializer),
+        weightInitializer: initializerSpec(this.gammaInitializer),
+        biasInitializer: initializerSpec(this.betaInitializer),
       },
     ];
   }
@@ -73,9 +78,18 @@ export class BatchNormalization extends Layer {
 export interface LayerNormalizationArgs extends LayerArgs {
   /** How many trailing dims to normalize over (default 1, the last). */
   normalizedDims?: number;
+  /** Added to the variance (default 1e-5). */
   epsilon?: number;
+  /** Learn an elementwise scale and offset (default true). */
   affine?: boolean;
 }
+
+const LAYER_NORMALIZATION_OPTIONS = defineOptions<LayerNormalizationArgs>({
+  ...LAYER_OPTIONS,
+  normalizedDims: rule.int({ min: 1 }),
+  epsilon: rule.number({ min: 0, gt: true }),
+  affine: rule.boolean(),
+});
 
 /** Normalizes each sample over its trailing dims (PyTorch LayerNorm). */
 export class LayerNormalization extends Layer {
@@ -85,12 +99,9 @@ export class LayerNormalization extends Layer {
   readonly epsilon: number;
   readonly affine: boolean;
   constructor(args: LayerNormalizationArgs = {}) {
-    super(args, 'layer_normalization');
+    super(args, 'layer_normalization', 'layerNormalization', LAYER_NORMALIZATION_OPTIONS);
     this.normalizedDims = args.normalizedDims ?? 1;
-    if (!Number.isInteger(this.normalizedDims) || this.normalizedDims < 1) {
-      throw invalidValue('layerNormalization', 'normalizedDims', 'a positive integer', args.normalizedDims);
-    }
-    this.epsilon = checkNumber('layerNormalization', 'epsilon', args.epsilon ?? 1e-5);
+    this.epsilon = args.epsilon ?? 1e-5;
     this.affine = args.affine ?? true;
   }
   computeOutputShape(inputShape: Shape): number[] {

@@ -3,8 +3,9 @@
  * GlobalAveragePooling2D, GlobalMaxPooling2D.
  */
 import { checkTuple } from '../errors';
+import { defineOptions, rule } from '../options';
 import { samePadding, windowOutput } from './convolutional';
-import { Layer, type LayerArgs, type LayerConfig, type ModuleSpec, type Shape, registerLayer } from './layer';
+import { LAYER_OPTIONS, Layer, type LayerArgs, type LayerConfig, type ModuleSpec, type Shape, registerLayer } from './layer';
 
 /** A size given for both spatial dims at once, or per dim. */
 export type IntOrPair = number | readonly number[];
@@ -18,6 +19,9 @@ export interface Pooling2DArgs extends LayerArgs {
   padding?: 'valid' | 'same' | IntOrPair;
 }
 
+// Sizes given as an int or a pair are checked by the constructor (checkTuple).
+const POOLING_OPTIONS = defineOptions<Pooling2DArgs>({ ...LAYER_OPTIONS, poolSize: rule.any(), strides: rule.any(), padding: rule.any() });
+
 /** How a pooling window is padded for one input: PyTorch padding and ceil mode. */
 interface PoolPlan {
   padding: number[];
@@ -30,12 +34,12 @@ abstract class Pooling2D extends Layer {
   readonly strides: number[];
   readonly padding: 'valid' | 'same' | number[];
 
-  protected constructor(args: Pooling2DArgs, prefix: string) {
-    super(args, prefix);
-    this.poolSize = checkTuple(prefix, 'poolSize', args.poolSize ?? 2, 2);
-    this.strides = checkTuple(prefix, 'strides', args.strides ?? this.poolSize, 2);
+  protected constructor(args: Pooling2DArgs, prefix: string, fn: string) {
+    super(args, prefix, fn, POOLING_OPTIONS);
+    this.poolSize = checkTuple(fn, 'poolSize', args.poolSize ?? 2, 2);
+    this.strides = checkTuple(fn, 'strides', args.strides ?? this.poolSize, 2);
     const p = args.padding ?? 'valid';
-    this.padding = p === 'valid' || p === 'same' ? p : checkTuple(prefix, 'padding', p, 2);
+    this.padding = p === 'valid' || p === 'same' ? p : checkTuple(fn, 'padding', p, 2);
   }
 
   protected plan(inputShape: Shape): PoolPlan {
@@ -74,7 +78,7 @@ export class MaxPooling2D extends Pooling2D {
   static readonly className = 'MaxPooling2D';
   readonly className = MaxPooling2D.className;
   constructor(args: Pooling2DArgs = {}) {
-    super(args, 'max_pooling2d');
+    super(args, 'max_pooling2d', 'maxPooling2d');
   }
   toSpecs(inputShape: Shape): ModuleSpec[] {
     const { padding, ceilMode } = this.plan(inputShape);
@@ -86,7 +90,7 @@ export class AveragePooling2D extends Pooling2D {
   static readonly className = 'AveragePooling2D';
   readonly className = AveragePooling2D.className;
   constructor(args: Pooling2DArgs = {}) {
-    super(args, 'average_pooling2d');
+    super(args, 'average_pooling2d', 'averagePooling2d');
   }
   toSpecs(inputShape: Shape): ModuleSpec[] {
     const { padding, ceilMode } = this.plan(inputShape);
@@ -110,7 +114,7 @@ export class GlobalAveragePooling2D extends GlobalPooling2D {
   static readonly className = 'GlobalAveragePooling2D';
   readonly className = GlobalAveragePooling2D.className;
   constructor(args: LayerArgs = {}) {
-    super(args, 'global_average_pooling2d');
+    super(args, 'global_average_pooling2d', 'globalAveragePooling2d', LAYER_OPTIONS);
   }
   toSpecs(inputShape: Shape): ModuleSpec[] {
     this.computeOutputShape(inputShape);
@@ -123,7 +127,7 @@ export class GlobalMaxPooling2D extends GlobalPooling2D {
   static readonly className = 'GlobalMaxPooling2D';
   readonly className = GlobalMaxPooling2D.className;
   constructor(args: LayerArgs = {}) {
-    super(args, 'global_max_pooling2d');
+    super(args, 'global_max_pooling2d', 'globalMaxPooling2d', LAYER_OPTIONS);
   }
   toSpecs(inputShape: Shape): ModuleSpec[] {
     this.computeOutputShape(inputShape);

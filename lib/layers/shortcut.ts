@@ -3,8 +3,8 @@
  * (§4.2, CIFAR ResNets): keeps every `strides`-th pixel and zero-pads the channels up to
  * `filters`, split evenly before and after (as the common PyTorch CIFAR ResNets do with F.pad).
  */
-import { checkInt, invalidValue } from '../errors';
-import { Layer, type LayerArgs, type LayerConfig, type ModuleSpec, type Shape, registerLayer } from './layer';
+import { defineOptions, rule } from '../options';
+import { LAYER_OPTIONS, Layer, type LayerArgs, type LayerConfig, type ModuleSpec, type Shape, registerLayer } from './layer';
 
 export interface ShortcutPadding2DArgs extends LayerArgs {
   /** Output channels (at least the input channels). */
@@ -13,17 +13,21 @@ export interface ShortcutPadding2DArgs extends LayerArgs {
   strides?: number;
 }
 
+const SHORTCUT_OPTIONS = defineOptions<ShortcutPadding2DArgs>({
+  ...LAYER_OPTIONS,
+  filters: rule.int({ min: 1, required: true }),
+  strides: rule.int({ min: 1 }),
+});
+
 export class ShortcutPadding2D extends Layer {
   static readonly className = 'ShortcutPadding2D';
   readonly className = ShortcutPadding2D.className;
   readonly filters: number;
   readonly strides: number;
   constructor(args: ShortcutPadding2DArgs) {
-    super(args, 'shortcut_padding2d');
-    this.filters = checkInt('shortcutPadding2d', 'filters', args.filters);
-    this.strides = checkInt('shortcutPadding2d', 'strides', args.strides ?? 1);
-    if (this.filters < 1) throw invalidValue('shortcutPadding2d', 'filters', 'a positive integer', args.filters);
-    if (this.strides < 1) throw invalidValue('shortcutPadding2d', 'strides', 'a positive integer', args.strides);
+    super(args, 'shortcut_padding2d', 'shortcutPadding2d', SHORTCUT_OPTIONS);
+    this.filters = args.filters;
+    this.strides = args.strides ?? 1;
   }
   computeOutputShape(inputShape: Shape): number[] {
     this.check(inputShape.length === 3, `expects [C, H, W] samples, got [${inputShape.join(', ')}]`);

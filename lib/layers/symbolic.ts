@@ -5,6 +5,7 @@
  * build one native graph.
  */
 import { invalidType, invalidValue } from '../errors';
+import { checkOptions, defineOptions, rule } from '../options';
 import type { Layer } from './layer';
 
 /** Where a symbolic value comes from: a model input, or a layer called on other values. */
@@ -33,18 +34,24 @@ export interface InputArgs {
   dtype?: 'float32' | 'int64';
 }
 
+const INPUT_OPTIONS = defineOptions<InputArgs>({
+  // checked by input() (an array of positive integers)
+  shape: rule.any({ required: true }),
+  name: rule.string(),
+  dtype: rule.oneOf(['float32', 'int64']),
+});
+
 let inputCounter = 0;
 
 /** A model input for functional models: `const x = nt.input({ shape: [3, 32, 32] })`. */
 export function input(args: InputArgs): SymbolicTensor {
-  if (args === null || typeof args !== 'object') throw invalidType('input', 'args', '{ shape, name?, dtype? }', args);
+  checkOptions('input', INPUT_OPTIONS, args);
   const { shape } = args;
   if (!Array.isArray(shape) || shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d <= 0)) {
     throw invalidValue('input', 'shape', 'an array of positive integers (no batch dim)', shape);
   }
-  if (args.name !== undefined && (typeof args.name !== 'string' || args.name.length === 0)) throw invalidType('input', 'name', 'a non-empty string', args.name);
+  if (args.name === '') throw invalidValue('input', 'name', 'a non-empty string', args.name);
   const dtype = args.dtype ?? 'float32';
-  if (dtype !== 'float32' && dtype !== 'int64') throw invalidValue('input', 'dtype', "'float32' or 'int64'", dtype);
   return new SymbolicTensor([...shape], { kind: 'input', name: args.name ?? `input_${++inputCounter}` }, dtype);
 }
 

@@ -12,12 +12,16 @@ import { MergeLayer } from '../layers/merge';
 import { input, SymbolicTensor, symbolicList } from '../layers/symbolic';
 import type { GraphPlan, NativeGraph, PlannedRow } from './graph_plan';
 import { Model } from './model';
+import { checkOptions, defineOptions, rule } from '../options';
 
 export interface FunctionalArgs {
   inputs: SymbolicTensor | SymbolicTensor[];
   outputs: SymbolicTensor | SymbolicTensor[];
   name?: string;
 }
+
+// inputs and outputs are checked by the constructor (symbolic values from nt.input()/apply())
+const FUNCTIONAL_OPTIONS = defineOptions<FunctionalArgs>({ inputs: rule.any({ required: true }), outputs: rule.any({ required: true }), name: rule.string() });
 
 /** A value in a serialized graph: model input i, or the output of call j. */
 export type ValueRef = { input: number } | { call: number };
@@ -44,8 +48,7 @@ export class Functional extends Model {
   private readonly layerList: Layer[] = [];
 
   constructor(args: FunctionalArgs) {
-    if (args === null || typeof args !== 'object') throw invalidType('model', 'args', '{ inputs, outputs, name? }', args);
-    super(args.name ?? `model_${++modelCounter}`);
+    super(checkOptions('model', FUNCTIONAL_OPTIONS, args).name ?? `model_${++modelCounter}`);
     this.inputList = symbolicList('model', args.inputs);
     this.outputList = symbolicList('model', args.outputs);
     if (this.inputList.length === 0 || this.outputList.length === 0) throw new RangeError('model: needs at least one input and one output');

@@ -12,11 +12,16 @@ import type { Tensor } from '../tensor/tensor';
 import type { InputData } from '../training/inputs';
 import type { GraphPlan, NativeGraph, PlannedRow } from './graph_plan';
 import { Model } from './model';
+import { checkOptions, defineOptions, rule } from '../options';
 
 export interface SequentialArgs {
+  /** The layers, first to last (more can be added with `add` until the model is built). */
   layers?: Layer[];
   name?: string;
 }
+
+// layers are checked one by one by add()
+const SEQUENTIAL_OPTIONS = defineOptions<SequentialArgs>({ layers: rule.any(), name: rule.string() });
 
 export interface SequentialConfig {
   className: 'Sequential';
@@ -29,7 +34,8 @@ export class Sequential extends Model {
   private readonly stack: Layer[] = [];
 
   constructor(args: SequentialArgs = {}) {
-    super(args.name ?? `sequential_${++modelCounter}`);
+    super(checkOptions('sequential', SEQUENTIAL_OPTIONS, args).name ?? `sequential_${++modelCounter}`);
+    if (args.layers !== undefined && !Array.isArray(args.layers)) throw invalidType('sequential', 'layers', 'an array of layers', args.layers);
     for (const layer of args.layers ?? []) this.add(layer);
   }
 

@@ -10,8 +10,9 @@
  */
 import { native, type OptimizerHandle } from '../binding';
 import { invalidType, invalidValue } from '../errors';
+import { checkOptions, defineOptions, rule } from '../options';
 import { Tensor } from '../tensor/tensor';
-import { adagrad as adagradSpec, adam as adamSpec, adamW as adamWSpec, rmsprop as rmspropSpec, sgd as sgdSpec } from '../training/optimizers';
+import { optimizerSpec } from '../training/optimizers';
 import type { AdagradOptions, AdamOptions, OptimizerSpec, RMSpropOptions, SGDOptions } from '../training/optimizers';
 
 export type { AdagradOptions, AdamOptions, RMSpropOptions, SGDOptions } from '../training/optimizers';
@@ -55,6 +56,14 @@ function groupsOf<O extends object>(op: string, params: Params<O>, options: O, m
   });
 }
 
+/** Options of `zeroGrad`. */
+export interface ZeroGradOptions {
+  /** Set the gradients to null (default) instead of zeroing them. */
+  setToNone?: boolean;
+}
+
+const ZERO_GRAD_OPTIONS = defineOptions<ZeroGradOptions>({ setToNone: rule.boolean() });
+
 /** A torch.optim-style optimizer over tensors; make one with {@link sgd}, {@link adam}, ... */
 export class Optimizer {
   /** 'sgd', 'adam', 'adamW', 'rmsprop' or 'adagrad'. */
@@ -90,8 +99,9 @@ export class Optimizer {
   }
 
   /** Clears the gradients: sets them to null (default, as PyTorch 2) or to zeros. */
-  zeroGrad(options: { setToNone?: boolean } = {}): void {
-    native.optimZeroGrad(this.live(), options.setToNone ?? true);
+  zeroGrad(options: ZeroGradOptions = {}): void {
+    const { setToNone = true } = checkOptions(`optim.${this.kind}.zeroGrad`, ZERO_GRAD_OPTIONS, options);
+    native.optimZeroGrad(this.live(), setToNone);
   }
 
   /** The first group's learning rate; setting it sets every group's (see {@link paramGroups} for one group). */
@@ -133,18 +143,19 @@ export class Optimizer {
   }
 }
 
-function make<O extends { clipNorm?: number; clipValue?: number }>(kind: string, makeSpec: (o: O) => OptimizerSpec, params: Params<O>, options: O): Optimizer {
-  const groups = groupsOf(`optim.${kind}`, params, options, makeSpec);
+function make<O extends { clipNorm?: number; clipValue?: number }>(kind: OptimizerSpec['kind'], params: Params<O>, options: O): Optimizer {
+  const op = `optim.${kind}`;
+  const groups = groupsOf(op, params, options, (o) => optimizerSpec(op, kind, o));
   return new Optimizer(kind, groups, groups[0].spec);
 }
 
 /** SGD with optional momentum, dampening, Nesterov and weight decay (torch.optim.SGD). */
-export const sgd = (params: Params<SGDOptions>, options: SGDOptions = {}): Optimizer => make('sgd', sgdSpec, params, options);
+export const sgd = (params: Params<SGDOptions>, options: SGDOptions = {}): Optimizer => make('sgd', params, options);
 /** Adam (torch.optim.Adam), with amsgrad. */
-export const adam = (params: Params<AdamOptions>, options: AdamOptions = {}): Optimizer => make('adam', adamSpec, params, options);
+export const adam = (params: Params<AdamOptions>, options: AdamOptions = {}): Optimizer => make('adam', params, options);
 /** AdamW with decoupled weight decay (torch.optim.AdamW). */
-export const adamW = (params: Params<AdamOptions>, options: AdamOptions = {}): Optimizer => make('adamW', adamWSpec, params, options);
+export const adamW = (params: Params<AdamOptions>, options: AdamOptions = {}): Optimizer => make('adamW', params, options);
 /** RMSprop (torch.optim.RMSprop), centered or not, with momentum. */
-export const rmsprop = (params: Params<RMSpropOptions>, options: RMSpropOptions = {}): Optimizer => make('rmsprop', rmspropSpec, params, options);
+export const rmsprop = (params: Params<RMSpropOptions>, options: RMSpropOptions = {}): Optimizer => make('rmsprop', params, options);
 /** Adagrad (torch.optim.Adagrad). */
-export const adagrad = (params: Params<AdagradOptions>, options: AdagradOptions = {}): Optimizer => make('adagrad', adagradSpec, params, options);
+export const adagrad = (params: Params<AdagradOptions>, options: AdagradOptions = {}): Optimizer => make('adagrad', params, options);

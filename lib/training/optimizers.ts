@@ -2,7 +2,7 @@
  * optimizers.ts — `nt.optimizers.*`: optimizer descriptions with libtorch's option names and
  * defaults; the native optimizer is built (and validated by libtorch) at compile().
  */
-import { checkNumber, invalidValue } from '../errors';
+import { type Schema, checkOptions, defineOptions, rule } from '../options';
 
 interface Common {
   /** Learning rate. */
@@ -67,26 +67,49 @@ export interface OptimizerSpec {
   [option: string]: unknown;
 }
 
-function spec(kind: OptimizerSpec['kind'], defaultLr: number, options: Common & Record<string, unknown>): OptimizerSpec {
-  if (options !== undefined && (options === null || typeof options !== 'object')) throw invalidValue(kind, 'options', 'an object', options);
-  const lr = checkNumber(kind, 'lr', options.lr ?? defaultLr);
-  for (const clip of ['clipNorm', 'clipValue'] as const) {
-    const v = options[clip];
-    if (v !== undefined && !(typeof v === 'number' && v > 0)) throw invalidValue(kind, clip, 'a positive number', v);
+const COMMON = {
+  lr: rule.number({ min: 0 }),
+  weightDecay: rule.number({ min: 0 }),
+  clipNorm: rule.number({ min: 0, gt: true }),
+  clipValue: rule.number({ min: 0, gt: true }),
+};
+const eps = rule.number({ min: 0 });
+const momentum = rule.number({ min: 0 });
+
+/** Each optimizer's options, with torch.optim's hyper-parameter rules. */
+const SCHEMAS = {
+  sgd: defineOptions<SGDOptions>({ ...COMMON, momentum, dampening: rule.number(), nesterov: rule.boolean() }),
+  adam: defineOptions<AdamOptions>({ ...COMMON, betas: rule.tuple(2, rule.number({ min: 0, max: 1, lt: true })), eps, amsgrad: rule.boolean() }),
+  rmsprop: defineOptions<RMSpropOptions>({ ...COMMON, alpha: rule.number({ min: 0, max: 1 }), eps, momentum, centered: rule.boolean() }),
+  adagrad: defineOptions<AdagradOptions>({ ...COMMON, lrDecay: rule.number({ min: 0 }), initialAccumulatorValue: rule.number({ min: 0 }), eps }),
+};
+
+type Kind = OptimizerSpec['kind'];
+const DEFAULT_LR: Record<Kind, number> = { sgd: 0.01, adam: 1e-3, adamW: 1e-3, rmsprop: 0.01, adagrad: 0.01 };
+const SCHEMA_OF: Record<Kind, Schema<object>> = { sgd: SCHEMAS.sgd, adam: SCHEMAS.adam, adamW: SCHEMAS.adam, rmsprop: SCHEMAS.rmsprop, adagrad: SCHEMAS.adagrad };
+
+/**
+ * The checked description of a `kind` optimizer with these options; `fn` names the public function
+ * in errors (`adam`, `optim.adam`, ...).
+ */
+export function optimizerSpec(fn: string, kind: Kind, options: unknown): OptimizerSpec {
+  const o = checkOptions<object>(fn, SCHEMA_OF[kind], options) as SGDOptions & AdamOptions & RMSpropOptions & AdagradOptions;
+  if (o.nesterov && !((o.momentum ?? 0) > 0 && (o.dampening ?? 0) === 0)) {
+    throw new RangeError(`${fn}: nesterov requires momentum > 0 and dampening 0, got momentum ${o.momentum ?? 0} and dampening ${o.dampening ?? 0}`);
   }
-  return { ...options, kind, lr };
+  return { ...o, kind, lr: o.lr ?? DEFAULT_LR[kind] };
 }
 
 /** SGD with optional momentum, dampening, Nesterov and weight decay. */
-export const sgd = (options: SGDOptions = {}): OptimizerSpec => spec('sgd', 0.01, { ...options });
+export const sgd = (options: SGDOptions = {}): OptimizerSpec => optimizerSpec('sgd', 'sgd', options);
 /** Adam, with amsgrad. */
-export const adam = (options: AdamOptions = {}): OptimizerSpec => spec('adam', 1e-3, { ...options });
+export const adam = (options: AdamOptions = {}): OptimizerSpec => optimizerSpec('adam', 'adam', options);
 /** AdamW (decoupled weight decay). */
-export const adamW = (options: AdamOptions = {}): OptimizerSpec => spec('adamW', 1e-3, { ...options });
+export const adamW = (options: AdamOptions = {}): OptimizerSpec => optimizerSpec('adamW', 'adamW', options);
 /** RMSprop, centered or not, with momentum. */
-export const rmsprop = (options: RMSpropOptions = {}): OptimizerSpec => spec('rmsprop', 0.01, { ...options });
+export const rmsprop = (options: RMSpropOptions = {}): OptimizerSpec => optimizerSpec('rmsprop', 'rmsprop', options);
 /** Adagrad. */
-export const adagrad = (options: AdagradOptions = {}): OptimizerSpec => spec('adagrad', 0.01, { ...options });
+export const adagrad = (options: AdagradOptions = {}): OptimizerSpec => optimizerSpec('adagrad', 'adagrad', options);
 
 /** Optimizer names accepted as strings in compile (with default options). */
 export const OPTIMIZERS: Record<string, () => OptimizerSpec> = { sgd, adam, adamW, adamw: adamW, rmsprop, adagrad };
