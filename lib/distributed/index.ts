@@ -6,7 +6,8 @@
  * data-parallel training (see wrap.ts).
  */
 import { native } from '../binding';
-import { checkInt, checkOneOf, invalidType, invalidValue } from '../errors';
+import { checkInt, checkOneOf, invalidType } from '../errors';
+import { checkOptions, defineOptions, rule } from '../options';
 import type { Tensor } from '../tensor/tensor';
 import { Tensor as TensorClass } from '../tensor/tensor';
 import { readRankEnv } from './env';
@@ -38,7 +39,15 @@ export interface InitOptions {
 /** Reductions of allReduce and reduceScatter. */
 export type ReduceOp = 'sum' | 'avg' | 'max' | 'min' | 'product';
 const REDUCE_OPS: readonly ReduceOp[] = ['sum', 'avg', 'max', 'min', 'product'];
-const INIT_KEYS = new Set(['backend', 'rank', 'worldSize', 'localRank', 'masterAddr', 'masterPort', 'timeoutMs']);
+const INIT_OPTIONS = defineOptions<InitOptions>({
+  backend: rule.oneOf(['gloo', 'nccl']),
+  rank: rule.int({ min: 0 }),
+  worldSize: rule.int({ min: 1 }),
+  localRank: rule.int({ min: 0 }),
+  masterAddr: rule.string(),
+  masterPort: rule.int({ min: 1, max: 65535 }),
+  timeoutMs: rule.int({ min: 1 }),
+});
 
 let local = { rank: 0, worldSize: 1 };
 
@@ -48,26 +57,20 @@ let local = { rank: 0, worldSize: 1 };
  * `timeoutMs` naming the ranks that did not join.
  */
 export async function init(options: InitOptions = {}): Promise<void> {
-  if (options === null || typeof options !== 'object') throw invalidType('distributed.init', 'options', 'an object', options);
-  for (const key of Object.keys(options)) {
-    if (!INIT_KEYS.has(key)) throw new TypeError(`distributed.init: unknown option '${key}' (expected one of ${[...INIT_KEYS].join(', ')})`);
-  }
+  checkOptions('distributed.init', INIT_OPTIONS, options);
   const env = readRankEnv();
-  const backend = checkOneOf('distributed.init', 'backend', options.backend ?? 'gloo', ['gloo', 'nccl'] as const);
+  const backend = options.backend ?? 'gloo';
   if (backend === 'nccl' && !native.distributedHasNccl()) {
     throw new Error("distributed.init: backend 'nccl' needs an addon built against a CUDA libtorch with NCCL; this one has none (use 'gloo')");
   }
-  const worldSize = checkInt('distributed.init', 'worldSize', options.worldSize ?? env.worldSize ?? 1);
-  if (worldSize < 1) throw invalidValue('distributed.init', 'worldSize', 'a positive integer', worldSize);
-  const rank = checkInt('distributed.init', 'rank', options.rank ?? env.rank ?? 0);
-  if (rank < 0 || rank >= worldSize) throw invalidValue('distributed.init', 'rank', `an integer in [0, ${worldSize})`, rank);
-  const localRank = checkInt('distributed.init', 'localRank', options.localRank ?? env.localRank ?? rank);
+  const worldSize = options.worldSize ?? env.worldSize ?? 1;
+  const rank = options.rank ?? env.rank ?? 0;
+  if (rank >= worldSize) throw new RangeError(`distributed.init: rank must be in [0, ${worldSize}) for a world of ${worldSize}, got ${rank}`);
+  const localRank = options.localRank ?? env.localRank ?? rank;
   const masterAddr = options.masterAddr ?? env.masterAddr ?? '127.0.0.1';
-  if (typeof masterAddr !== 'string' || masterAddr.length === 0) throw invalidType('distributed.init', 'masterAddr', 'a host name or address', masterAddr);
-  const masterPort = checkInt('distributed.init', 'masterPort', options.masterPort ?? env.masterPort ?? 29500);
-  if (masterPort < 1 || masterPort > 65535) throw invalidValue('distributed.init', 'masterPort', 'a port in [1, 65535]', masterPort);
-  const timeoutMs = checkInt('distributed.init', 'timeoutMs', options.timeoutMs ?? 1_800_000);
-  if (timeoutMs < 1) throw invalidValue('distributed.init', 'timeoutMs', 'a positive integer', timeoutMs);
+  if (masterAddr.length === 0) throw new TypeError('distributed.init: masterAddr must be a host name or address, got an empty string');
+  const masterPort = options.masterPort ?? env.masterPort ?? 29500;
+  const timeoutMs = options.timeoutMs ?? 1_800_000;
   const fromEnv = options.masterPort === undefined && options.masterAddr === undefined;
   await native.distributedInit({
     rank,

@@ -6,7 +6,8 @@
  * stops on every rank together. Only rank 0 prints progress and writes files.
  */
 import { native } from '../binding';
-import { checkInt, checkNumber, invalidType, invalidValue } from '../errors';
+import { invalidType } from '../errors';
+import { checkOptions, defineOptions, rule } from '../options';
 import type { Model } from '../models/model';
 
 /** Options of `wrap` (PyTorch DistributedDataParallel's, same defaults). */
@@ -24,13 +25,12 @@ export interface WrapOptions {
   seed?: number;
 }
 
-const WRAP_KEYS = new Set(['findUnusedParameters', 'broadcastBuffers', 'bucketCapMb', 'seed']);
-
-function bool(name: string, v: unknown, fallback: boolean): boolean {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'boolean') throw invalidType('distributed.wrap', name, 'a boolean', v);
-  return v;
-}
+const WRAP_OPTIONS = defineOptions<WrapOptions>({
+  findUnusedParameters: rule.boolean(),
+  broadcastBuffers: rule.boolean(),
+  bucketCapMb: rule.number({ min: 0, gt: true }),
+  seed: rule.int({ min: 0 }),
+});
 
 /**
  * Makes `model` (compiled, its input shape known) train data-parallel over the initialized group;
@@ -42,19 +42,12 @@ export async function wrap<M extends Model>(model: M, options: WrapOptions = {})
   if (model === null || typeof model !== 'object' || typeof (model as Model).nativeHandle !== 'function') {
     throw invalidType('distributed.wrap', 'model', 'a compiled model', model);
   }
-  if (options === null || typeof options !== 'object') throw invalidType('distributed.wrap', 'options', 'an object', options);
-  for (const key of Object.keys(options)) {
-    if (!WRAP_KEYS.has(key)) throw new TypeError(`distributed.wrap: unknown option '${key}' (expected one of ${[...WRAP_KEYS].join(', ')})`);
-  }
-  const bucketCapMb = checkNumber('distributed.wrap', 'bucketCapMb', options.bucketCapMb ?? 25);
-  if (!(bucketCapMb > 0)) throw invalidValue('distributed.wrap', 'bucketCapMb', 'a positive number', bucketCapMb);
-  const seed = options.seed === undefined ? undefined : checkInt('distributed.wrap', 'seed', options.seed);
-  if (seed !== undefined && seed < 0) throw invalidValue('distributed.wrap', 'seed', 'a non-negative integer', seed);
+  checkOptions('distributed.wrap', WRAP_OPTIONS, options);
   await native.distributedWrap(model.nativeHandle('distributed.wrap'), {
-    findUnusedParameters: bool('findUnusedParameters', options.findUnusedParameters, false),
-    broadcastBuffers: bool('broadcastBuffers', options.broadcastBuffers, true),
-    bucketCapMb,
-    seed,
+    findUnusedParameters: options.findUnusedParameters ?? false,
+    broadcastBuffers: options.broadcastBuffers ?? true,
+    bucketCapMb: options.bucketCapMb ?? 25,
+    seed: options.seed,
   });
   return model;
 }
