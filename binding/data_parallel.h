@@ -6,6 +6,8 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace nt {
@@ -23,12 +25,21 @@ class DataParallel {
   virtual Shard DataShard() const = 0;
   // Before the training forward: buffers from rank 0 (as DDP's broadcast_buffers), Reducer state.
   virtual void BeforeForward() = 0;
-  // Before loss.backward(): arms the Reducer (with `loss` to find unused parameters).
-  virtual void BeforeBackward(const at::Tensor& loss) = 0;
+  // loss.backward() with the Reducer armed (`loss` finds unused parameters): gradients are the
+  // average over the ranks when it returns.
+  virtual void Backward(const at::Tensor& loss) = 0;
   // Replaces each value by its mean over the ranks (every rank passes the same number of values).
   virtual void Average(std::vector<double>& values) = 0;
   // Whether any rank passes true.
   virtual bool Any(bool mine) = 0;
 };
+
+// Replaces every logged value by its mean over the ranks (every rank logs the same keys).
+inline void AverageLogs(DataParallel& dp, std::vector<std::pair<std::string, double>>& logs) {
+  std::vector<double> values;
+  for (const auto& kv : logs) values.push_back(kv.second);
+  dp.Average(values);
+  for (size_t k = 0; k < logs.size(); ++k) logs[k].second = values[k];
+}
 
 }  // namespace nt

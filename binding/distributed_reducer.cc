@@ -19,6 +19,16 @@ namespace {
 
 constexpr size_t kBroadcastBucketBytes = 250u << 20;  // DDP's broadcast_bucket_size
 
+// Runs `step` (collectives with the other ranks); a failure says what it means before the transport's words.
+template <typename F>
+auto WithPeers(F step) -> decltype(step()) {
+  try {
+    return step();
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("data-parallel step failed: another rank exited or cannot be reached (") + e.what() + ")");
+  }
+}
+
 struct WrapOptions {
   bool findUnusedParameters = false;
   bool broadcastBuffers = true;
@@ -70,23 +80,26 @@ class ReducerDataParallel : public DataParallel {
   Shard DataShard() const override { return {g_->rank, g_->worldSize, seed_}; }
 
   void BeforeForward() override {
-    reducer_->prepare_for_forward();
-    reducer_->rebuild_buckets();
-    if (o_.broadcastBuffers && !buffers_.empty()) {
-      torch::NoGradGuard noGrad;
-      c10d::broadcast_coalesced(g_->group, buffers_, kBroadcastBucketBytes, 0);
-    }
+    WithPeers([&] {
+      reducer_->prepare_for_forward();
+      reducer_->rebuild_buckets();
+      if (o_.broadcastBuffers && !buffers_.empty()) {
+        torch::NoGradGuard noGrad;
+        c10d::broadcast_coalesced(g_->group, buffers_, kBroadcastBucketBytes, 0);
+      }
+    });
   }
 
-  void BeforeBackward(const at::Tensor& loss) override {
+  void Backward(const at::Tensor& loss) override {
     reducer_->prepare_for_backward(o_.findUnusedParameters ? std::vector<at::Tensor>{loss} : std::vector<at::Tensor>{});
+    WithPeers([&] { loss.backward(); });
   }
 
   void Average(std::vector<double>& values) override {
     if (values.empty()) return;
     at::Tensor t = at::tensor(values, at::kDouble).to(comm_);
     std::vector<at::Tensor> buf{t};
-    g_->group->allreduce(buf)->wait();
+    WithPeers([&] { g_->group->allreduce(buf)->wait(); });
     t = t.cpu() / static_cast<double>(g_->worldSize);
     for (size_t k = 0; k < values.size(); ++k) values[k] = t[k].item<double>();
   }
@@ -96,7 +109,7 @@ class ReducerDataParallel : public DataParallel {
     std::vector<at::Tensor> buf{t};
     c10d::AllreduceOptions opts;
     opts.reduceOp = c10d::ReduceOp::MAX;
-    g_->group->allreduce(buf, opts)->wait();
+    WithPeers([&] { g_->group->allreduce(buf, opts)->wait(); });
     return t.cpu().item<int>() != 0;
   }
 
@@ -137,7 +150,6 @@ const OpSpec kDataParallelOps[] = {
     {"distributedWrap",
      [](const Napi::CallbackInfo& i) -> Napi::Value {
        auto m = ModelArg(i, 0);
-       if (!m->compiled) throw std::logic_error("the model must be compiled first (call compile())");
        if (m->dataParallel) throw std::logic_error("the model is already data-parallel");
        auto g = CurrentGroup();
        SpecReader s(i[1].As<Napi::Object>(), "distributed.wrap", "options");

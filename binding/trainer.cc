@@ -82,15 +82,6 @@ class OutputMetrics {
 double TrainStep(NativeModel& m, const Tensors& x, const Tensors& y, const at::Tensor& classWeight, OutputMetrics* metrics,
                  const LossFn* customLoss);
 
-// A data-parallel fit's epoch logs: every rank's values replaced by their mean over the ranks (all
-// ranks ran the same number of equal-sized steps, so that is the global figure).
-void AverageLogs(DataParallel& dp, Logs& logs) {
-  std::vector<double> values;
-  for (const auto& kv : logs) values.push_back(kv.second);
-  dp.Average(values);
-  for (size_t k = 0; k < logs.size(); ++k) logs[k].second = values[k];
-}
-
 struct EvalResult {
   double loss = 0;
   Logs metrics;
@@ -314,6 +305,7 @@ class FitWorker : public PromiseWorker {
         logs.emplace_back("val_loss", val.loss);
         for (const auto& kv : val.metrics) logs.emplace_back("val_" + kv.first, kv.second);
       }
+      // All ranks ran the same number of equal-sized steps: the mean over ranks is the global figure.
       if (m.dataParallel) AverageLogs(*m.dataParallel, logs);
       logs.emplace_back("lr", GetLr(*m.optimizer));
       ++epochsRun_;
@@ -509,8 +501,11 @@ double TrainStep(NativeModel& m, const Tensors& x, const Tensors& y, const at::T
   if (m.dataParallel) m.dataParallel->BeforeForward();
   Tensors logits = m.graph.RunLogits(xs);
   at::Tensor loss = BatchLoss(m, logits, targets, classWeight, customLoss);
-  if (m.dataParallel) m.dataParallel->BeforeBackward(loss);
-  loss.backward();
+  if (m.dataParallel) {
+    m.dataParallel->Backward(loss);
+  } else {
+    loss.backward();
+  }
   if (m.clip.norm > 0 || m.clip.value > 0) m.clip.Apply(m.Parameters());
   m.optimizer->step();
   if (metrics != nullptr) metrics->Update(logits, targets);

@@ -33,14 +33,15 @@ const WRAP_OPTIONS = defineOptions<WrapOptions>({
 });
 
 /**
- * Makes `model` (compiled, its input shape known) train data-parallel over the initialized group;
- * every rank must call it with the same architecture. Resolves to the model once the weights of
- * rank 0 are everywhere. Refuses when no group is initialized.
+ * Makes `model` (its input shape known) train data-parallel over the initialized group: its
+ * `fit` and `trainOnBatch`, or, with both networks wrapped, `nt.gan.train`. Every rank must call
+ * it with the same architecture. Resolves to the model once the weights of rank 0 are everywhere.
+ * Refuses when no group is initialized.
  */
 export async function wrap<M extends Model>(model: M, options: WrapOptions = {}): Promise<M> {
   if (native.distributedState() === null) throw new Error('distributed.wrap: no process group: call nt.distributed.init() first');
   if (model === null || typeof model !== 'object' || typeof (model as Model).nativeHandle !== 'function') {
-    throw invalidType('distributed.wrap', 'model', 'a compiled model', model);
+    throw invalidType('distributed.wrap', 'model', 'a model', model);
   }
   checkOptions('distributed.wrap', WRAP_OPTIONS, options);
   await native.distributedWrap(model.nativeHandle('distributed.wrap'), {
