@@ -154,6 +154,19 @@ describe('nt.distributed on 2 processes', () => {
     expect(run.stdout).not.toMatch(/^\[1\] Epoch/m);
   });
 
+  it('nt.gan.train with both networks wrapped: each rank trains on its shard, the networks stay identical, logs are averaged', () => {
+    const run = launch(2, ['gan']);
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    const r = results(run.stdout);
+    // 128 images, 64 per rank, batches of 16: 4 steps per epoch on each rank.
+    expect(r[0].steps).toEqual([0, 1, 2, 3, 0, 1, 2, 3]);
+    expect(r[1].steps).toEqual(r[0].steps);
+    expect(r[1].history).toEqual(r[0].history);
+    expect(r[1].g).toEqual(r[0].g);
+    expect(r[1].d).toEqual(r[0].d);
+    expect(maxRelDiff(r[0].g[0], r[0].gBefore[0])).toBeGreaterThan(1e-4);
+  });
+
   it('init rejects after timeoutMs naming the rank that never joined', () => {
     const run = launch(1, ['join'], { DIST_TIMEOUT_MS: '3000' });
     expect(run.code, run.stderr).toBe(0);
@@ -220,5 +233,19 @@ describe('failure', () => {
     expect(Date.now() - killedAt).toBeLessThan(10_000 + 5_000);
     expect(run.code).not.toBe(0);
     expect(run.stderr).toMatch(/nodetorch launch: rank 1 \(pid \d+\) was killed by SIGKILL; the other ranks were stopped/);
+  }, 120_000);
+
+  it('launch: Ctrl-C (SIGINT) stops every rank; launch exits 130', async () => {
+    const { child, done } = start(process.execPath, [CLI, 'launch', '--nproc-per-node', '2', WORKER, 'long'], { ...baseEnv, DIST_TIMEOUT_MS: '10000' });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    await waitFor(() => out, /\[0\] training/);
+    const ranks = spawnSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).stdout.trim().split('\n').map(Number);
+    expect(ranks.length).toBe(2);
+    child.kill('SIGINT');
+    const run = await done;
+    expect(run.code).toBe(130);
+    expect(run.stderr).toMatch(/nodetorch launch: SIGINT: stopping all ranks/);
+    for (const pid of ranks) expect(() => process.kill(pid, 0)).toThrow(); // gone
   }, 120_000);
 });

@@ -14,7 +14,7 @@ import type { ModelData } from '../models/model';
 import type { Converted } from './inputs';
 import { routeEvents } from './events';
 import { ProgressLogger } from './progress';
-import { isSecondaryRank } from '../distributed/rank';
+import { isSecondaryRank, shardSize } from '../distributed/rank';
 import type { LrSchedulerSpec } from './schedulers';
 
 /** Options of `model.fit`. */
@@ -125,7 +125,7 @@ export async function runFit(ctx: FitContext, data: FitData, options: FitOptions
     valY = rows(y, n - nVal, nVal);
   }
 
-  const n = 'dataset' in data ? data.dataset.length : trainX[0].shape[0];
+  const n = shardSize(ctx.handle, 'dataset' in data ? data.dataset.length : trainX[0].shape[0]);
   let steps = Math.ceil(n / batchSize);
   if (options.stepsPerEpoch !== undefined) steps = Math.min(steps, positive('fit', 'stepsPerEpoch', options.stepsPerEpoch, 1));
 

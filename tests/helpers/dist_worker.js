@@ -4,6 +4,7 @@
 //   steps OPT    20 trainOnBatch steps (OPT 'sgd' or 'adam'), this rank taking its half of each
 //                batch of 64; prints RESULT with the final weights
 //   fit          a data-parallel fit with validation data and earlyStopping; prints RESULT with its history
+//   gan          nt.gan.train with both DCGAN networks wrapped; prints RESULT with the history and parameters
 //   long         a long fit that prints 'training' once running (a test kills a rank meanwhile)
 //   interop      the collectives tests/helpers/dist_python.py runs, for a group with a Python rank
 //   join         init with worldSize+1 expected ranks: prints the error
@@ -102,6 +103,26 @@ async function main() {
       ],
     });
     result({ rank, history: history.history, steps });
+  } else if (mode === 'gan') {
+    nt.manualSeed(5 + rank); // different on each rank: wrap() makes them rank 0's
+    const { generator, discriminator } = nt.builders.dcgan({ imageSize: 28, channels: 1, ngf: 8, ndf: 8, latentDim: 8 });
+    await nt.distributed.wrap(generator);
+    await nt.distributed.wrap(discriminator);
+    const before = generator.getWeights().map(values);
+    const images = nt.rand([128, 1, 28, 28]).mul(2).sub(1);
+    const steps = [];
+    const history = await nt.gan.train({
+      generator,
+      discriminator,
+      images,
+      epochs: 2,
+      batchSize: 16,
+      verbose: 0,
+      callbacks: [{ onBatchEnd: (b) => steps.push(b) }],
+    });
+    // Parameters only: buffers (BatchNorm running statistics) follow rank 0 at each step's start.
+    const params = (m) => m.getWeights().map(values).filter((_, i) => !/running_|num_batches/.test(m.weightNames()[i]));
+    result({ rank, history: history.history, steps, g: params(generator), d: params(discriminator), gBefore: before.filter((_, i) => !/running_|num_batches/.test(generator.weightNames()[i])) });
   } else if (mode === 'long') {
     nt.setNumThreads(1);
     const x = nt.randn([4096, 32]);
