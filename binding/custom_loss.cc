@@ -34,7 +34,8 @@ at::Tensor CallJsLoss(Napi::Env env, Napi::Function fn, const at::Tensor& pred, 
   return loss.reshape({});
 }
 
-JsLossBridge::JsLossBridge(Napi::Env env, Napi::Function fn) : caller_(env, fn, "nodetorch.customLoss") {}
+JsLossBridge::JsLossBridge(Napi::Env env, Napi::Function fn, std::shared_ptr<Owner> lender)
+    : caller_(env, fn, "nodetorch.customLoss"), lender_(std::move(lender)) {}
 
 LossFn JsLossBridge::Fn() {
   return [this](const at::Tensor& pred, const at::Tensor& target) {
@@ -42,12 +43,22 @@ LossFn JsLossBridge::Fn() {
     if (abandoned_) throw std::runtime_error(gone);
     auto call = std::make_shared<LossCall>(LossCall{pred, target, {}});
     std::future<at::Tensor> future = call->result.get_future();
-    const bool queued = caller_.Call([call](Napi::Env env, Napi::Function fn) {
+    struct Loan {  // ends the loan however this call ends (the JS side normally ended it already)
+      Owner& owner;
+      explicit Loan(Owner& o) : owner(o) { owner.Lend(); }
+      ~Loan() { owner.EndLoan(); }
+    } loan(*lender_);
+    std::shared_ptr<Owner> lender = lender_;
+    const bool queued = caller_.Call([call, lender](Napi::Env env, Napi::Function fn) {
       try {
-        call->result.set_value(CallJsLoss(env, fn, call->pred, call->target));
+        at::Tensor loss = CallJsLoss(env, fn, call->pred, call->target);
+        lender->EndLoan();
+        call->result.set_value(std::move(loss));
       } catch (const Napi::Error& e) {
+        lender->EndLoan();
         call->result.set_exception(std::make_exception_ptr(std::runtime_error("custom loss threw: " + e.Message())));
       } catch (...) {
+        lender->EndLoan();
         call->result.set_exception(std::current_exception());
       }
     });

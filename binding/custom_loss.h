@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "js_caller.h"
+#include "ownership.h"
 
 namespace nt {
 
@@ -21,15 +22,18 @@ using LossFn = std::function<at::Tensor(const at::Tensor& pred, const at::Tensor
 at::Tensor CallJsLoss(Napi::Env env, Napi::Function fn, const at::Tensor& pred, const at::Tensor& target);
 
 // A JS loss usable from one worker thread. Create on the main thread; call Fn() on the worker.
+// While a call waits for JS, the object `lender` (the model being trained) is lent to the JS
+// thread for reads; the loan ends on the JS thread as the loss returns (ownership.h).
 class JsLossBridge {
  public:
-  JsLossBridge(Napi::Env env, Napi::Function fn);
+  JsLossBridge(Napi::Env env, Napi::Function fn, std::shared_ptr<Owner> lender);
   LossFn Fn();
   // Stops waiting for JS, from any thread: pending and later calls throw.
   void Abandon() { abandoned_ = true; }
 
  private:
   JsCaller caller_;
+  std::shared_ptr<Owner> lender_;
   std::atomic<bool> abandoned_{false};
 };
 

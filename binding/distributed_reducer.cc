@@ -126,21 +126,18 @@ class ReducerDataParallel : public DataParallel {
 class WrapWorker : public PromiseWorker {
  public:
   WrapWorker(Napi::Env env, std::shared_ptr<NativeModel> m, std::shared_ptr<ProcessGroupState> g, WrapOptions o)
-      : PromiseWorker(env, "distributed.wrap"), m_(std::move(m)), g_(std::move(g)), o_(o) {}
+      : PromiseWorker(env, "distributed.wrap"), m_(std::move(m)), use_(m_->owner, "distributed.wrap"), g_(std::move(g)), o_(o) {}
 
  protected:
   void Run() override {
-    struct Finish {
-      NativeModel& m;
-      ~Finish() { m.fitting = false; }
-    } finish{*m_};
-    std::lock_guard<std::mutex> lock(m_->mutex);
+    Owner::Hold hold = m_->owner.Write("distributed.wrap");  // the broadcast writes the weights
     m_->dataParallel = std::make_shared<ReducerDataParallel>(g_, *m_, o_);
   }
   Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
 
  private:
   std::shared_ptr<NativeModel> m_;
+  Owner::Use use_;
   std::shared_ptr<ProcessGroupState> g_;
   WrapOptions o_;
 };
@@ -158,18 +155,11 @@ const OpSpec kDataParallelOps[] = {
        o.broadcastBuffers = s.Bool("broadcastBuffers", true);
        o.bucketBytes = static_cast<int64_t>(s.Number("bucketCapMb", 25) * (1 << 20));
        if (s.Has("seed")) o.seed = static_cast<uint64_t>(s.Int("seed"));
-       // Held as if fitting while the broadcast runs: no fit, trainOnBatch or weight change meanwhile.
-       bool expected = false;
-       if (!m->fitting.compare_exchange_strong(expected, true)) throw std::logic_error("the model is being trained by fit(); wait for it to finish");
-       try {
-         auto* w = new WrapWorker(i.Env(), m, g, o);
-         Napi::Promise p = w->Promise();
-         w->StartThread();
-         return p;
-       } catch (...) {
-         m->fitting = false;
-         throw;
-       }
+       m->owner.RequireIdle("distributed.wrap");  // not while fit or another call uses the model
+       auto* w = new WrapWorker(i.Env(), m, g, o);
+       Napi::Promise p = w->Promise();
+       w->StartThread();
+       return p;
      }},
     {"distributedIsWrapped", [](const Napi::CallbackInfo& i) -> Napi::Value { return Napi::Boolean::New(i.Env(), ModelArg(i, 0)->dataParallel != nullptr); }},
 };

@@ -6,6 +6,7 @@
 #include <new>
 
 #include "env_state.h"
+#include "ownership.h"
 
 namespace nt {
 namespace {
@@ -67,6 +68,8 @@ Napi::Error CurrentExceptionAsJs(Napi::Env env, const char* op) {
     throw;
   } catch (const Napi::Error& e) {
     return e;
+  } catch (const BusyError& e) {  // named after the call that found the object busy
+    return PlainErr(env, e.op(), e.what());
   } catch (const c10::OutOfMemoryError& e) {
     return OutOfMemory(env, Prefixed(op, e.what_without_backtrace()));
   } catch (const c10::TypeError& e) {

@@ -14,7 +14,6 @@
 // data-parallel (nt.distributed.wrap), each rank trains on its shard, c10d averages each network's
 // gradients in its backward, and the epoch logs are averaged over the ranks.
 #include <atomic>
-#include <mutex>
 
 #include "args.h"
 #include "async.h"
@@ -73,10 +72,14 @@ struct StepStats {
 
 // One G step after `realBatches.size()` D steps. `noise` (optional) replaces the sampled z of
 // each D step ([dSteps, batch, latentDim]); the G step uses the last D step's fake images.
-StepStats Step(NativeGan& gan, const std::vector<at::Tensor>& realBatches, const at::Tensor& noise) {
+// Holds both models for writing: waits for them on a worker thread, or (`onJsThread`) takes them
+// now or throws. Only GAN training holds two models, and its session excludes other GANs.
+StepStats Step(NativeGan& gan, const std::vector<at::Tensor>& realBatches, const at::Tensor& noise, bool onJsThread) {
   NativeModel& g = *gan.g;
   NativeModel& d = *gan.d;
-  std::scoped_lock lock(g.mutex, d.mutex);
+  const char* op = onJsThread ? "gan.trainStep" : "gan.train()";
+  Owner::Hold gHold = onJsThread ? g.owner.TryWrite(op) : g.owner.Write(op);
+  Owner::Hold dHold = onJsThread ? d.owner.TryWrite(op) : d.owner.Write(op);
   ModeGuard gMode(g, true), dMode(d, true);
   StepStats stats;
   at::Tensor fake;
@@ -127,10 +130,11 @@ class Exclusive {
       throw PlainErr(info.Env(), "gan.train", "the GAN trainer is already training; wait for it to finish");
     }
     for (NativeModel* m : {gan.g.get(), gan.d.get()}) {
-      expected = false;
-      if (!m->fitting.compare_exchange_strong(expected, true)) {
+      if (!m->owner.BeginSession("gan.train()")) {
+        const char* session = m->owner.Session();
+        std::string other = session != nullptr ? session : "another session";
         Release();
-        throw PlainErr(info.Env(), "gan.train", "a model of the GAN is being trained by fit(); wait for it to finish");
+        throw PlainErr(info.Env(), "gan.train", "a model of the GAN is being trained by " + other + "; wait for it to finish");
       }
       held_.push_back(m);
     }
@@ -141,7 +145,7 @@ class Exclusive {
 
   void Release() {
     if (released_) return;
-    for (NativeModel* m : held_) m->fitting = false;
+    for (NativeModel* m : held_) m->owner.EndSession();
     held_.clear();
     gan_.training = false;
     released_ = true;
@@ -204,7 +208,7 @@ class GanTrainWorker : public PromiseWorker {
         while (static_cast<int64_t>(real.size()) < gan.dSteps && o_.data->Next(batch)) real.push_back(batch.x.at(0));
         if (static_cast<int64_t>(real.size()) < gan.dSteps) break;
         if (o_.hasSchedule && o_.schedule.perBatch) scheduleLr(globalStep);
-        StepStats s = Step(gan, real, at::Tensor());
+        StepStats s = Step(gan, real, at::Tensor(), false);
         ++globalStep;
         sum.dLoss += s.dLoss;
         sum.gLoss += s.gLoss;
@@ -278,7 +282,7 @@ Napi::Value StepSync(const Napi::CallbackInfo& info) {
     throw PlainErr(info.Env(), "gan.trainStep", "data-parallel networks wait on the other ranks; use gan.train (a Promise)");
   }
   Exclusive busy(info, *gan);
-  return LogsObject(info.Env(), StatsLogs(Step(*gan, real, noise ? *noise : at::Tensor())));
+  return LogsObject(info.Env(), StatsLogs(Step(*gan, real, noise ? *noise : at::Tensor(), true)));
 }
 
 // (gan, { x | dataset, batchSize, shuffle, epochs, initialEpoch, stepsPerEpoch, batchLogs, lrSchedule }, onEvent) → Promise<{ epochsRun }>

@@ -65,11 +65,12 @@ class ExportWorker : public PromiseWorker {
         model_(std::move(model)),
         subs_(std::move(subs)),
         forward_(std::move(forward)),
-        path_(std::move(path)) {}
+        path_(std::move(path)),
+        use_(model_->owner, "exportTorchScript") {}
 
  protected:
   void Run() override {
-    std::lock_guard<std::mutex> lock(model_->mutex);
+    Owner::Hold hold = model_->owner.Read();  // the module shares the model's tensors and only reads them
     if (subs_.size() != model_->graph.modules.size()) {
       throw std::logic_error("got sources for " + std::to_string(subs_.size()) + " modules, the model has " +
                              std::to_string(model_->graph.modules.size()));
@@ -83,6 +84,7 @@ class ExportWorker : public PromiseWorker {
   std::vector<SubmoduleSource> subs_;
   std::string forward_;
   std::string path_;
+  Owner::Use use_;
 };
 
 // (model, [{ className, source }], forwardSource, path) → Promise<void>

@@ -165,8 +165,10 @@ PreparedCall Prepare(const CallbackInfo& info, bool async) {
   return call;
 }
 
-c10::IValue Invoke(PreparedCall& call) {
-  std::lock_guard<std::mutex> lock(call.model->mutex);
+// Calls the method, holding the module: waiting for it on a worker thread, or taking it now
+// (or throwing) on the JS thread.
+c10::IValue Invoke(PreparedCall& call, bool onJsThread) {
+  Owner::Hold hold = onJsThread ? call.model->owner.TryWrite(call.name.c_str()) : call.model->owner.Write(call.name.c_str());
   at::AutoGradMode grad(call.gradEnabled);
   torch::jit::Method method = call.model->module.get_method(call.name);
   return RunScript([&] { return method(std::move(call.args)); });
@@ -184,7 +186,7 @@ class CallWorker : private MethodName, public PromiseWorker {
       : MethodName{call.name}, PromiseWorker(env, MethodName::value.c_str()), call_(std::move(call)) {}
 
  protected:
-  void Run() override { result_ = Invoke(call_); }
+  void Run() override { result_ = Invoke(call_, false); }
   Napi::Value Result(Napi::Env env) override { return IValueToJs(env, MethodName::value.c_str(), result_); }
 
  private:
@@ -216,7 +218,7 @@ Napi::Value RunMethod(const CallbackInfo& info) {
 Napi::Value RunMethodSync(const CallbackInfo& info) {
   return NamedAfterMethod(info, [&]() -> Napi::Value {
     PreparedCall call = Prepare(info, false);
-    return IValueToJs(info.Env(), call.name.c_str(), Invoke(call));
+    return IValueToJs(info.Env(), call.name.c_str(), Invoke(call, true));
   });
 }
 
@@ -266,7 +268,7 @@ Napi::Value Schema(const CallbackInfo& info) {
 Napi::Value SetTraining(const CallbackInfo& info) {
   auto model = JitArg(info, 0, "train");
   bool on = BoolArg(info, 1);
-  std::lock_guard<std::mutex> lock(model->mutex);
+  Owner::Hold hold = model->owner.TryWrite("train");
   model->module.train(on);
   return info.Env().Undefined();
 }
@@ -279,7 +281,7 @@ Napi::Value IsTraining(const CallbackInfo& info) {
 Napi::Value To(const CallbackInfo& info) {
   auto model = JitArg(info, 0, "to");
   at::Device device(StringArg(info, 1));
-  std::lock_guard<std::mutex> lock(model->mutex);
+  Owner::Hold hold = model->owner.TryWrite("to");
   model->module.to(device);
   return info.Env().Undefined();
 }
@@ -291,7 +293,7 @@ class SaveWorker : public PromiseWorker {
 
  protected:
   void Run() override {
-    std::lock_guard<std::mutex> lock(model_->mutex);
+    Owner::Hold hold = model_->owner.Read();
     SaveModuleAtomically(model_->module, path_);
   }
   Napi::Value Result(Napi::Env env) override { return env.Undefined(); }

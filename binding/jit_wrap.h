@@ -1,21 +1,22 @@
-// jit_wrap.h — the native side of a loaded TorchScript module (nt.jit.load): the module, the
-// lock that serializes calls into it, and the atomic writer shared with exportTorchScript.
+// jit_wrap.h — the native side of a loaded TorchScript module (nt.jit.load): the module, its
+// Owner (ownership.h), and the atomic writer shared with exportTorchScript.
 #pragma once
 #include <napi.h>
 #include <torch/script.h>
 
 #include <memory>
-#include <mutex>
 #include <string>
+
+#include "ownership.h"
 
 namespace nt {
 
-// One TorchScript module. Every method call, mode change, device move and save holds `mutex`,
-// so concurrent async calls on one module run one after another (TorchScript modules are not
-// safe to mutate — train(), to(), buffer updates in training mode — while another call runs).
+// One TorchScript module. Every method call, mode change and device move holds it for writing
+// (a method may update buffers; train() and to() change it), a save for reading: async calls on
+// one module run one after another, and a sync call while one runs throws (docs/concurrency.md).
 struct JitModel {
   torch::jit::Module module;
-  std::mutex mutex;
+  Owner owner{"the module"};
 };
 
 struct JitHandle {

@@ -1,8 +1,10 @@
-// model_wrap.cc — model handles: creation from layer specs, state dict access, device moves,
-// train/eval mode, synchronous forward, and compile().
+// model_wrap.cc — model handles: creation from layer specs, state dict access (aliases, copies and
+// async snapshots), weight loading, device moves, train/eval mode, synchronous forward, and
+// compile(); each takes the model through its Owner (ownership.h).
 #include "model_wrap.h"
 
 #include "args.h"
+#include "async.h"
 #include "external.h"
 #include "spec_reader.h"
 #include "tensor_wrap.h"
@@ -12,95 +14,203 @@ namespace {
 
 using CallbackInfo = Napi::CallbackInfo;
 
-void RefuseWhileFitting(const CallbackInfo& info, NativeModel& m, const char* op) {
-  if (m.fitting.load()) throw PlainErr(info.Env(), op, "the model is being trained by fit(); wait for it to finish");
-}
-
-// ({ modules, nodes, numInputs, outputs }) → model handle
+// ({ modules, nodes, numInputs, outputs }) → model handle. The graph rests in eval mode.
 Napi::Value Create(const CallbackInfo& info) {
   if (!info[0].IsObject()) throw TypeErr(info.Env(), "modelCreate", "the graph must be an object");
   auto handle = std::make_unique<ModelHandle>();
   handle->model = std::make_shared<NativeModel>();
   handle->model->graph = BuildModuleGraph(info[0].As<Napi::Object>(), "build");
+  handle->model->graph.SetTraining(false);
   return OwnedExternal(info.Env(), std::move(handle));
 }
 
-// (model) → [[name, tensor, isParameter], ...] of parameters and buffers (aliases, detached)
-Napi::Value StateDict(const CallbackInfo& info) {
-  auto m = ModelArg(info, 0);
-  std::lock_guard<std::mutex> lock(m->mutex);
-  Napi::Array out = Napi::Array::New(info.Env());
-  uint32_t k = 0;
-  auto add = [&](const std::string& name, const at::Tensor& t, bool isParameter) {
-    Napi::Array entry = Napi::Array::New(info.Env(), 3);
-    entry.Set(0u, Napi::String::New(info.Env(), name));
-    entry.Set(1u, Wrap(info.Env(), t.detach()));
-    entry.Set(2u, Napi::Boolean::New(info.Env(), isParameter));
-    out.Set(k++, entry);
-  };
-  for (const auto& p : m->graph.NamedParameters()) add(p.key(), p.value(), true);
-  for (const auto& b : m->graph.NamedBuffers()) add(b.key(), b.value(), false);
+struct StateEntry {
+  std::string name;
+  at::Tensor value;
+  bool isParameter;
+};
+
+// The parameters, then the buffers: copies when `copy` (the caller holds the model for reading),
+// else detached aliases (for names and shapes).
+std::vector<StateEntry> CollectState(NativeModel& m, bool copy) {
+  std::vector<StateEntry> out;
+  for (const auto& p : m.graph.NamedParameters()) out.push_back({p.key(), copy ? p.value().detach().clone() : p.value().detach(), true});
+  for (const auto& b : m.graph.NamedBuffers()) out.push_back({b.key(), copy ? b.value().detach().clone() : b.value().detach(), false});
   return out;
 }
 
-// (model, names[], tensors[]) copies values into parameters/buffers; shapes must match. Allowed
-// while fit runs (callbacks restore weights): the model lock puts the copy between two steps.
-Napi::Value LoadState(const CallbackInfo& info) {
+// [[name, tensor, isParameter], ...]
+Napi::Array EntriesArray(Napi::Env env, const std::vector<StateEntry>& entries) {
+  Napi::Array out = Napi::Array::New(env, entries.size());
+  for (uint32_t k = 0; k < entries.size(); ++k) {
+    Napi::Array entry = Napi::Array::New(env, 3);
+    entry.Set(0u, Napi::String::New(env, entries[k].name));
+    entry.Set(1u, Wrap(env, entries[k].value));
+    entry.Set(2u, Napi::Boolean::New(env, entries[k].isParameter));
+    out.Set(k, entry);
+  }
+  return out;
+}
+
+// (model, op, copy) → state entries (see CollectState). Copies are one consistent snapshot, taken
+// now or refused (naming `op`) while the model is busy; aliases serve names and shapes, which never
+// change once the model is built, so they need no hold.
+Napi::Value StateDict(const CallbackInfo& info) {
   auto m = ModelArg(info, 0);
-  Napi::Array names = info[1].As<Napi::Array>();
-  std::vector<at::Tensor> values = TensorListArg(info, 2);
-  std::lock_guard<std::mutex> lock(m->mutex);
-  auto params = m->graph.NamedParameters();
-  auto buffers = m->graph.NamedBuffers();
-  torch::NoGradGuard noGrad;
-  for (uint32_t i = 0; i < names.Length(); ++i) {
-    std::string name = names.Get(i).As<Napi::String>().Utf8Value();
-    at::Tensor* target = params.find(name);
-    if (target == nullptr) target = buffers.find(name);
-    if (target == nullptr) throw RangeErr(info.Env(), OpName(info), "unknown weight '" + name + "'");
+  std::string op = StringArg(info, 1);
+  const bool copy = BoolArg(info, 2);
+  Owner::Hold hold;
+  if (copy) hold = m->owner.TryRead(op.c_str());
+  return EntriesArray(info.Env(), CollectState(*m, copy));
+}
+
+// Copies values into the named parameters/buffers (shapes must match). The caller holds the
+// model for writing; throws std errors (RangeError for unknown names and wrong shapes).
+void CopyIntoState(NativeModel& m, const std::vector<std::string>& names, const std::vector<at::Tensor>& values) {
+  if (names.size() != values.size()) {
+    throw std::out_of_range(std::to_string(names.size()) + " weight names but " + std::to_string(values.size()) + " tensors");
+  }
+  auto params = m.graph.NamedParameters();
+  auto buffers = m.graph.NamedBuffers();
+  for (size_t i = 0; i < names.size(); ++i) {
+    at::Tensor* target = params.find(names[i]);
+    if (target == nullptr) target = buffers.find(names[i]);
+    if (target == nullptr) throw std::out_of_range("unknown weight '" + names[i] + "'");
     if (target->sizes() != values[i].sizes()) {
-      throw RangeErr(info.Env(), OpName(info), "weight '" + name + "' has shape " + c10::str(target->sizes()) + ", got " +
-                                                   c10::str(values[i].sizes()));
+      throw std::out_of_range("weight '" + names[i] + "' has shape " + c10::str(target->sizes()) + ", got " + c10::str(values[i].sizes()));
     }
+  }
+  torch::NoGradGuard noGrad;
+  for (size_t i = 0; i < names.size(); ++i) {
+    at::Tensor* target = params.find(names[i]);
+    if (target == nullptr) target = buffers.find(names[i]);
     target->copy_(values[i]);
   }
+}
+
+std::vector<std::string> NamesArg(const CallbackInfo& info, size_t i) {
+  if (!info[i].IsArray()) throw TypeErr(info.Env(), OpName(info), "weight names must be an array of strings");
+  Napi::Array arr = info[i].As<Napi::Array>();
+  std::vector<std::string> out;
+  for (uint32_t k = 0; k < arr.Length(); ++k) out.push_back(arr.Get(k).ToString().Utf8Value());
+  return out;
+}
+
+// (model, names[], tensors[], op) copies values into parameters/buffers now, or throws when the
+// model is busy. Allowed from fit's epoch callbacks (restoring weights between two steps).
+Napi::Value LoadState(const CallbackInfo& info) {
+  auto m = ModelArg(info, 0);
+  std::vector<std::string> names = NamesArg(info, 1);
+  std::vector<at::Tensor> values = TensorListArg(info, 2);
+  std::string op = StringArg(info, 3);
+  Owner::Hold hold = m->owner.TryWrite(op.c_str());
+  CopyIntoState(*m, names, values);
   return info.Env().Undefined();
 }
 
+// LoadState off the event loop: waits its turn for the model (loadWeights, resuming a fit).
+class LoadStateWorker : public PromiseWorker {
+ public:
+  LoadStateWorker(Napi::Env env, std::shared_ptr<NativeModel> m, std::vector<std::string> names, std::vector<at::Tensor> values)
+      : PromiseWorker(env, "loadWeights"), m_(std::move(m)), use_(m_->owner, "loadWeights"), names_(std::move(names)), values_(std::move(values)) {}
+
+ protected:
+  void Run() override {
+    Owner::Hold hold = m_->owner.Write("loadWeights");
+    CopyIntoState(*m_, names_, values_);
+  }
+  Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
+
+ private:
+  std::shared_ptr<NativeModel> m_;
+  Owner::Use use_;
+  std::vector<std::string> names_;
+  std::vector<at::Tensor> values_;
+};
+
+// (model, names[], tensors[]) → Promise<void>
+Napi::Value LoadStateAsync(const CallbackInfo& info) {
+  auto* w = new LoadStateWorker(info.Env(), ModelArg(info, 0), NamesArg(info, 1), TensorListArg(info, 2));
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+// A consistent copy of the weights (and, when asked, the optimizer state), taken off the event
+// loop when the model is free: what save, saveWeights and saveCheckpoint write.
+class SnapshotWorker : public PromiseWorker {
+ public:
+  SnapshotWorker(Napi::Env env, std::shared_ptr<NativeModel> m, bool withOptimizer)
+      : PromiseWorker(env, "snapshot"), m_(std::move(m)), use_(m_->owner, "save"), withOptimizer_(withOptimizer) {}
+
+ protected:
+  void Run() override {
+    // The optimizer part applies a pending learning rate first, so it takes the write hold.
+    Owner::Hold hold = withOptimizer_ ? m_->owner.Write("saveCheckpoint") : m_->owner.Read();
+    if (withOptimizer_) {
+      if (!m_->optimizer) throw std::logic_error("the model must be compiled first (call compile())");
+      m_->ApplyLr();
+      optimizer_ = SaveOptimizerState(*m_->optimizer);
+    }
+    entries_ = CollectState(*m_, true);
+  }
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("entries", EntriesArray(env, entries_));
+    out.Set("optimizer", optimizer_.defined() ? Wrap(env, optimizer_) : env.Null());
+    return out;
+  }
+
+ private:
+  std::shared_ptr<NativeModel> m_;
+  Owner::Use use_;
+  bool withOptimizer_;
+  std::vector<StateEntry> entries_;
+  at::Tensor optimizer_;
+};
+
+// (model, withOptimizer) → Promise<{ entries: [name, tensor, isParameter][], optimizer: tensor | null }>
+Napi::Value Snapshot(const CallbackInfo& info) {
+  auto* w = new SnapshotWorker(info.Env(), ModelArg(info, 0), BoolArg(info, 1));
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+// Moves the weights; refused while anything is in flight (work holds tensors on the old device).
 Napi::Value To(const CallbackInfo& info) {
   auto m = ModelArg(info, 0);
-  RefuseWhileFitting(info, *m, "to");
   at::Device device = DeviceArg(info, 1);
-  std::lock_guard<std::mutex> lock(m->mutex);
+  m->owner.RequireIdle("to");
+  Owner::Hold hold = m->owner.TryWrite("to");
   m->graph.To(device);
   m->device = device;
   return info.Env().Undefined();
 }
 
+// The mode call() runs in; predictions and evaluation always run in eval mode, training in train mode.
 Napi::Value SetTraining(const CallbackInfo& info) {
-  auto m = ModelArg(info, 0);
-  RefuseWhileFitting(info, *m, "train");
-  std::lock_guard<std::mutex> lock(m->mutex);
-  m->graph.SetTraining(BoolArg(info, 1));
+  ModelArg(info, 0)->userTraining = BoolArg(info, 1);
   return info.Env().Undefined();
 }
 
 // (model, x) → output, in eval mode without grad
 Napi::Value PredictSync(const CallbackInfo& info) {
   auto m = ModelArg(info, 0);
-  if (m->customLoss && m->fitting.load()) {
-    // fit() waits for this thread to run the JS loss while holding the model lock.
-    throw PlainErr(info.Env(), "predictSync", "cannot run on the main thread while fit() with a custom loss runs; use predict()");
-  }
-  return WrapOutputs(info.Env(), PredictForward(*m, TensorsArg(info, 1)));
+  std::vector<at::Tensor> xs = TensorsArg(info, 1);
+  Owner::Hold hold = m->owner.TryRead("predictSync");
+  return WrapOutputs(info.Env(), PredictForward(*m, xs));
 }
 
-// (model, x | x[]) → output(s) with autograd, in the current mode (like calling a PyTorch module)
+// (model, x | x[]) → output(s) with autograd, in the mode set by train()/eval() (like calling a
+// PyTorch module). Training mode switches the graph's mode, so it holds the model for writing.
 Napi::Value Call(const CallbackInfo& info) {
   auto m = ModelArg(info, 0);
-  RefuseWhileFitting(info, *m, "call");
+  RefuseDuringSession(info, *m, "call");
   std::vector<at::Tensor> xs = TensorsArg(info, 1);
-  std::lock_guard<std::mutex> lock(m->mutex);
+  const bool training = m->userTraining.load();
+  Owner::Hold hold = training ? m->owner.TryWrite("call") : m->owner.TryRead("call");
+  ModeGuard mode(*m, training);
   return WrapOutputs(info.Env(), m->graph.Run(xs));
 }
 
@@ -123,11 +233,14 @@ std::vector<T> PerOutput(const SpecReader& s, const char* key, size_t outputs, T
 // (model, { optimizer, loss | loss[], lossWeights?, metrics, fuse: bool[], outputNames, clipNorm, clipValue })
 Napi::Value Compile(const CallbackInfo& info) {
   auto m = ModelArg(info, 0);
-  RefuseWhileFitting(info, *m, "compile");
   if (!info[1].IsObject()) throw TypeErr(info.Env(), "compile", "options must be an object");
   SpecReader s(info[1].As<Napi::Object>(), "compile", "options");
-  std::lock_guard<std::mutex> lock(m->mutex);
+  // Running work reads the compile state (optimizer, losses, metrics): it must all have ended.
+  m->owner.RequireIdle("compile");
+  Owner::Hold hold = m->owner.TryWrite("compile");
   m->optimizer = MakeOptimizer(s.Object("optimizer"), m->Parameters(), "compile");
+  m->lr = GetLr(*m->optimizer);
+  m->lrChanged = false;
   const size_t outputs = m->graph.outputs.size();
   m->customLoss = s.Bool("customLoss", false);
   if (m->customLoss && outputs != 1) throw PlainErr(info.Env(), "compile", "a custom JS loss needs a model with one output");
@@ -155,7 +268,7 @@ Napi::Value Compile(const CallbackInfo& info) {
 Napi::Value GetLearningRate(const CallbackInfo& info) {
   auto m = ModelArg(info, 0);
   if (!m->optimizer) throw PlainErr(info.Env(), "getLearningRate", "the model is not compiled");
-  return Napi::Number::New(info.Env(), GetLr(*m->optimizer));
+  return Napi::Number::New(info.Env(), m->lr.load());
 }
 
 Napi::Value SetLearningRate(const CallbackInfo& info) {
@@ -163,7 +276,7 @@ Napi::Value SetLearningRate(const CallbackInfo& info) {
   if (!m->optimizer) throw PlainErr(info.Env(), "setLearningRate", "the model is not compiled");
   double lr = NumberArg(info, 1);
   if (!(lr >= 0)) throw RangeErr(info.Env(), "setLearningRate", "learning rate must be >= 0, got " + std::to_string(lr));
-  SetLr(*m->optimizer, lr);
+  m->RequestLr(lr);
   return info.Env().Undefined();
 }
 
@@ -175,17 +288,17 @@ Napi::Value StopFit(const CallbackInfo& info) {
 // Drops the handle's reference to the native model (its memory goes once async work holding it ends).
 Napi::Value Dispose(const CallbackInfo& info) {
   auto m = ModelArg(info, 0);
-  RefuseWhileFitting(info, *m, "dispose");
+  RefuseDuringSession(info, *m, "dispose");
   ExternalOf<ModelHandle>(info.Env(), info[0], "dispose", "a model")->model.reset();
   return info.Env().Undefined();
 }
-
-Napi::Value IsFitting(const CallbackInfo& info) { return Napi::Boolean::New(info.Env(), ModelArg(info, 0)->fitting.load()); }
 
 const OpSpec kModelOps[] = {
     {"modelCreate", Create},
     {"modelStateDict", StateDict},
     {"modelLoadState", LoadState},
+    {"modelLoadStateAsync", LoadStateAsync},
+    {"modelSnapshot", Snapshot},
     {"modelTo", To},
     {"modelSetTraining", SetTraining},
     {"modelPredictSync", PredictSync},
@@ -194,7 +307,6 @@ const OpSpec kModelOps[] = {
     {"modelGetLearningRate", GetLearningRate},
     {"modelSetLearningRate", SetLearningRate},
     {"modelStopFit", StopFit},
-    {"modelIsFitting", IsFitting},
     {"modelDispose", Dispose},
 };
 
@@ -207,19 +319,16 @@ std::shared_ptr<NativeModel> ModelArg(const Napi::CallbackInfo& info, size_t i) 
 }
 
 std::vector<at::Tensor> PredictForward(NativeModel& model, const std::vector<at::Tensor>& xs) {
-  std::lock_guard<std::mutex> lock(model.mutex);
   torch::NoGradGuard noGrad;
-  bool wasTraining = model.graph.IsTraining();
-  model.graph.SetTraining(false);
-  std::vector<at::Tensor> out;
-  try {
-    out = model.graph.Run(ToDevice(xs, model.device));
-  } catch (...) {
-    model.graph.SetTraining(wasTraining);
-    throw;
-  }
-  model.graph.SetTraining(wasTraining);
-  return out;
+  // The graph rests in eval mode; it is in train mode only under a writer's hold (or a loan of
+  // it to JS, which may switch it for this call because the writer is waiting).
+  ModeGuard mode(model, false);
+  return model.graph.Run(ToDevice(xs, model.device));
+}
+
+void RefuseDuringSession(const Napi::CallbackInfo& info, NativeModel& m, const char* op) {
+  const char* session = m.owner.Session();
+  if (session != nullptr) throw PlainErr(info.Env(), op, std::string("the model is being trained by ") + session + "; wait for it to finish");
 }
 
 std::vector<at::Tensor> ToDevice(const std::vector<at::Tensor>& ts, const at::Device& device) {

@@ -1,13 +1,14 @@
 // model_wrap.h — the native side of a model: its module graph, device, compile state (optimizer,
-// loss, metrics, clipping) and the lock that serializes forward/step between threads. JS holds a
-// handle (napi external) to a shared_ptr, so async work keeps the model alive.
+// loss, metrics, clipping) and its Owner (ownership.h: who may read or write it when; see
+// docs/concurrency.md). JS holds a handle (napi external) to a shared_ptr, so async work keeps the
+// model alive.
 #pragma once
 #include <napi.h>
 #include <torch/torch.h>
 
 #include <atomic>
+#include <cmath>
 #include <memory>
-#include <mutex>
 #include <vector>
 
 #include "data_parallel.h"
@@ -15,15 +16,22 @@
 #include "metrics.h"
 #include "module_graph.h"
 #include "optimizer_wrap.h"
+#include "ownership.h"
 
 namespace nt {
 
 struct NativeModel {
   ModuleGraph graph;
   at::Device device{at::kCPU};
-  std::mutex mutex;                 // held for each forward or training step
-  std::atomic<bool> fitting{false}; // a fit() is running on a worker thread
+  // Reads (forwards, snapshots) share it, writes (steps, weight copies) hold it alone; the session
+  // is fit() or GAN training. The graph rests in eval mode: writers that train switch it and back.
+  Owner owner{"the model"};
   std::atomic<bool> stopRequested{false};
+  std::atomic<bool> userTraining{true};  // the mode call() runs in (train()/eval())
+  // The learning rate as JS reads and sets it; a change reaches the optimizer with the next write
+  // hold that uses it (ApplyLr), so setLearningRate never touches the optimizer under a step.
+  std::atomic<double> lr{NAN};
+  std::atomic<bool> lrChanged{false};
 
   // compile() state
   bool compiled = false;
@@ -37,6 +45,15 @@ struct NativeModel {
   std::shared_ptr<DataParallel> dataParallel;  // set by nt.distributed.wrap: training steps sync with the other ranks
 
   std::vector<at::Tensor> Parameters() { return graph.Parameters(); }
+  // Sets the learning rate to apply with the next write hold.
+  void RequestLr(double value) {
+    lr = value;
+    lrChanged = true;
+  }
+  // Under a write hold: gives the optimizer the requested learning rate.
+  void ApplyLr() {
+    if (lrChanged.exchange(false) && optimizer) SetLr(*optimizer, lr.load());
+  }
 };
 
 struct ModelHandle {
@@ -45,11 +62,18 @@ struct ModelHandle {
   std::shared_ptr<NativeModel> model;
 };
 
-// Sets train/eval mode for a scope and restores the previous mode.
+// Sets train/eval mode for a scope and restores the previous mode; touches nothing when the
+// mode is already right (so readers of a model resting in eval mode never write to it).
 class ModeGuard {
  public:
-  ModeGuard(NativeModel& m, bool training) : m_(m), was_(m.graph.IsTraining()) { m_.graph.SetTraining(training); }
-  ~ModeGuard() { m_.graph.SetTraining(was_); }
+  ModeGuard(NativeModel& m, bool training) : m_(m), was_(m.graph.IsTraining()) {
+    if (was_ != training) m_.graph.SetTraining(training);
+  }
+  ~ModeGuard() {
+    if (m_.graph.IsTraining() != was_) m_.graph.SetTraining(was_);
+  }
+  ModeGuard(const ModeGuard&) = delete;
+  ModeGuard& operator=(const ModeGuard&) = delete;
 
  private:
   NativeModel& m_;
@@ -62,8 +86,11 @@ std::vector<at::Tensor> ToDevice(const std::vector<at::Tensor>& ts, const at::De
 // The model behind a handle argument; throws a TypeError naming `op` for anything else.
 std::shared_ptr<NativeModel> ModelArg(const Napi::CallbackInfo& info, size_t i);
 
-// Forward for predictions: eval mode, no grad, under the model lock; restores the previous mode.
+// Forward for predictions: eval mode, no grad. The caller holds the model for reading.
 std::vector<at::Tensor> PredictForward(NativeModel& model, const std::vector<at::Tensor>& xs);
+
+// Throws (naming `op`) while fit() or GAN training has the model.
+void RefuseDuringSession(const Napi::CallbackInfo& info, NativeModel& m, const char* op);
 
 // The model inputs passed as argument i: a tensor handle or an array of them (one per input).
 std::vector<at::Tensor> TensorsArg(const Napi::CallbackInfo& info, size_t i);

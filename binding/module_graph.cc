@@ -398,6 +398,21 @@ void ModuleGraph::Fuse(const std::vector<bool>& fuse) {
   }
 }
 
+namespace {
+
+// Rethrows a libtorch error of the node at `where` with that place in its message, keeping the
+// class errors.cc maps to a JS class: TypeError → std::invalid_argument (TypeError),
+// IndexError/ValueError → std::out_of_range (RangeError); an allocator failure (out of memory) as is.
+[[noreturn]] void RethrowAt(const std::string& where, const c10::Error& e) {
+  const std::string message = where + ": " + e.what_without_backtrace();
+  if (dynamic_cast<const c10::TypeError*>(&e) != nullptr) throw std::invalid_argument(message);
+  if (dynamic_cast<const c10::IndexError*>(&e) != nullptr || dynamic_cast<const c10::ValueError*>(&e) != nullptr) throw std::out_of_range(message);
+  if (std::string(e.what_without_backtrace()).find("DefaultCPUAllocator") != std::string::npos) throw e;
+  throw std::runtime_error(message);
+}
+
+}  // namespace
+
 std::vector<at::Tensor> ModuleGraph::Execute(const std::vector<at::Tensor>& inputs, bool logits) {
   TORCH_CHECK(static_cast<int>(inputs.size()) == numInputs, "the model takes ", numInputs, " input(s), got ", inputs.size());
   const std::vector<std::vector<int>>& releaseAfter = logits ? logitsReleaseAfter_ : releaseAfter_;
@@ -418,7 +433,7 @@ std::vector<at::Tensor> ModuleGraph::Execute(const std::vector<at::Tensor>& inpu
       } catch (const c10::OutOfMemoryError&) {
         throw;
       } catch (const c10::Error& e) {
-        throw std::runtime_error(n.where + ": " + e.what_without_backtrace());
+        RethrowAt(n.where, e);
       }
     }
     for (int v : releaseAfter[k]) values[v].reset();

@@ -5,6 +5,7 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <atomic>
 #include <vector>
 
 #include "batch_source.h"
@@ -36,7 +37,7 @@ class TensorBatchSource : public BatchSource {
   at::Tensor perm_;    // the epoch's order (undefined: rows in order)
   int64_t count_ = 0;  // rows this epoch
   int64_t next_ = 0;
-  bool cancelled_ = false;
+  std::atomic<bool> cancelled_{false};  // set from another thread (Cancel)
 };
 
 }  // namespace nt

@@ -1,6 +1,8 @@
 // trainer.cc — native training and inference: TrainStep, batched evaluate/predict, and the fit()
 // loop on a worker thread that reports to JS through a thread-safe function (blocking at epoch
 // boundaries so JS callbacks can stop training or change the learning rate, non-blocking per batch).
+// Each step holds the model for writing and each evaluate/predict batch for reading (ownership.h);
+// a JS loss runs while the step lends the model to the JS thread for reads.
 #include "trainer.h"
 
 #include <cmath>
@@ -37,7 +39,7 @@ at::Tensor BatchLoss(NativeModel& m, const Tensors& logits, const Tensors& targe
   if (m.customLoss) {
     if (customLoss == nullptr) throw std::logic_error("the model was compiled with a custom loss, but none was passed");
     if (classWeight.defined()) throw std::invalid_argument("classWeight is not supported with a custom loss");
-    loss = (*customLoss)(logits[0], targets[0]);
+    loss = (*customLoss)(logits[0], targets[0]);  // lends the model to the JS thread meanwhile
   } else {
     if (classWeight.defined() && logits.size() > 1) throw std::invalid_argument("classWeight needs a model with one output");
     for (size_t k = 0; k < logits.size(); ++k) {
@@ -79,8 +81,15 @@ class OutputMetrics {
   std::vector<MetricState> states_;
 };
 
+// Where a training step runs: on a native thread it waits for the model; on the JS thread it
+// takes the model now or throws (naming `op`).
+struct StepCaller {
+  const char* op;
+  bool onJsThread;
+};
+
 double TrainStep(NativeModel& m, const Tensors& x, const Tensors& y, const at::Tensor& classWeight, OutputMetrics* metrics,
-                 const LossFn* customLoss);
+                 const LossFn* customLoss, StepCaller caller);
 
 struct EvalResult {
   double loss = 0;
@@ -98,7 +107,7 @@ EvalResult Evaluate(NativeModel& m, BatchSource& source, const LossFn* customLos
     const int64_t len = batch.size;
     Tensors xb = ToDevice(batch.x, m.device);
     Tensors yb = ToDevice(batch.y, m.device);
-    std::lock_guard<std::mutex> lock(m.mutex);
+    Owner::Hold hold = m.owner.Read();
     torch::NoGradGuard noGrad;
     ModeGuard mode(m, false);
     Tensors logits = m.graph.RunLogits(xb);
@@ -107,7 +116,8 @@ EvalResult Evaluate(NativeModel& m, BatchSource& source, const LossFn* customLos
     seen += len;
     metrics.Update(logits, yb);
   }
-  return {seen > 0 ? lossSum / static_cast<double>(seen) : 0.0, metrics.Values()};
+  if (seen == 0) throw std::out_of_range("no samples to evaluate");
+  return {lossSum / static_cast<double>(seen), metrics.Values()};
 }
 
 
@@ -121,7 +131,7 @@ at::Tensor OptionalTensor(const Napi::CallbackInfo& info, size_t i) {
 class PredictWorker : public PromiseWorker {
  public:
   PredictWorker(Napi::Env env, std::shared_ptr<NativeModel> m, std::shared_ptr<BatchSource> source)
-      : PromiseWorker(env, "predict"), m_(std::move(m)), source_(std::move(source)) {}
+      : PromiseWorker(env, "predict"), m_(std::move(m)), use_(m_->owner, "predict"), source_(std::move(source)) {}
 
  protected:
   void Run() override {
@@ -130,6 +140,7 @@ class PredictWorker : public PromiseWorker {
     Batch batch;
     while (source_->Next(batch)) {
       CheckBatch(*m_, batch.x, batch.y, false);
+      Owner::Hold hold = m_->owner.Read();
       Tensors out = PredictForward(*m_, batch.x);
       for (size_t k = 0; k < out.size(); ++k) parts[k].push_back(std::move(out[k]));
     }
@@ -143,6 +154,7 @@ class PredictWorker : public PromiseWorker {
 
  private:
   std::shared_ptr<NativeModel> m_;
+  Owner::Use use_;
   std::shared_ptr<BatchSource> source_;
   Tensors out_;
 };
@@ -150,9 +162,9 @@ class PredictWorker : public PromiseWorker {
 // Owns the JS-loss bridge of a worker (if the call passed a custom loss).
 class CustomLossSlot {
  public:
-  CustomLossSlot(Napi::Env env, Napi::Value fn) {
+  CustomLossSlot(Napi::Env env, Napi::Value fn, const std::shared_ptr<NativeModel>& m) {
     if (fn.IsFunction()) {
-      bridge_ = std::make_unique<JsLossBridge>(env, fn.As<Napi::Function>());
+      bridge_ = std::make_unique<JsLossBridge>(env, fn.As<Napi::Function>(), std::shared_ptr<Owner>(m, &m->owner));
       fn_ = bridge_->Fn();
     }
   }
@@ -169,7 +181,7 @@ class CustomLossSlot {
 class EvaluateWorker : public PromiseWorker {
  public:
   EvaluateWorker(Napi::Env env, std::shared_ptr<NativeModel> m, std::shared_ptr<BatchSource> source, Napi::Value lossFn)
-      : PromiseWorker(env, "evaluate"), m_(std::move(m)), source_(std::move(source)), loss_(env, lossFn) {}
+      : PromiseWorker(env, "evaluate"), m_(std::move(m)), use_(m_->owner, "evaluate"), source_(std::move(source)), loss_(env, lossFn, m_) {}
 
  protected:
   void Run() override {
@@ -189,14 +201,15 @@ class EvaluateWorker : public PromiseWorker {
 
  private:
   std::shared_ptr<NativeModel> m_;
+  Owner::Use use_;
   std::shared_ptr<BatchSource> source_;
   CustomLossSlot loss_;
   EvalResult result_;
 };
 
-Logs StepLogs(NativeModel& m, const Tensors& x, const Tensors& y, const at::Tensor& classWeight, const LossFn* customLoss) {
+Logs StepLogs(NativeModel& m, const Tensors& x, const Tensors& y, const at::Tensor& classWeight, const LossFn* customLoss, StepCaller caller) {
   OutputMetrics metrics(m);
-  double loss = TrainStep(m, x, y, classWeight, &metrics, customLoss);
+  double loss = TrainStep(m, x, y, classWeight, &metrics, customLoss, caller);
   Logs logs{{"loss", loss}};
   for (const auto& kv : metrics.Values()) logs.push_back(kv);
   return logs;
@@ -205,17 +218,16 @@ Logs StepLogs(NativeModel& m, const Tensors& x, const Tensors& y, const at::Tens
 class TrainOnBatchWorker : public PromiseWorker {
  public:
   TrainOnBatchWorker(Napi::Env env, std::shared_ptr<NativeModel> m, Tensors x, Tensors y, at::Tensor classWeight, Napi::Value lossFn)
-      : PromiseWorker(env, "trainOnBatch"), m_(std::move(m)), x_(std::move(x)), y_(std::move(y)), classWeight_(std::move(classWeight)),
-        loss_(env, lossFn) {}
+      : PromiseWorker(env, "trainOnBatch"), m_(std::move(m)), use_(m_->owner, "trainOnBatch"), x_(std::move(x)), y_(std::move(y)),
+        classWeight_(std::move(classWeight)), loss_(env, lossFn, m_) {}
 
  protected:
-  void Run() override {
-    logs_ = StepLogs(*m_, x_, y_, classWeight_, loss_.get());
-  }
+  void Run() override { logs_ = StepLogs(*m_, x_, y_, classWeight_, loss_.get(), {"trainOnBatch", false}); }
   Napi::Value Result(Napi::Env env) override { return LogsObject(env, logs_); }
 
  private:
   std::shared_ptr<NativeModel> m_;
+  Owner::Use use_;
   Tensors x_, y_;
   at::Tensor classWeight_;
   CustomLossSlot loss_;
@@ -241,22 +253,23 @@ struct FitOptions {
 class FitWorker : public PromiseWorker {
  public:
   FitWorker(Napi::Env env, std::shared_ptr<NativeModel> m, FitOptions options, Napi::Function onEvent, Napi::Value lossFn)
-      : PromiseWorker(env, "fit"), m_(std::move(m)), o_(std::move(options)), events_(env, onEvent, "nodetorch.fit"), loss_(env, lossFn) {}
+      : PromiseWorker(env, "fit"), m_(std::move(m)), use_(m_->owner, "fit()"), o_(std::move(options)), events_(env, onEvent, "nodetorch.fit"),
+        loss_(env, lossFn, m_) {}
 
  protected:
   void Run() override {
     struct Finish {
       FitWorker* w;
-      ~Finish() { w->m_->fitting = false; }
+      ~Finish() { w->m_->owner.EndSession(); }
     } finish{this};
     NativeModel& m = *m_;
     RequireCompiled(m, "fit");
-    const double baseLr = o_.baseLr >= 0 ? o_.baseLr : GetLr(*m.optimizer);
+    const double baseLr = o_.baseLr >= 0 ? o_.baseLr : m.lr.load();
     int64_t globalStep = -1;  // set from the first epoch's length (schedules per batch resume from it)
     OutputMetrics metrics(m);
     bool stop = false;
     for (int64_t epoch = o_.initialEpoch; epoch < o_.epochs && !stop; ++epoch) {
-      if (o_.hasSchedule && !o_.schedule.perBatch) SetLr(*m.optimizer, o_.schedule.LrAt(baseLr, epoch));
+      if (o_.hasSchedule && !o_.schedule.perBatch) m.RequestLr(o_.schedule.LrAt(baseLr, epoch));
       bool stopAtBegin = Emit("epochBegin", epoch, {}, true);
       if (m.dataParallel) stopAtBegin = m.dataParallel->Any(stopAtBegin);
       if (stopAtBegin) break;
@@ -277,9 +290,9 @@ class FitWorker : public PromiseWorker {
         }
         if (!o_.train->Next(batch)) break;
         CheckBatch(m, batch.x, batch.y, true);
-        if (o_.hasSchedule && o_.schedule.perBatch) SetLr(*m.optimizer, o_.schedule.LrAt(baseLr, globalStep));
+        if (o_.hasSchedule && o_.schedule.perBatch) m.RequestLr(o_.schedule.LrAt(baseLr, globalStep));
         const int64_t len = batch.size;
-        double loss = TrainStep(m, batch.x, batch.y, o_.classWeight, &metrics, loss_.get());
+        double loss = TrainStep(m, batch.x, batch.y, o_.classWeight, &metrics, loss_.get(), {"fit()", false});
         lossSum += loss * static_cast<double>(len);
         seen += len;
         ++globalStep;
@@ -307,7 +320,7 @@ class FitWorker : public PromiseWorker {
       }
       // All ranks ran the same number of equal-sized steps: the mean over ranks is the global figure.
       if (m.dataParallel) AverageLogs(*m.dataParallel, logs);
-      logs.emplace_back("lr", GetLr(*m.optimizer));
+      logs.emplace_back("lr", m.lr.load());
       ++epochsRun_;
       if (Emit("epochEnd", epoch, std::move(logs), true)) stop = true;
       if (m.dataParallel) stop = m.dataParallel->Any(stop);
@@ -333,6 +346,7 @@ class FitWorker : public PromiseWorker {
   bool Emit(const char* type, int64_t index, Logs logs, bool blocking) { return events_.Emit(type, index, std::move(logs), blocking); }
 
   std::shared_ptr<NativeModel> m_;
+  Owner::Use use_;
   FitOptions o_;
   TrainingEvents events_;
   CustomLossSlot loss_;
@@ -340,12 +354,23 @@ class FitWorker : public PromiseWorker {
   bool stoppedOnNaN_ = false;
 };
 
-// Marks the model as fitting (refusing a second fit or trainOnBatch) from the main thread.
-void BeginExclusive(const Napi::CallbackInfo& info, NativeModel& m) {
-  bool expected = false;
-  if (!m.fitting.compare_exchange_strong(expected, true)) {
-    throw PlainErr(info.Env(), "fit", "the model is already being trained by fit(); wait for it to finish");
+// (model) reserves the model for a fit() (its session), before the JS side touches it (resuming
+// from a checkpoint): a second fit is refused here. modelFit takes the reservation over;
+// modelEndFit gives it back when fit fails before reaching modelFit.
+Napi::Value BeginFit(const Napi::CallbackInfo& info) {
+  auto m = ModelArg(info, 0);
+  if (!m->owner.BeginSession("fit()")) {
+    const char* session = m->owner.Session();
+    throw PlainErr(info.Env(), "fit", std::string("the model is already being trained by ") + (session != nullptr ? session : "another call") + "; wait for it to finish");
   }
+  return info.Env().Undefined();
+}
+
+Napi::Value EndFit(const Napi::CallbackInfo& info) {
+  auto m = ModelArg(info, 0);
+  const char* session = m->owner.Session();
+  if (session != nullptr && std::string(session) == "fit()") m->owner.EndSession();
+  return info.Env().Undefined();
 }
 
 Napi::Value Fit(const Napi::CallbackInfo& info) {
@@ -397,17 +422,15 @@ Napi::Value Fit(const Napi::CallbackInfo& info) {
     o.schedule = ReadLrSchedule(s.Object("lrSchedule"), "fit");
   }
   if (!info[2].IsFunction()) throw TypeErr(info.Env(), "fit", "onEvent must be a function");
-  BeginExclusive(info, *m);
+  const char* session = m->owner.Session();
+  if (session == nullptr || std::string(session) != "fit()") throw PlainErr(info.Env(), "fit", "the model was not reserved for fit (modelBeginFit)");
   m->stopRequested = false;
-  try {
-    auto* worker = new FitWorker(info.Env(), m, std::move(o), info[2].As<Napi::Function>(), info[3]);
-    Napi::Promise promise = worker->Promise();
-    worker->StartThread();
-    return promise;
-  } catch (...) {
-    m->fitting = false;
-    throw;
-  }
+  // From here the worker owns the reservation: it ends the session when Run() ends (or, should
+  // the thread not start, when it is deleted unrun).
+  auto* worker = new FitWorker(info.Env(), m, std::move(o), info[2].As<Napi::Function>(), info[3]);
+  Napi::Promise promise = worker->Promise();
+  worker->StartThread();
+  return promise;
 }
 
 // Predict and evaluate over tensors are short and run on libuv's pool; over a Dataset they may be
@@ -460,7 +483,7 @@ const OpSpec kTrainerOps[] = {
     {"modelTrainOnBatch",
      [](const Napi::CallbackInfo& i) -> Napi::Value {
        auto m = ModelArg(i, 0);
-       if (m->fitting.load()) throw PlainErr(i.Env(), "trainOnBatch", "the model is being trained by fit(); wait for it to finish");
+       RefuseDuringSession(i, *m, "trainOnBatch");
        auto* w = new TrainOnBatchWorker(i.Env(), m, TensorsArg(i, 1), TensorsArg(i, 2), OptionalTensor(i, 3), i[4]);
        Napi::Promise p = w->Promise();
        w->Queue();
@@ -470,32 +493,39 @@ const OpSpec kTrainerOps[] = {
     {"modelTrainOnBatchSync",
      [](const Napi::CallbackInfo& i) -> Napi::Value {
        auto m = ModelArg(i, 0);
-       if (m->fitting.load()) throw PlainErr(i.Env(), "trainOnBatch", "the model is being trained by fit(); wait for it to finish");
+       RefuseDuringSession(i, *m, "trainOnBatch");
        if (!m->compiled) throw PlainErr(i.Env(), "trainOnBatch", "the model must be compiled first (call compile())");
        if (m->dataParallel) throw PlainErr(i.Env(), "trainOnBatchSync", "a data-parallel model waits on the other ranks; use trainOnBatch (a Promise)");
        LossFn custom;
        if (i[4].IsFunction()) {
          Napi::Env env = i.Env();
          Napi::Function fn = i[4].As<Napi::Function>();
-         custom = [env, fn](const at::Tensor& pred, const at::Tensor& target) { return CallJsLoss(env, fn, pred, target); };
+         Owner* owner = &m->owner;
+         custom = [env, fn, owner](const at::Tensor& pred, const at::Tensor& target) {
+           Owner::LendToJs lend(*owner);  // the loss may read the model this step holds
+           return CallJsLoss(env, fn, pred, target);
+         };
        }
-       return LogsObject(i.Env(), StepLogs(*m, TensorsArg(i, 1), TensorsArg(i, 2), OptionalTensor(i, 3), custom ? &custom : nullptr));
+       return LogsObject(i.Env(), StepLogs(*m, TensorsArg(i, 1), TensorsArg(i, 2), OptionalTensor(i, 3), custom ? &custom : nullptr, {"trainOnBatch", true}));
      }},
+    {"modelBeginFit", BeginFit},
+    {"modelEndFit", EndFit},
     {"modelFit", Fit},
 };
 
 // One optimizer step on a batch (forward, loss + penalties, backward, clipping, step, metrics).
 // `customLoss` replaces the compiled loss for models compiled with a JS loss. Returns the batch
-// loss. Takes the model lock.
+// loss. Holds the model for writing (see StepCaller).
 double TrainStep(NativeModel& m, const Tensors& x, const Tensors& y, const at::Tensor& classWeight, OutputMetrics* metrics,
-                 const LossFn* customLoss) {
+                 const LossFn* customLoss, StepCaller caller) {
   RequireCompiled(m, "trainOnBatch");
   CheckBatch(m, x, y, true);
   for (const auto& t : x) TORCH_CHECK(t.size(0) == x[0].size(0), "the inputs have different numbers of samples (", x[0].size(0), " and ", t.size(0), ")");
   for (const auto& t : y) TORCH_CHECK(t.size(0) == x[0].size(0), "x has ", x[0].size(0), " samples but y has ", t.size(0));
   Tensors xs = ToDevice(x, m.device);
   Tensors targets = ToDevice(y, m.device);
-  std::lock_guard<std::mutex> lock(m.mutex);
+  Owner::Hold hold = caller.onJsThread ? m.owner.TryWrite(caller.op) : m.owner.Write(caller.op);
+  m.ApplyLr();
   ModeGuard mode(m, true);
   m.optimizer->zero_grad();
   if (m.dataParallel) m.dataParallel->BeforeForward();

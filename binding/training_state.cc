@@ -1,5 +1,6 @@
 // training_state.cc — the training state a checkpoint needs besides the weights, as uint8 tensors:
-// the optimizer (momenta, Adam moments, step counts and learning rates; see SaveOptimizerState),
+// the optimizer (momenta, Adam moments, step counts and learning rates; see SaveOptimizerState —
+// loaded here, read by modelSnapshot in model_wrap.cc so it matches the weights),
 // the default CPU generator (dropout masks, fit()'s shuffling) and the default generator of each
 // CUDA device (dropout on CUDA; none where CUDA is unavailable).
 #include <ATen/CPUGeneratorImpl.h>
@@ -7,6 +8,7 @@
 #include <torch/cuda.h>
 
 #include "args.h"
+#include "async.h"
 #include "model_wrap.h"
 #include "optimizer_wrap.h"
 #include "tensor_wrap.h"
@@ -16,11 +18,6 @@ namespace {
 
 using CallbackInfo = Napi::CallbackInfo;
 
-torch::optim::Optimizer& CompiledOptimizer(const CallbackInfo& info, NativeModel& m) {
-  if (!m.optimizer) throw PlainErr(info.Env(), OpName(info), "the model must be compiled first (call compile())");
-  return *m.optimizer;
-}
-
 at::Tensor ByteArg(const CallbackInfo& info, size_t i) {
   at::Tensor t = TensorArg(info, i);
   if (t.scalar_type() != at::kByte || t.dim() != 1) {
@@ -29,21 +26,35 @@ at::Tensor ByteArg(const CallbackInfo& info, size_t i) {
   return t.to(at::kCPU).contiguous();
 }
 
-// (model) → uint8 tensor of the optimizer's serialized state; allowed while fit waits at an epoch end.
-Napi::Value ModelOptimizerState(const CallbackInfo& info) {
-  auto m = ModelArg(info, 0);
-  std::lock_guard<std::mutex> lock(m->mutex);
-  return Wrap(info.Env(), SaveOptimizerState(CompiledOptimizer(info, *m)));
-}
+// Replaces the optimizer's state and learning rate with those serialized in `bytes` (the state is
+// read by modelSnapshot), off the event loop once the model is free.
+class LoadOptimizerWorker : public PromiseWorker {
+ public:
+  LoadOptimizerWorker(Napi::Env env, std::shared_ptr<NativeModel> m, at::Tensor bytes)
+      : PromiseWorker(env, "loadOptimizerState"), m_(std::move(m)), use_(m_->owner, "loadOptimizerState"), bytes_(std::move(bytes)) {}
 
-// (model, bytes) replaces the optimizer's state and learning rate with those serialized in `bytes`.
+ protected:
+  void Run() override {
+    Owner::Hold hold = m_->owner.Write("loadOptimizerState");
+    if (!m_->optimizer) throw std::logic_error("the model must be compiled first (call compile())");
+    LoadOptimizerState(*m_->optimizer, bytes_);
+    m_->lr = GetLr(*m_->optimizer);
+    m_->lrChanged = false;
+  }
+  Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
+
+ private:
+  std::shared_ptr<NativeModel> m_;
+  Owner::Use use_;
+  at::Tensor bytes_;
+};
+
+// (model, bytes) → Promise<void>
 Napi::Value ModelLoadOptimizerState(const CallbackInfo& info) {
-  auto m = ModelArg(info, 0);
-  if (m->fitting.load()) throw PlainErr(info.Env(), OpName(info), "the model is being trained by fit(); wait for it to finish");
-  at::Tensor bytes = ByteArg(info, 1);
-  std::lock_guard<std::mutex> lock(m->mutex);
-  LoadOptimizerState(CompiledOptimizer(info, *m), bytes);
-  return info.Env().Undefined();
+  auto* w = new LoadOptimizerWorker(info.Env(), ModelArg(info, 0), ByteArg(info, 1));
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
 }
 
 // () → uint8 tensor of the default CPU generator's state.
@@ -98,7 +109,6 @@ Napi::Value SetCudaRngStates(const CallbackInfo& info) {
 }
 
 const OpSpec kTrainingStateOps[] = {
-    {"modelOptimizerState", ModelOptimizerState},
     {"modelLoadOptimizerState", ModelLoadOptimizerState},
     {"rngGetCpuState", CpuRngState},
     {"rngSetCpuState", SetCpuRngState},

@@ -196,8 +196,12 @@ export interface NativeBinding {
   autogradGrad(outputs: readonly H[], inputs: readonly H[], gradOutputs: readonly H[] | null, retainGraph: boolean, createGraph: boolean, allowUnused: boolean): Hn[];
   // model_wrap.cc, trainer.cc
   modelCreate(graph: object): ModelHandle;
-  modelStateDict(m: ModelHandle): [string, H, boolean][];
-  modelLoadState(m: ModelHandle, names: readonly string[], values: readonly H[]): void;
+  /** Aliases (copy false) or one consistent copy (copy true); throws naming `op` when the model is busy. */
+  modelStateDict(m: ModelHandle, op: string, copy: boolean): [string, H, boolean][];
+  modelLoadState(m: ModelHandle, names: readonly string[], values: readonly H[], op: string): void;
+  modelLoadStateAsync(m: ModelHandle, names: readonly string[], values: readonly H[]): Promise<void>;
+  /** Copies of the weights (and the optimizer state), taken together once the model is free. */
+  modelSnapshot(m: ModelHandle, withOptimizer: boolean): Promise<{ entries: [string, H, boolean][]; optimizer: Hn }>;
   modelTo(m: ModelHandle, device: string): void;
   modelSetTraining(m: ModelHandle, training: boolean): void;
   modelPredictSync(m: ModelHandle, x: readonly H[]): H | H[];
@@ -206,7 +210,8 @@ export interface NativeBinding {
   modelGetLearningRate(m: ModelHandle): number;
   modelSetLearningRate(m: ModelHandle, lr: number): void;
   modelStopFit(m: ModelHandle): void;
-  modelIsFitting(m: ModelHandle): boolean;
+  modelBeginFit(m: ModelHandle): void;
+  modelEndFit(m: ModelHandle): void;
   modelDispose(m: ModelHandle): void;
   modelPredict(m: ModelHandle, x: readonly H[] | DatasetHandle, batchSize: number): Promise<H | H[]>;
   modelEvaluate(m: ModelHandle, x: readonly H[] | DatasetHandle, y: readonly H[], batchSize: number, customLoss?: NativeLossFn): Promise<Record<string, number>>;
@@ -257,8 +262,7 @@ export interface NativeBinding {
   loadSafetensors(path: string): Promise<{ tensors: [string, H][]; metadata: [string, string][] }>;
   loadSafetensorsSync(path: string): { tensors: [string, H][]; metadata: [string, string][] };
   // training_state.cc
-  modelOptimizerState(m: ModelHandle): H;
-  modelLoadOptimizerState(m: ModelHandle, bytes: H): void;
+  modelLoadOptimizerState(m: ModelHandle, bytes: H): Promise<void>;
   rngGetCpuState(): H;
   rngSetCpuState(state: H): void;
   rngGetCudaStates(): H[];

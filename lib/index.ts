@@ -30,6 +30,9 @@ export * as builders from './builders';
 export * as gan from './gan';
 export * as optim from './optim';
 export * as report from './report';
+
+/** Serving: the dynamic batcher and the Open Inference Protocol server (`nt.serving.serve`). */
+export * as serving from './serving';
 export { Model } from './models/model';
 export type { CompileArgs, CompileConfig, ModelConfig, ModelData } from './models/model';
 export type { InputData } from './training/inputs';

@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 
 # libtorch and its headers, c10d's gloo headers, a fast BLAS for libtorch, PyTorch-Python (the
 # reference for tests and benchmarks), the Fashion-MNIST files, the build tools, and Chromium (the
-# tests render report.html in it headless); ccache keeps rebuilds short.
-PACKAGES=(libtorch-dev libgloo-dev libopenblas0-pthread python3-torch dataset-fashion-mnist cmake g++ ninja-build ccache chromium)
+# tests render report.html in it headless), requests and curl (the serving tests' clients); ccache
+# keeps rebuilds short.
+PACKAGES=(libtorch-dev libgloo-dev libopenblas0-pthread python3-torch dataset-fashion-mnist cmake g++ ninja-build ccache chromium python3-requests curl)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

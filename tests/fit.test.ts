@@ -638,12 +638,12 @@ describe('inputs', () => {
 describe('concurrency and safety', () => {
   const { x, y } = blobs(200, 6);
 
-  it('refuses a second fit, trainOnBatch and dispose while a fit runs; predict works meanwhile', async () => {
+  it('refuses a second fit, trainOnBatch and dispose while a fit runs; predict works meanwhile, predictSync or a clear error', async () => {
     const model = classifier();
     let second: Promise<unknown> | undefined;
     let asyncStep: Promise<unknown> | undefined;
     let prediction: Promise<nt.Tensor> | undefined;
-    let syncPrediction: nt.Tensor | undefined;
+    let syncPrediction: nt.Tensor | Error | undefined;
     const errors: unknown[] = [];
     const attempt = (fn: () => unknown): void => {
       try {
@@ -669,7 +669,12 @@ describe('concurrency and safety', () => {
           onBatchEnd: (b) => {
             if (b !== 5 || prediction !== undefined) return;
             prediction = model.predict(x, { batchSize: 64 });
-            syncPrediction = model.predictSync(x.narrow(0, 0, 7));
+            // the JS thread never waits for a training step: a result, or an error saying why not
+            try {
+              syncPrediction = model.predictSync(x.narrow(0, 0, 7)) as nt.Tensor;
+            } catch (err) {
+              syncPrediction = err as Error;
+            }
             attempt(() => model.dispose());
           },
         },
@@ -687,7 +692,13 @@ describe('concurrency and safety', () => {
 
     const p = await prediction!;
     expect(p.shape).toEqual([200, 3]);
-    expect(syncPrediction!.shape).toEqual([7, 3]);
+    if (syncPrediction instanceof Error) {
+      expect(syncPrediction.message).toBe(
+        'predictSync: the model is busy: fit() is updating it; call it from an epoch callback (onEpochBegin/onEpochEnd), or await fit()',
+      );
+    } else {
+      expect(syncPrediction!.shape).toEqual([7, 3]);
+    }
     for (const row of p.sum(1).dataSync() as Float32Array) expect(row).toBeCloseTo(1, 5);
     expect(p.isfinite().all().item()).toBe(true);
 

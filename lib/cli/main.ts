@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * main.ts — the `nodetorch` command (commander): train, evaluate, predict, summary, sample, demo,
- * launch, info and rebuild. Each command lives in lib/cli/commands/; errors print as one line and exit 1.
+ * serve, launch, info and rebuild. Each command lives in lib/cli/commands/; errors print as one line and exit 1.
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
@@ -9,6 +9,7 @@ import { Command } from 'commander';
 import * as demo from './commands/demo';
 import * as inspect from './commands/inspect';
 import * as launch from './commands/launch';
+import * as serve from './commands/serve';
 import * as train from './commands/train';
 
 function program(): Command {
@@ -16,6 +17,7 @@ function program(): Command {
   train.register(p);
   inspect.register(p);
   demo.register(p);
+  serve.register(p);
   launch.register(p);
   p.command('info')
     .description('print the libtorch version, CUDA/cuDNN, BLAS, threads and build flags')

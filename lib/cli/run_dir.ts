@@ -3,17 +3,11 @@
  * preprocessing the model expects (preprocess.json: normalization, class names, input shape),
  * and Ctrl-C handling that stops training after the current batch.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../io/atomic_file';
+import type { Preprocess } from '../io/preprocess';
 
-export interface Preprocess {
-  kind: 'classifier' | 'generator';
-  mean: number;
-  std: number;
-  shape: number[];
-  classNames: string[];
-}
+export { readPreprocess, type Preprocess } from '../io/preprocess';
 
 export async function writeHistoryCsv(file: string, epochs: number[], history: Record<string, number[]>): Promise<void> {
   const keys = Object.keys(history);
@@ -23,15 +17,6 @@ export async function writeHistoryCsv(file: string, epochs: number[], history: R
 
 export async function writePreprocess(dir: string, p: Preprocess): Promise<void> {
   await writeFileAtomic('train', path.join(dir, 'preprocess.json'), JSON.stringify(p, null, 2) + '\n');
-}
-
-export function readPreprocess(dir: string): Preprocess {
-  const file = path.join(dir, 'preprocess.json');
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as Preprocess;
-  } catch (err) {
-    throw new Error(`cannot read ${file} (a directory written by 'nodetorch train'): ${(err as Error).message}`);
-  }
 }
 
 /** An AbortSignal that Ctrl-C (SIGINT) aborts once; a second Ctrl-C exits at once. */

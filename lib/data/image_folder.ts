@@ -47,7 +47,7 @@ function checkImageOptions(op: string, o: ImageOptions): { size: [number, number
  * (which costs as much as the decode) for files already in the wanted form (gray, or sRGB): they
  * only need the output colour space named (sharp writes sRGB unless told otherwise).
  */
-async function decode(sharp: Sharp, op: string, file: string, size: [number, number], channels: 1 | 3, convert = true): Promise<Buffer> {
+async function decode(sharp: Sharp, op: string, file: string | Buffer, size: [number, number], channels: 1 | 3, convert = true): Promise<Buffer> {
   try {
     let img = sharp(file).resize(size[1], size[0], { fit: 'cover' }).removeAlpha();
     if (channels === 1) img = convert ? img.grayscale() : img.toColourspace('b-w');
@@ -56,7 +56,7 @@ async function decode(sharp: Sharp, op: string, file: string, size: [number, num
     if (info.channels !== channels) throw new Error(`decoded ${info.channels} channels`);
     return data;
   } catch (err) {
-    throw new Error(`${op}: cannot decode ${file}: ${(err as Error).message}`, { cause: err });
+    throw new Error(`${op}: cannot decode ${typeof file === 'string' ? file : 'the image'}: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -69,8 +69,8 @@ async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promis
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-/** A single image file as a float32 [1, C, H, W] tensor of values in [0, 255]. */
-export async function loadImage(file: string, options: ImageOptions): Promise<Tensor> {
+/** A single image (a file, or its bytes) as a float32 [1, C, H, W] tensor of values in [0, 255]. */
+export async function loadImage(file: string | Buffer, options: ImageOptions): Promise<Tensor> {
   const { size, channels } = checkImageOptions('data.loadImage', options);
   const hwc = await decode(loadSharp('data.loadImage'), 'data.loadImage', file, size, channels);
   return tidy(() => tensor(Float32Array.from(hwc), { shape: [1, size[0], size[1], channels] }).permute(0, 3, 1, 2).contiguous());

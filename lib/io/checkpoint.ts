@@ -17,7 +17,7 @@ import { Tensor } from '../tensor/tensor';
 import type { CallbackState } from '../training/callbacks';
 import { removeStaleTemps } from './atomic_file';
 import { saveModel, WEIGHTS_FILE, type ModelJson } from './save_model';
-import { loadModelWeights } from './weights';
+import { loadModelWeights, withSnapshot } from './weights';
 
 export const TRAINING_STATE_FILE = 'training_state.safetensors';
 const STATE_FORMAT = 'nodetorch-training-state';
@@ -109,31 +109,32 @@ export async function saveCheckpoint(
   progress: TrainingProgress,
   optimizerKind: string,
 ): Promise<void> {
-  // Taken before any await, so they match the weights even if other work runs meanwhile.
-  const optimizer = native.modelOptimizerState(handle);
   const rng = native.rngGetCpuState();
   const cudaRng = native.rngGetCudaStates();
   const callbacks = encodeCallbackStates(progress.callbackStates?.() ?? {});
   try {
-    const stateFile = path.join(dir, TRAINING_STATE_FILE);
-    await fs.promises.rm(stateFile, { force: true });
-    await saveModel(dir, handle, description);
-    await native.saveSafetensors(
-      stateFile,
-      [OPTIMIZER_KEY, RNG_KEY, ...cudaRng.map((_, d) => `${CUDA_RNG_PREFIX}${d}`), ...callbacks.names],
-      [optimizer, rng, ...cudaRng, ...callbacks.tensors],
-      {
-        format: STATE_FORMAT,
-        formatVersion: String(STATE_FORMAT_VERSION),
-        optimizer: optimizerKind,
-        epoch: String(progress.epoch),
-        baseLr: String(progress.baseLr),
-        callbacks: callbacks.json,
-      },
-    );
-    await removeStaleTemps(stateFile);
+    // The weights and the optimizer state are copied together, between two training steps.
+    await withSnapshot(handle, true, async (snapshot) => {
+      const stateFile = path.join(dir, TRAINING_STATE_FILE);
+      await fs.promises.rm(stateFile, { force: true });
+      await saveModel(dir, snapshot.entries, description);
+      await native.saveSafetensors(
+        stateFile,
+        [OPTIMIZER_KEY, RNG_KEY, ...cudaRng.map((_, d) => `${CUDA_RNG_PREFIX}${d}`), ...callbacks.names],
+        [snapshot.optimizer as Handle, rng, ...cudaRng, ...callbacks.tensors],
+        {
+          format: STATE_FORMAT,
+          formatVersion: String(STATE_FORMAT_VERSION),
+          optimizer: optimizerKind,
+          epoch: String(progress.epoch),
+          baseLr: String(progress.baseLr),
+          callbacks: callbacks.json,
+        },
+      );
+      await removeStaleTemps(stateFile);
+    });
   } finally {
-    native.disposeAll(optimizer, rng, ...cudaRng, ...callbacks.tensors);
+    native.disposeAll(rng, ...cudaRng, ...callbacks.tensors);
   }
 }
 
@@ -179,7 +180,7 @@ export async function loadCheckpoint(op: string, dir: string, handle: ModelHandl
 
     await loadModelWeights(op, handle, path.join(dir, WEIGHTS_FILE));
     try {
-      native.modelLoadOptimizerState(handle, optimizer);
+      await native.modelLoadOptimizerState(handle, optimizer);
     } catch (err) {
       throw bad(`the optimizer state does not load (damaged, or saved for other parameters): ${(err as Error).message}`, err);
     }

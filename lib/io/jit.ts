@@ -15,9 +15,10 @@
  * the `…Sync` twins run on the calling thread and record autograd unless inside `nt.noGrad`, so a
  * loss computed from their outputs can `backward()` into the module's parameters (fine-tuning).
  *
- * Thread safety: calls into one module (async or sync), train()/eval(), to() and save() are
- * serialized by a lock per module, so concurrent `forward()` calls are safe and run one after
- * another (each one still uses libtorch's intra-op threads). Different modules run in parallel.
+ * Thread safety (docs/concurrency.md): async calls into one module queue and run one after
+ * another (each one still uses libtorch's intra-op threads); save() reads it alongside. The JS
+ * thread never waits: a `…Sync` call, train()/eval() or to() while an async call runs throws an
+ * Error saying the module is busy. Different modules run in parallel.
  */
 import { types } from 'node:util';
 import { native, type Handle, type JitHandle, type NativeScriptValue } from '../binding';

@@ -10,7 +10,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ModelHandle } from '../binding';
+import type { Snapshot } from './weights';
 import type { CompileConfig, ModelConfig } from '../models/model';
 import { writeFileAtomic, removeStaleTemps } from './atomic_file';
 import { saveModelWeights } from './weights';
@@ -38,10 +38,10 @@ export interface ModelJson {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const NODETORCH_VERSION = (require('../../package.json') as { version: string }).version;
 
-/** Writes `dir`/weights.safetensors then `dir`/model.json (creating `dir` if needed). */
+/** Writes `dir`/weights.safetensors (the snapshot's entries) then `dir`/model.json (creating `dir` if needed). */
 export async function saveModel(
   dir: string,
-  handle: ModelHandle,
+  weights: Snapshot['entries'],
   description: Pick<ModelJson, 'modelTopology' | 'buildInputShape' | 'trainingConfig'>,
 ): Promise<void> {
   const doc: ModelJson = {
@@ -58,7 +58,7 @@ export async function saveModel(
   } catch (err) {
     throw new Error(`save: cannot create the directory ${dir}: ${(err as Error).message}`, { cause: err });
   }
-  await saveModelWeights(handle, path.join(dir, WEIGHTS_FILE));
+  await saveModelWeights(weights, path.join(dir, WEIGHTS_FILE));
   const modelFile = path.join(dir, MODEL_FILE);
   await writeFileAtomic('save', modelFile, text);
   await removeStaleTemps(modelFile);

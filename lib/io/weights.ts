@@ -41,19 +41,31 @@ export function checkFilePath(op: string, file: unknown): string {
   return file;
 }
 
-/** Writes every parameter and buffer of the model to `file` (atomically, off the event loop). */
-export async function saveModelWeights(handle: ModelHandle, file: string): Promise<void> {
-  const entries = native.modelStateDict(handle);
+/** A consistent copy of a model's weights (and optimizer state), see `native.modelSnapshot`. */
+export type Snapshot = Awaited<ReturnType<typeof native.modelSnapshot>>;
+
+/**
+ * Runs `use` on a snapshot of the model taken when it is free (between two training steps; async,
+ * so it waits its turn instead of failing), then frees the copies.
+ */
+export async function withSnapshot<T>(handle: ModelHandle, withOptimizer: boolean, use: (snapshot: Snapshot) => Promise<T>): Promise<T> {
+  const snapshot = await native.modelSnapshot(handle, withOptimizer);
   try {
-    await native.saveSafetensors(
-      file,
-      entries.map(([name]) => name),
-      entries.map(([, h]) => h),
-      WEIGHTS_METADATA,
-    );
+    return await use(snapshot);
   } finally {
-    for (const [, h] of entries) native.dispose(h);
+    for (const [, h] of snapshot.entries) native.dispose(h);
+    if (snapshot.optimizer !== null) native.dispose(snapshot.optimizer);
   }
+}
+
+/** Writes the entries of a snapshot (every parameter and buffer) to `file` (atomically, off the event loop). */
+export async function saveModelWeights(entries: Snapshot['entries'], file: string): Promise<void> {
+  await native.saveSafetensors(
+    file,
+    entries.map(([name]) => name),
+    entries.map(([, h]) => h),
+    WEIGHTS_METADATA,
+  );
   await removeStaleTemps(file);
 }
 
@@ -63,14 +75,14 @@ export async function loadModelWeights(op: string, handle: ModelHandle, file: st
   const strict = options.strict ?? true;
   if (typeof strict !== 'boolean') throw invalidType(op, 'strict', 'a boolean', strict);
   const loaded = await native.loadSafetensors(file);
-  const current = native.modelStateDict(handle);
+  const current = native.modelStateDict(handle, op, false);
   try {
     const report = compare(current, loaded.tensors);
     if (strict && (report.missingKeys.length > 0 || report.unexpectedKeys.length > 0 || report.mismatchedShapes.length > 0)) {
       throw new Error(mismatchMessage(op, file, report));
     }
     const byName = new Map(loaded.tensors);
-    native.modelLoadState(
+    await native.modelLoadStateAsync(
       handle,
       report.loadedKeys,
       report.loadedKeys.map((k) => byName.get(k) as Handle),

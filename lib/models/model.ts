@@ -21,7 +21,7 @@ import { formatSummary } from './summary';
 import type { GraphPlan } from './graph_plan';
 import { saveModel, type ModelJson } from '../io/save_model';
 import { loadCheckpoint, saveCheckpoint, type TrainingProgress } from '../io/checkpoint';
-import { checkFilePath, loadModelWeights, saveModelWeights, type LoadWeightsOptions, type WeightsReport } from '../io/weights';
+import { checkFilePath, loadModelWeights, saveModelWeights, withSnapshot, type LoadWeightsOptions, type WeightsReport } from '../io/weights';
 import { exportGraph } from '../io/jit_export';
 import { isSecondaryRank } from '../distributed/rank';
 
@@ -185,10 +185,11 @@ export abstract class Model implements TrainableModel {
     this.pendingCompile = null;
   }
 
-  /** Moves the model's weights (and where it computes) to a device. */
+  /** Moves the model's weights (and where it computes) to a device (refused while async work on the model is in flight). */
   to(device: Device): this {
-    this.deviceName = checkDevice('to', device);
-    if (this.handle !== null) native.modelTo(this.handle, device);
+    const checked = checkDevice('to', device);
+    if (this.handle !== null) native.modelTo(this.handle, checked);
+    this.deviceName = checked;
     return this;
   }
 
@@ -247,7 +248,7 @@ export abstract class Model implements TrainableModel {
     }
   }
 
-  /** predict() on the calling thread, in one batch (for scripts). */
+  /** predict() on the calling thread, in one batch (for scripts); throws at once while a training step holds the model. */
   predictSync(x: ModelData): Tensor | Tensor[] {
     const conv = new Converted();
     try {
@@ -302,32 +303,32 @@ export abstract class Model implements TrainableModel {
 
   /** PyTorch state_dict names of the weights, in getWeights() order (parameters, then buffers). */
   weightNames(): string[] {
-    return this.stateEntries().map(([name, h]) => {
+    return this.stateEntries('weightNames').map(([name, h]) => {
       native.dispose(h);
       return name;
     });
   }
-  /** Copies of every weight (parameters, then buffers such as batch-norm running statistics). */
+  /**
+   * Copies of every weight (parameters, then buffers such as batch-norm running statistics),
+   * taken together. Throws at once, without waiting, while a training step or a weight load holds
+   * the model (docs/concurrency.md): call it from fit's epoch callbacks, or after awaiting.
+   */
   getWeights(): Tensor[] {
-    return this.stateEntries().map(([, h]) => {
-      const alias = new Tensor(h);
-      try {
-        return alias.clone();
-      } finally {
-        alias.dispose();
-      }
-    });
+    return native.modelStateDict(this.builtHandle('getWeights'), 'getWeights', true).map(([, h]) => new Tensor(h));
   }
-  /** Sets every weight, in getWeights() order; shapes must match. */
+  /** Sets every weight, in getWeights() order; shapes must match. Throws at once while the model is busy (see getWeights). */
   setWeights(weights: readonly Tensor[]): void {
-    const names = this.weightNames();
+    const names = this.stateEntries('setWeights').map(([name, h]) => {
+      native.dispose(h);
+      return name;
+    });
     if (!Array.isArray(weights) || weights.length !== names.length) {
       throw invalidValue('setWeights', 'weights', `an array of ${names.length} tensors (see weightNames())`, weights);
     }
     weights.forEach((w, i) => {
       if (!(w instanceof Tensor)) throw invalidType('setWeights', `weights[${i}]`, 'a Tensor', w);
     });
-    native.modelLoadState(this.requireHandle('setWeights'), names, weights.map((w) => w._h));
+    native.modelLoadState(this.requireHandle('setWeights'), names, weights.map((w) => w._h), 'setWeights');
   }
   getLearningRate(): number {
     return native.modelGetLearningRate(this.requireCompiled('getLearningRate'));
@@ -338,13 +339,13 @@ export abstract class Model implements TrainableModel {
 
   /** Number of trainable parameters (after build). */
   countParams(): number {
-    return this.paramCounts().reduce((a, b) => a + b, 0);
+    return this.paramCounts('countParams').reduce((a, b) => a + b, 0);
   }
 
   /** Keras-style table of layers, output shapes, parameter counts (and connections); printed and returned. */
   summary(print: (line: string) => void = console.log): string {
     this.builtHandle('summary');
-    const counts = this.paramCounts();
+    const counts = this.paramCounts('summary');
     const rows = (this.planned as GraphPlan).rows;
     const text = formatSummary(
       this.name,
@@ -384,7 +385,8 @@ export abstract class Model implements TrainableModel {
     if (typeof dir !== 'string' || dir.length === 0) throw invalidType('save', 'dir', 'a non-empty string', dir);
     const handle = this.builtHandle('save');
     if (isSecondaryRank(handle)) return;
-    await saveModel(dir, handle, this.saveDescription());
+    const description = this.saveDescription();
+    await withSnapshot(handle, false, (snapshot) => saveModel(dir, snapshot.entries, description));
   }
 
   /**
@@ -403,7 +405,9 @@ export abstract class Model implements TrainableModel {
 
   /** Writes every weight (parameters and buffers) to a safetensors file under its state_dict name, atomically. */
   async saveWeights(path: string): Promise<void> {
-    await saveModelWeights(this.builtHandle('saveWeights'), checkFilePath('saveWeights', path));
+    const handle = this.builtHandle('saveWeights');
+    const file = checkFilePath('saveWeights', path);
+    await withSnapshot(handle, false, (snapshot) => saveModelWeights(snapshot.entries, file));
   }
 
   /**
@@ -435,14 +439,15 @@ export abstract class Model implements TrainableModel {
     return (this.compiledState as CompiledState).optimizer.kind;
   }
 
-  private stateEntries(): [string, Handle, boolean][] {
-    return native.modelStateDict(this.builtHandle('getWeights'));
+  /** Aliases of the weights, for their names and shapes (which never change: no lock needed). */
+  private stateEntries(op: string): [string, Handle, boolean][] {
+    return native.modelStateDict(this.builtHandle(op), op, false);
   }
 
   /** Trainable parameters per summary row (a shared layer's weights count at its first call). */
-  private paramCounts(): number[] {
+  private paramCounts(op: string): number[] {
     const perModule = new Map<string, number>();
-    for (const [name, h, isParameter] of this.stateEntries()) {
+    for (const [name, h, isParameter] of this.stateEntries(op)) {
       const t = new Tensor(h);
       if (isParameter) {
         const moduleName = name.slice(0, name.lastIndexOf('.'));

@@ -83,8 +83,19 @@ export type FitData = { x: Tensor[]; y: Tensor[] } | { dataset: Dataset };
 
 export async function runFit(ctx: FitContext, data: FitData, options: FitOptions, conv: Converted): Promise<History> {
   if (options === null || typeof options !== 'object') throw invalidType('fit', 'options', 'an object', options);
-  // Refused before any side effect (stopTraining, callbacks) that would disturb the running fit.
-  if (native.modelIsFitting(ctx.handle)) throw new Error('fit: the model is already being trained by fit(); wait for it to finish');
+  // The model is reserved natively before any side effect that would disturb a running fit
+  // (stopTraining, callbacks, loading a checkpoint to resume from): a second fit is refused here.
+  native.modelBeginFit(ctx.handle);
+  const reservation = { handedOver: false };
+  try {
+    return await fitReserved(ctx, data, options, conv, reservation);
+  } finally {
+    if (!reservation.handedOver) native.modelEndFit(ctx.handle);
+  }
+}
+
+/** fit() on a reserved model; the reservation passes to the native fit once it has started. */
+async function fitReserved(ctx: FitContext, data: FitData, options: FitOptions, conv: Converted, reservation: { handedOver: boolean }): Promise<History> {
   const epochs = positive('fit', 'epochs', options.epochs, 1);
   const batchSize = positive('fit', 'batchSize', options.batchSize, 32);
   const givenInitialEpoch = options.initialEpoch === undefined ? undefined : checkInt('fit', 'initialEpoch', options.initialEpoch);
@@ -176,7 +187,7 @@ export async function runFit(ctx: FitContext, data: FitData, options: FitOptions
   });
 
   try {
-    await native.modelFit(
+    const running = native.modelFit(
       ctx.handle,
       {
         ...('dataset' in data ? { dataset: data.dataset.nativeHandle() } : { x: trainX.map((t) => t._h), y: trainY.map((t) => t._h) }),
@@ -197,6 +208,8 @@ export async function runFit(ctx: FitContext, data: FitData, options: FitOptions
       events.onEvent,
       ctx.customLoss,
     );
+    reservation.handedOver = true;
+    await running;
   } finally {
     options.signal?.removeEventListener('abort', stop);
   }
