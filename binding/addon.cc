@@ -23,6 +23,8 @@ void RegisterGanTrainer(Napi::Env env, Napi::Object exports);
 void RegisterTensorOptimizer(Napi::Env env, Napi::Object exports);
 void RegisterDataset(Napi::Env env, Napi::Object exports);
 void RegisterWarnings(Napi::Env env, Napi::Object exports);
+void RegisterDistributedGroup(Napi::Env env, Napi::Object exports);
+void RegisterDistributedReducer(Napi::Env env, Napi::Object exports);
 const char* ApplyMallocPolicy();
 }  // namespace nt
 
@@ -51,6 +53,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   nt::RegisterTensorOptimizer(env, exports);
   nt::RegisterDataset(env, exports);
   nt::RegisterWarnings(env, exports);
+  nt::RegisterDistributedGroup(env, exports);
+  nt::RegisterDistributedReducer(env, exports);
   return exports;
 }
 

@@ -5,6 +5,7 @@
 
 #include "args.h"
 #include "external.h"
+#include "shard.h"
 #include "spec_reader.h"
 #include "tensor_batch_source.h"
 #include "tensor_wrap.h"
@@ -165,8 +166,13 @@ void DatasetSource::Stop() {
 int64_t DatasetSource::BeginEpoch(int64_t epoch) {
   Stop();
   const int64_t n = ds_->Size();
-  at::Generator gen = Generator(ds_->seed, epoch, 0);
-  at::Tensor order = o_.shuffle ? at::randperm(n, gen, at::kLong) : at::arange(n, at::kLong);
+  at::Tensor order;
+  if (o_.shard.worldSize > 1) {
+    order = ShardOrder(n, o_.shard, epoch, o_.shuffle);
+  } else {
+    at::Generator gen = Generator(ds_->seed, epoch, 0);
+    order = o_.shuffle ? at::randperm(n, gen, at::kLong) : at::arange(n, at::kLong);
+  }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     queue_.clear();
@@ -178,7 +184,8 @@ int64_t DatasetSource::BeginEpoch(int64_t epoch) {
     WarningScope warnings(env);  // warnings from transforms go where the caller's would
     Produce(order, epoch);
   });
-  return o_.dropLast ? n / o_.batchSize : (n + o_.batchSize - 1) / o_.batchSize;
+  const int64_t count = order.size(0);
+  return o_.dropLast ? count / o_.batchSize : (count + o_.batchSize - 1) / o_.batchSize;
 }
 
 void DatasetSource::Produce(at::Tensor order, int64_t epoch) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "batch_source.h"
+#include "data_parallel.h"
 #include "dataset_loader.h"
 #include "transforms.h"
 
@@ -37,6 +38,7 @@ struct LoaderOptions {
   bool dropLast = false;
   int64_t prefetch = 2;  // batches prepared ahead
   c10::optional<at::Device> device;  // where the prefetch thread puts the batches (default: stay on the CPU)
+  Shard shard;  // a data-parallel fit's share of each epoch (shard.h); worldSize 1: all samples
 };
 
 class DatasetSource : public BatchSource {

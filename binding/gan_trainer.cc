@@ -10,7 +10,9 @@
 // Losses: 'bce' (BCE-with-logits, non-saturating G: -log D(G(z))), 'minimax' (the saturating
 // log(1 - D(G(z))) of the original GAN), 'hinge' (D: relu(1 - D(x)) + relu(1 + D(G(z))), G: -D(G(z))).
 // One-sided label smoothing sets the real target to 1 - labelSmoothing. An optional lr schedule
-// (the same specs as fit's) sets both optimizers' lrs each epoch or each G step.
+// (the same specs as fit's) sets both optimizers' lrs each epoch or each G step. With both networks
+// data-parallel (nt.distributed.wrap), each rank trains on its shard, c10d averages each network's
+// gradients in its backward, and the epoch logs are averaged over the ranks.
 #include <atomic>
 
 #include "args.h"
@@ -84,12 +86,18 @@ StepStats Step(NativeGan& gan, const std::vector<at::Tensor>& realBatches, const
   for (size_t k = 0; k < realBatches.size(); ++k) {
     at::Tensor real = realBatches[k].to(d.device);
     at::Tensor z = noise.defined() ? noise[k].to(g.device) : at::randn({real.size(0), gan.latentDim}, at::TensorOptions().device(g.device));
+    if (g.dataParallel) g.dataParallel->BeforeForward();
     fake = g.graph.Forward(z);
     gan.dOpt->zero_grad();
+    if (d.dataParallel) d.dataParallel->BeforeForward();
     at::Tensor realLogits = d.graph.Forward(real);
     at::Tensor fakeLogits = d.graph.Forward(fake.detach().to(d.device));
     at::Tensor dLoss = DiscriminatorLoss(gan, realLogits, fakeLogits);
-    dLoss.backward();
+    if (d.dataParallel) {
+      d.dataParallel->Backward(dLoss);
+    } else {
+      dLoss.backward();
+    }
     gan.dOpt->step();
     stats.dLoss = dLoss.item<double>();
     stats.dReal = at::sigmoid(realLogits.detach()).mean().item<double>();
@@ -97,7 +105,12 @@ StepStats Step(NativeGan& gan, const std::vector<at::Tensor>& realBatches, const
   }
   gan.gOpt->zero_grad();
   at::Tensor gLoss = GeneratorLoss(gan, d.graph.Forward(fake.to(d.device)));
-  gLoss.backward();
+  // D's gradients from this backward are discarded (its reducer is not armed; zero_grad before its step).
+  if (g.dataParallel) {
+    g.dataParallel->Backward(gLoss);
+  } else {
+    gLoss.backward();
+  }
   gan.gOpt->step();
   stats.gLoss = gLoss.item<double>();
   return stats;
@@ -184,7 +197,9 @@ class GanTrainWorker : public PromiseWorker {
       StepStats sum;
       int64_t done = 0;
       for (int64_t b = 0; steps < 0 || b < steps; ++b) {
-        if (gan.stopRequested.load()) {
+        bool stopNow = gan.stopRequested.load();
+        if (gan.g->dataParallel) stopNow = gan.g->dataParallel->Any(stopNow);  // all ranks stop together
+        if (stopNow) {
           stop = true;
           break;
         }
@@ -206,7 +221,10 @@ class GanTrainWorker : public PromiseWorker {
       if (done == 0) break;
       double n = static_cast<double>(done);
       ++epochsRun_;
-      if (events_.Emit("epochEnd", epoch, StatsLogs({sum.dLoss / n, sum.gLoss / n, sum.dReal / n, sum.dFake / n}), true)) stop = true;
+      Logs logs = StatsLogs({sum.dLoss / n, sum.gLoss / n, sum.dReal / n, sum.dFake / n});
+      if (gan.g->dataParallel) AverageLogs(*gan.g->dataParallel, logs);
+      if (events_.Emit("epochEnd", epoch, std::move(logs), true)) stop = true;
+      if (gan.g->dataParallel) stop = gan.g->dataParallel->Any(stop);
     }
   }
   Napi::Value Result(Napi::Env env) override {
@@ -260,6 +278,9 @@ Napi::Value StepSync(const Napi::CallbackInfo& info) {
     throw RangeErr(info.Env(), "gan.trainStep", "needs " + std::to_string(gan->dSteps) + " real batch(es), one per discriminator step");
   }
   auto noise = OptTensorArg(info, 2);
+  if (gan->g->dataParallel || gan->d->dataParallel) {
+    throw PlainErr(info.Env(), "gan.trainStep", "data-parallel networks wait on the other ranks; use gan.train (a Promise)");
+  }
   Exclusive busy(info, *gan);
   return LogsObject(info.Env(), StatsLogs(Step(*gan, real, noise ? *noise : at::Tensor(), true)));
 }
@@ -271,14 +292,19 @@ Napi::Value Train(const Napi::CallbackInfo& info) {
   if (!info[2].IsFunction()) throw TypeErr(info.Env(), "gan.train", "onEvent must be a function");
   SpecReader s(info[1].As<Napi::Object>(), "gan.train", "options");
   TrainOptions o;
+  if (static_cast<bool>(gan->g->dataParallel) != static_cast<bool>(gan->d->dataParallel)) {
+    throw PlainErr(info.Env(), "gan.train", "wrap both the generator and the discriminator with nt.distributed.wrap, or neither");
+  }
+  const Shard shard = gan->g->dataParallel ? gan->g->dataParallel->DataShard() : Shard{};
   int64_t batchSize = s.Int("batchSize", 64);
   if (batchSize < 1) throw RangeErr(info.Env(), "gan.train", "batchSize must be >= 1");
   if (s.Has("dataset")) {
-    o.data = std::make_shared<DatasetSource>(DatasetField(info[1].As<Napi::Object>(), "dataset", "gan.train"),
-                                             LoaderOptions{batchSize, s.Bool("shuffle", true), true, 2});
+    LoaderOptions loader{batchSize, s.Bool("shuffle", true), true, 2};
+    loader.shard = shard;
+    o.data = std::make_shared<DatasetSource>(DatasetField(info[1].As<Napi::Object>(), "dataset", "gan.train"), loader);
   } else {
     o.data = std::make_shared<TensorBatchSource>(std::vector<at::Tensor>{Unwrap(info.Env(), "gan.train", s.Raw("x"))}, std::vector<at::Tensor>{},
-                                                 batchSize, s.Bool("shuffle", true), true);
+                                                 batchSize, s.Bool("shuffle", true), true, shard);
   }
   o.epochs = s.Int("epochs", 1);
   o.initialEpoch = s.Int("initialEpoch", 0);

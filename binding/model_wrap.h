@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "data_parallel.h"
 #include "losses.h"
 #include "metrics.h"
 #include "module_graph.h"
@@ -41,6 +42,7 @@ struct NativeModel {
   std::vector<MetricSpec> metrics;  // computed for every output
   std::vector<std::string> outputNames;  // log prefixes for per-output metrics (models with several outputs)
   GradClip clip;
+  std::shared_ptr<DataParallel> dataParallel;  // set by nt.distributed.wrap: training steps sync with the other ranks
 
   std::vector<at::Tensor> Parameters() { return graph.Parameters(); }
   // Sets the learning rate to apply with the next write hold.

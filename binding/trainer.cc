@@ -11,6 +11,7 @@
 #include "async.h"
 #include "dataset.h"
 #include "spec_reader.h"
+#include "shard.h"
 #include "tensor_batch_source.h"
 #include "training_events.h"
 #include "tensor_wrap.h"
@@ -269,7 +270,9 @@ class FitWorker : public PromiseWorker {
     bool stop = false;
     for (int64_t epoch = o_.initialEpoch; epoch < o_.epochs && !stop; ++epoch) {
       if (o_.hasSchedule && !o_.schedule.perBatch) m.RequestLr(o_.schedule.LrAt(baseLr, epoch));
-      if (Emit("epochBegin", epoch, {}, true)) break;
+      bool stopAtBegin = Emit("epochBegin", epoch, {}, true);
+      if (m.dataParallel) stopAtBegin = m.dataParallel->Any(stopAtBegin);
+      if (stopAtBegin) break;
       int64_t steps = o_.train->BeginEpoch(epoch);
       if (o_.stepsPerEpoch > 0) steps = steps < 0 ? o_.stepsPerEpoch : std::min(steps, o_.stepsPerEpoch);
       if (globalStep < 0) globalStep = o_.initialEpoch * std::max<int64_t>(steps, 0);
@@ -278,7 +281,10 @@ class FitWorker : public PromiseWorker {
       int64_t seen = 0;
       Batch batch;
       for (int64_t b = 0; steps < 0 || b < steps; ++b) {
-        if (m.stopRequested.load()) {
+        // A data-parallel rank stops only with all the others (a rank that left would hang them).
+        bool stopNow = m.stopRequested.load() || stoppedOnNaN_;
+        if (m.dataParallel) stopNow = m.dataParallel->Any(stopNow);
+        if (stopNow) {
           stop = true;
           break;
         }
@@ -297,10 +303,13 @@ class FitWorker : public PromiseWorker {
         }
         if (o_.terminateOnNaN && !std::isfinite(loss)) {
           stoppedOnNaN_ = true;
-          stop = true;
-          break;
+          if (!m.dataParallel) {
+            stop = true;
+            break;
+          }
         }
       }
+      if (m.dataParallel && m.dataParallel->Any(stoppedOnNaN_)) stoppedOnNaN_ = stop = true;
       Logs logs{{"loss", seen > 0 ? lossSum / static_cast<double>(seen) : NAN}};
       for (const auto& kv : metrics.Values()) logs.push_back(kv);
       TORCH_CHECK(seen > 0 || stop, "the training data yielded no batches");
@@ -309,9 +318,12 @@ class FitWorker : public PromiseWorker {
         logs.emplace_back("val_loss", val.loss);
         for (const auto& kv : val.metrics) logs.emplace_back("val_" + kv.first, kv.second);
       }
+      // All ranks ran the same number of equal-sized steps: the mean over ranks is the global figure.
+      if (m.dataParallel) AverageLogs(*m.dataParallel, logs);
       logs.emplace_back("lr", m.lr.load());
       ++epochsRun_;
       if (Emit("epochEnd", epoch, std::move(logs), true)) stop = true;
+      if (m.dataParallel) stop = m.dataParallel->Any(stop);
     }
   }
 
@@ -366,6 +378,7 @@ Napi::Value Fit(const Napi::CallbackInfo& info) {
   if (!m->compiled) throw PlainErr(info.Env(), "fit", "the model must be compiled first (call compile())");
   SpecReader s(info[1].As<Napi::Object>(), "fit", "options");
   FitOptions o;
+  const Shard shard = m->dataParallel ? m->dataParallel->DataShard() : Shard{};
   // A tensor or an array of tensors (one per model input/output); empty when absent.
   auto tensorsField = [&](const char* key) -> Tensors {
     if (!s.Has(key)) return {};
@@ -380,19 +393,22 @@ Napi::Value Fit(const Napi::CallbackInfo& info) {
   if (batchSize < 1) throw RangeErr(info.Env(), "fit", "batchSize must be >= 1");
   if (s.Has("dataset")) {
     // A dataset (nt.data): batches come from its prefetching source.
-    o.train = std::make_shared<DatasetSource>(DatasetField(info[1].As<Napi::Object>(), "dataset", "fit"), ReadLoaderOptions(info[1].As<Napi::Object>(), "fit"));
+    LoaderOptions train = ReadLoaderOptions(info[1].As<Napi::Object>(), "fit");
+    train.shard = shard;
+    o.train = std::make_shared<DatasetSource>(DatasetField(info[1].As<Napi::Object>(), "dataset", "fit"), train);
   } else {
     Tensors x = tensorsField("x");
     Tensors y = tensorsField("y");
     if (x.empty() || y.empty()) throw TypeErr(info.Env(), "fit", "x and y must be tensors");
-    o.train = std::make_shared<TensorBatchSource>(std::move(x), std::move(y), batchSize, s.Bool("shuffle", true));
+    o.train = std::make_shared<TensorBatchSource>(std::move(x), std::move(y), batchSize, s.Bool("shuffle", true), false, shard);
   }
   if (s.Has("valDataset")) {
     LoaderOptions val{batchSize, false, false, 2};
+    val.shard = shard;
     o.validation = std::make_shared<DatasetSource>(DatasetField(info[1].As<Napi::Object>(), "valDataset", "fit"), val);
   } else {
     Tensors valX = tensorsField("valX");
-    if (!valX.empty()) o.validation = std::make_shared<TensorBatchSource>(std::move(valX), tensorsField("valY"), batchSize, false);
+    if (!valX.empty()) o.validation = std::make_shared<TensorBatchSource>(std::move(valX), tensorsField("valY"), batchSize, false, false, shard);
   }
   if (s.Has("classWeight")) o.classWeight = Unwrap(info.Env(), "fit", s.Raw("classWeight"));
   o.epochs = s.Int("epochs", 1);
@@ -479,6 +495,7 @@ const OpSpec kTrainerOps[] = {
        auto m = ModelArg(i, 0);
        RefuseDuringSession(i, *m, "trainOnBatch");
        if (!m->compiled) throw PlainErr(i.Env(), "trainOnBatch", "the model must be compiled first (call compile())");
+       if (m->dataParallel) throw PlainErr(i.Env(), "trainOnBatchSync", "a data-parallel model waits on the other ranks; use trainOnBatch (a Promise)");
        LossFn custom;
        if (i[4].IsFunction()) {
          Napi::Env env = i.Env();
@@ -511,9 +528,14 @@ double TrainStep(NativeModel& m, const Tensors& x, const Tensors& y, const at::T
   m.ApplyLr();
   ModeGuard mode(m, true);
   m.optimizer->zero_grad();
+  if (m.dataParallel) m.dataParallel->BeforeForward();
   Tensors logits = m.graph.RunLogits(xs);
   at::Tensor loss = BatchLoss(m, logits, targets, classWeight, customLoss);
-  loss.backward();
+  if (m.dataParallel) {
+    m.dataParallel->Backward(loss);
+  } else {
+    loss.backward();
+  }
   if (m.clip.norm > 0 || m.clip.value > 0) m.clip.Apply(m.Parameters());
   m.optimizer->step();
   if (metrics != nullptr) metrics->Update(logits, targets);

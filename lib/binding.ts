@@ -273,6 +273,27 @@ export interface NativeBinding {
   rngSetCudaStates(states: readonly H[]): void;
   // warnings.cc
   setWarningHandler(fn: (message: string) => void): void;
+  // distributed_group.cc, distributed_reducer.cc
+  distributedInit(options: {
+    rank: number;
+    worldSize: number;
+    masterAddr: string;
+    masterPort: number;
+    backend: string;
+    timeoutMs: number;
+    agentStore?: boolean;
+    storePrefix?: string;
+  }): Promise<void>;
+  distributedDestroy(): void;
+  distributedState(): { rank: number; worldSize: number; backend: string } | null;
+  distributedHasNccl(): boolean;
+  distributedAllReduce(t: H, op: string): Promise<void>;
+  distributedBroadcast(t: H, src: number): Promise<void>;
+  distributedAllGather(t: H): Promise<H[]>;
+  distributedReduceScatter(t: H, op: string): Promise<H>;
+  distributedBarrier(): Promise<void>;
+  distributedWrap(m: ModelHandle, options: { findUnusedParameters: boolean; broadcastBuffers: boolean; bucketCapMb: number; seed?: number }): Promise<void>;
+  distributedIsWrapped(m: ModelHandle): boolean;
   // jit_wrap.cc, jit_export.cc
   jitLoad(path: string, device: string | null): Promise<JitHandle>;
   jitRunMethod(m: JitHandle, name: string, args: readonly NativeScriptValue[]): Promise<NativeScriptValue>;

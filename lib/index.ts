@@ -56,5 +56,8 @@ export type { FitOptions } from './training/fit';
 /** Datasets, transforms and batch pipelines (`nt.data.fashionMnist()`, `nt.data.transforms.*`, ...). */
 export * as data from './data';
 
+/** Training on several processes or machines: process groups, collectives, data-parallel models. */
+export * as distributed from './distributed';
+
 /** Neural-network building blocks; `nn.functional` holds the stateless ops (alias `nn.F`). */
 export * as nn from './nn';

@@ -28,6 +28,18 @@ describe('examples', () => {
     expect(Number(match![1])).toBeGreaterThan(70);
   });
 
+  it('distributed_fashion_mnist.js trains the CNN on 2 ranks under nodetorch launch; rank 0 reports', () => {
+    const out = execFileSync(
+      process.execPath,
+      [path.join(root, 'dist', 'cli', 'main.js'), 'launch', '--nproc-per-node', '2', path.join(root, 'examples', 'distributed_fashion_mnist.js'), '--epochs', '1', '--limit', '4000', '--test-limit', '1000'],
+      { cwd: root, encoding: 'utf8', timeout: 180_000 },
+    );
+    const match = /^\[0\] 2 ranks × batch 64: test accuracy ([\d.]+)% after 1 epochs/m.exec(out);
+    expect(match, out).not.toBeNull();
+    expect(Number(match![1])).toBeGreaterThan(60);
+    expect(out).not.toMatch(/^\[1\] .*test accuracy/m);
+  });
+
   it('fashion_mnist_resnet.js trains ResNet-20 with a one-cycle schedule and reports test accuracy', () => {
     const out = run('fashion_mnist_resnet.js', ['--epochs', '1', '--limit', '2000', '--test-limit', '1000', '--batch-size', '32', '--threads', '1']);
     expect(out).toMatch(/ResNet-20: 269,434 parameters/);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * main.ts — the `nodetorch` command (commander): train, evaluate, predict, summary, sample, demo,
- * serve, info, doctor and rebuild. Each command lives in lib/cli/commands/; errors print as one line
+ * serve, launch, info, doctor and rebuild. Each command lives in lib/cli/commands/; errors print as one line
  * and exit 1. Nothing here loads the addon before a command needs it (lib/binding.ts loads it on
  * first use), so --help, doctor and rebuild work where it cannot load.
  */
@@ -10,6 +10,7 @@ import { buildFromSource } from './build';
 import * as demo from './commands/demo';
 import * as doctor from './commands/doctor';
 import * as inspect from './commands/inspect';
+import * as launch from './commands/launch';
 import * as serve from './commands/serve';
 import * as train from './commands/train';
 
@@ -20,6 +21,7 @@ function program(): Command {
   demo.register(p);
   serve.register(p);
   doctor.register(p);
+  launch.register(p);
   p.command('info')
     .description('print the libtorch version, CUDA/cuDNN, BLAS, threads and build flags')
     .action(() => {

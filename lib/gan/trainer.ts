@@ -12,6 +12,7 @@ import { checkInt, invalidType, invalidValue } from '../errors';
 import { writeFileAtomic } from '../io/atomic_file';
 import { imageGridPng } from '../io/png';
 import { Dataset } from '../data/dataset';
+import { isSecondaryRank, shardSize } from '../distributed/rank';
 import { Model } from '../models/model';
 import { manualSeed } from '../runtime';
 import { randn } from '../tensor/creation';
@@ -216,7 +217,10 @@ export class GanTrainer {
     if (images instanceof Tensor && want !== undefined && images.shape.slice(1).join() !== want.join()) {
       throw new RangeError(`${op}: the discriminator takes images [N, ${want.join(', ')}], got [${images.shape.join(', ')}]`);
     }
-    const count = images instanceof Tensor ? images.shape[0] : images.length;
+    // Data-parallel networks (nt.distributed.wrap): each rank trains on its shard; rank 0 alone prints and writes.
+    const gHandle = this.generator.nativeHandle(op);
+    const secondary = isSecondaryRank(gHandle);
+    const count = shardSize(gHandle, images instanceof Tensor ? images.shape[0] : images.length);
     const epochs = options.epochs ?? 1;
     const batchSize = options.batchSize ?? 64;
     const sampleEvery = options.sampleEvery ?? 1;
@@ -230,12 +234,12 @@ export class GanTrainer {
     if (schedule?.kind === 'oneCycle' && schedule.totalSteps === undefined) {
       schedule = { ...schedule, totalSteps: schedule.interval === 'batch' ? steps * epochs : epochs };
     }
-    const callbacks = [...(options.callbacks ?? [])];
+    const callbacks = (options.callbacks ?? []).filter((cb) => !secondary || cb?.rankZeroOnly !== true);
     const batchLogs = callbacks.some((cb) => typeof cb.onBatchEnd === 'function');
-    const progress = verbose === 0 ? undefined : new ProgressLogger(epochs, steps, verbose);
+    const progress = verbose === 0 || secondary ? undefined : new ProgressLogger(epochs, steps, verbose);
     if (progress !== undefined) callbacks.push(progress);
     const history = new GanHistory({ epochs, batchSize, steps, samples: count });
-    const fixedNoise = options.samplesDir === undefined ? undefined : randn([numSamples, this.latentDim]);
+    const fixedNoise = options.samplesDir === undefined || secondary ? undefined : randn([numSamples, this.latentDim]);
     const handle = this.requireHandle();
     const stop = (): void => native.ganStop(handle);
     options.signal?.addEventListener('abort', stop);

@@ -25,6 +25,7 @@ import { checkFilePath, loadModelWeights, saveModelWeights, withSnapshot, type L
 import { exportGraph } from '../io/jit_export';
 import { checkOptions } from '../options';
 import { BATCH_OPTIONS, COMPILE_OPTIONS, TRAIN_ON_BATCH_OPTIONS } from './method_options';
+import { isSecondaryRank } from '../distributed/rank';
 
 export interface CompileArgs {
   /** `nt.optimizers.adam({ lr })`, or a name with default options ('adam', 'sgd', ...). */
@@ -384,11 +385,12 @@ export abstract class Model implements TrainableModel {
   /**
    * Saves the model into `dir`: model.json (topology, compile configuration, versions) and
    * weights.safetensors (PyTorch state_dict names), each replaced atomically, off the event loop.
-   * `nt.loadModel(dir)` rebuilds it.
+   * `nt.loadModel(dir)` rebuilds it. A data-parallel model (nt.distributed.wrap) writes on rank 0 only.
    */
   async save(dir: string): Promise<void> {
     if (typeof dir !== 'string' || dir.length === 0) throw invalidType('save', 'dir', 'a non-empty string', dir);
     const handle = this.builtHandle('save');
+    if (isSecondaryRank(handle)) return;
     const description = this.saveDescription();
     await withSnapshot(handle, false, (snapshot) => saveModel(dir, snapshot.entries, description));
   }
@@ -396,11 +398,13 @@ export abstract class Model implements TrainableModel {
   /**
    * Saves a resumable checkpoint into `dir`: the model as save() writes it, plus
    * training_state.safetensors (optimizer state, the schedule's base lr, the last completed epoch
-   * and the CPU RNG state). `fit(x, y, { resumeFrom: dir })` continues from it.
+   * and the CPU RNG state). `fit(x, y, { resumeFrom: dir })` continues from it (on every rank of a
+   * data-parallel model; only rank 0 writes).
    */
   async saveCheckpoint(dir: string): Promise<void> {
     if (typeof dir !== 'string' || dir.length === 0) throw invalidType('saveCheckpoint', 'dir', 'a non-empty string', dir);
     const handle = this.requireCompiled('saveCheckpoint');
+    if (isSecondaryRank(handle)) return;
     const progress = this.progress ?? { epoch: -1, baseLr: this.getLearningRate() };
     await saveCheckpoint(dir, handle, this.saveDescription(), progress, this.optimizerKind());
   }

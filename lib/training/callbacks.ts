@@ -46,6 +46,8 @@ export interface Callback {
    * checkpoint holds their state after that epoch.
    */
   readonly writesCheckpoints?: boolean;
+  /** In a data-parallel fit (nt.distributed.wrap), the callback runs on rank 0 only (it writes files). */
+  readonly rankZeroOnly?: boolean;
   /**
    * The state a resumed run needs, saved in checkpoints under the callback's class name and its
    * rank among the fit's callbacks of that class. Its tensors stay the callback's.
@@ -234,6 +236,7 @@ export class ModelCheckpoint implements Callback {
   private readonly onSave: ModelCheckpointOptions['onSave'];
   private readonly dir: string | undefined;
   readonly writesCheckpoints: boolean;
+  readonly rankZeroOnly: boolean;
   /** The in-memory snapshot (null: none taken, or checkpoints go to `dir`). */
   weights: Tensor[] | null = null;
   /** The epoch of the last snapshot or checkpoint (-1: none). */
@@ -248,6 +251,7 @@ export class ModelCheckpoint implements Callback {
     if (o.dir !== undefined && o.onSave !== undefined) throw new Error('modelCheckpoint: onSave applies to in-memory snapshots; give either dir or onSave');
     this.dir = o.dir;
     this.writesCheckpoints = o.dir !== undefined;
+    this.rankZeroOnly = this.writesCheckpoints;
   }
   setModel(model: TrainableModel): void {
     this.model = model;
@@ -405,6 +409,7 @@ const CSV_LOGGER_OPTIONS = defineOptions<CsvLoggerOptions>({ filename: rule.stri
 
 /** Writes one CSV row per epoch (epoch, then the log keys in order). */
 export class CsvLogger implements Callback {
+  readonly rankZeroOnly = true;
   private keys: string[] | null = null;
   constructor(private readonly o: CsvLoggerOptions) {
     checkOptions('csvLogger', CSV_LOGGER_OPTIONS, o);

@@ -15,6 +15,7 @@ import type { ModelData } from '../models/model';
 import type { Converted } from './inputs';
 import { routeEvents } from './events';
 import { ProgressLogger } from './progress';
+import { isSecondaryRank, shardSize } from '../distributed/rank';
 import { LR_SCHEDULER_RULE, type LrSchedulerSpec } from './schedulers';
 
 /** Options of `model.fit`. */
@@ -146,12 +147,14 @@ async function fitReserved(ctx: FitContext, data: FitData, options: FitOptions, 
     valY = rows(y, n - nVal, nVal);
   }
 
-  const n = 'dataset' in data ? data.dataset.length : trainX[0].shape[0];
+  const n = shardSize(ctx.handle, 'dataset' in data ? data.dataset.length : trainX[0].shape[0]);
   let steps = Math.ceil(n / batchSize);
   if (options.stepsPerEpoch !== undefined) steps = Math.min(steps, options.stepsPerEpoch);
 
-  const all: Callback[] = [...callbacks];
-  const progress = verbose === 0 ? undefined : new ProgressLogger(epochs, steps, verbose);
+  // A data-parallel run speaks through rank 0: the others print nothing and write no files.
+  const secondary = isSecondaryRank(ctx.handle);
+  const all: Callback[] = secondary ? callbacks.filter((cb) => cb?.rankZeroOnly !== true) : [...callbacks];
+  const progress = verbose === 0 || secondary ? undefined : new ProgressLogger(epochs, steps, verbose);
   if (progress) all.push(progress);
   for (const cb of all) {
     if (cb === null || typeof cb !== 'object') throw invalidType('fit', 'callbacks[]', 'a callback object', cb);

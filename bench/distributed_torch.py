@@ -1,0 +1,53 @@
+"""distributed_torch.py — the PyTorch side of bench/distributed.js: one rank of
+DistributedDataParallel (gloo) training the benchmark CNN (bench/train_torch.py's build_cnn, Adam,
+cross_entropy, loss.item() each step) on batches of <batch> synthetic samples, one thread.
+Rank and group from torchrun's environment (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT).
+Usage: distributed_torch.py <batch> <warmup steps> <steps>; rank 0 prints "images/s <x>".
+"""
+import os
+import sys
+import time
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch.nn.parallel import DistributedDataParallel
+
+sys.path.insert(0, os.path.dirname(__file__))
+from train_torch import build_cnn  # noqa: E402
+
+
+def main():
+    batch, warmup, steps = (int(a) for a in sys.argv[1:4])
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo")
+    rank, world = dist.get_rank(), dist.get_world_size()
+    torch.manual_seed(rank)
+    model = DistributedDataParallel(build_cnn())
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.randn(8 * batch, 1, 28, 28)
+    y = torch.randint(10, (8 * batch,))
+    batches = list(zip(x.split(batch), y.split(batch)))
+
+    def run(n):
+        for i in range(n):
+            xb, yb = batches[i % len(batches)]
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(xb), yb)
+            loss.backward()
+            optimizer.step()
+            loss.item()
+
+    run(warmup)
+    dist.barrier()
+    start = time.perf_counter()
+    run(steps)
+    dist.barrier()
+    seconds = time.perf_counter() - start
+    if rank == 0:
+        print(f"images/s {world * steps * batch / seconds:.1f}", flush=True)
+    dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,147 @@
+// dist_worker.js — one rank of the tests in tests/distributed.test.ts, started by `nodetorch launch`
+// or directly with torchrun's environment. Modes (argv[2]):
+//   collectives  every collective; prints RESULT {...} with the values this rank saw
+//   steps OPT    20 trainOnBatch steps (OPT 'sgd' or 'adam'), this rank taking its half of each
+//                batch of 64; prints RESULT with the final weights
+//   fit          a data-parallel fit with validation data and earlyStopping; prints RESULT with its history
+//   gan          nt.gan.train with both DCGAN networks wrapped; prints RESULT with the history and parameters
+//   long         a long fit that prints 'training' once running (a test kills a rank meanwhile)
+//   interop      the collectives tests/helpers/dist_python.py runs, for a group with a Python rank
+//   join         init with worldSize+1 expected ranks: prints the error
+// Children load the compiled dist/ (`npm test` builds it first).
+'use strict';
+const nt = require('../../dist');
+
+const result = (value) => console.log(`RESULT ${JSON.stringify(value)}`);
+const values = (t) => Array.from(t.dataSync(), Number);
+
+/** The test data and model: same seed, same numbers, in every process (helpers/dist_worker.js and the test). */
+function stepsSetup(opt) {
+  nt.manualSeed(7);
+  const x = nt.randn([20, 64, 8]);
+  const y = nt.randint(0, 4, [20, 64]);
+  const model = nt.sequential({ layers: [nt.layers.dense({ inputShape: [8], units: 16, activation: 'tanh' }), nt.layers.dense({ units: 4 })] });
+  const optimizer = opt === 'adam' ? nt.optimizers.adam({ lr: 0.01 }) : nt.optimizers.sgd({ lr: 0.1, momentum: 0.9 });
+  model.compile({ optimizer, loss: nt.losses.sparseCategoricalCrossentropy({ fromLogits: true }) });
+  return { x, y, model };
+}
+
+async function main() {
+  const mode = process.argv[2];
+  const timeoutMs = Number(process.env.DIST_TIMEOUT_MS ?? 20000);
+  if (mode === 'join') {
+    try {
+      await nt.distributed.init({ timeoutMs, worldSize: Number(process.env.WORLD_SIZE) + 1 });
+      result({ error: null });
+    } catch (err) {
+      result({ error: err.message, name: err.name });
+    }
+    return;
+  }
+  await nt.distributed.init({ timeoutMs });
+  const rank = nt.distributed.rank();
+  const world = nt.distributed.worldSize();
+  if (mode === 'collectives') {
+    const out = { rank, world, localRank: nt.distributed.localRank(), initialized: nt.distributed.isInitialized() };
+    for (const op of ['sum', 'avg', 'max', 'min', 'product']) {
+      const t = nt.tensor([rank + 1, 2 * (rank + 1), -(rank + 1)], { dtype: 'float32' });
+      await nt.distributed.allReduce(t, op);
+      out[op] = values(t);
+    }
+    const b = nt.tensor([rank * 10 + 1, rank * 10 + 2]);
+    await nt.distributed.broadcast(b, world - 1);
+    out.broadcast = values(b);
+    out.allGather = (await nt.distributed.allGather(nt.tensor([rank, rank]))).map(values);
+    out.reduceScatter = values(await nt.distributed.reduceScatter(nt.arange(0, 2 * world).mul(rank + 1), 'sum'));
+    await nt.distributed.barrier();
+    try {
+      await nt.distributed.allReduce(nt.tensor([1]), 'median');
+    } catch (err) {
+      out.badOp = `${err.name}: ${err.message}`;
+    }
+    result(out);
+  } else if (mode === 'interop') {
+    const out = { rank };
+    const a = nt.tensor([1.5 * (rank + 1), -2 * (rank + 1), rank + 0.25]);
+    await nt.distributed.allReduce(a, 'sum');
+    out.sum = values(a);
+    const m = nt.tensor([rank, 3 - rank]);
+    await nt.distributed.allReduce(m, 'max');
+    out.max = values(m);
+    for (const src of [0, 1]) {
+      const b = nt.tensor([[rank + 0.5, rank * 2], [7, rank - 1]]);
+      await nt.distributed.broadcast(b, src);
+      out[`broadcast${src}`] = values(b);
+    }
+    out.allGather = (await nt.distributed.allGather(nt.tensor([rank * 1.0, 10 + rank]))).map(values);
+    await nt.distributed.barrier();
+    result(out);
+  } else if (mode === 'steps') {
+    const { x, y, model } = stepsSetup(process.argv[3]);
+    await nt.distributed.wrap(model);
+    const half = 64 / world;
+    for (let s = 0; s < 20; s++) {
+      await model.trainOnBatch(x.select(0, s).narrow(0, rank * half, half), y.select(0, s).narrow(0, rank * half, half));
+    }
+    result({ rank, weights: model.getWeights().map(values) });
+  } else if (mode === 'fit') {
+    nt.manualSeed(3);
+    const x = nt.randn([200, 8]);
+    const y = x.narrow(1, 0, 1).gt(0).squeeze(1).to({ dtype: 'int64' });
+    const model = nt.sequential({ layers: [nt.layers.dense({ inputShape: [8], units: 16, activation: 'relu' }), nt.layers.batchNormalization(), nt.layers.dense({ units: 2 })] });
+    model.compile({ optimizer: nt.optimizers.adam({ lr: 0.01 }), loss: nt.losses.sparseCategoricalCrossentropy({ fromLogits: true }), metrics: ['accuracy'] });
+    await nt.distributed.wrap(model, { seed: 11 });
+    const steps = [];
+    const history = await model.fit(x, y, {
+      epochs: 4,
+      batchSize: 16,
+      validationData: [x.narrow(0, 0, 50), y.narrow(0, 0, 50)],
+      verbose: 2,
+      callbacks: [
+        nt.callbacks.earlyStopping({ monitor: 'val_loss', patience: 1, minDelta: 10 }),
+        { onEpochEnd: (epoch) => steps.push(epoch), onBatchEnd: (batch) => steps.push(`b${batch}`) },
+      ],
+    });
+    result({ rank, history: history.history, steps });
+  } else if (mode === 'gan') {
+    nt.manualSeed(5 + rank); // different on each rank: wrap() makes them rank 0's
+    const { generator, discriminator } = nt.builders.dcgan({ imageSize: 28, channels: 1, ngf: 8, ndf: 8, latentDim: 8 });
+    await nt.distributed.wrap(generator);
+    await nt.distributed.wrap(discriminator);
+    const before = generator.getWeights().map(values);
+    const images = nt.rand([128, 1, 28, 28]).mul(2).sub(1);
+    const steps = [];
+    const history = await nt.gan.train({
+      generator,
+      discriminator,
+      images,
+      epochs: 2,
+      batchSize: 16,
+      verbose: 0,
+      callbacks: [{ onBatchEnd: (b) => steps.push(b) }],
+    });
+    // Parameters only: buffers (BatchNorm running statistics) follow rank 0 at each step's start.
+    const params = (m) => m.getWeights().map(values).filter((_, i) => !/running_|num_batches/.test(m.weightNames()[i]));
+    result({ rank, history: history.history, steps, g: params(generator), d: params(discriminator), gBefore: before.filter((_, i) => !/running_|num_batches/.test(generator.weightNames()[i])) });
+  } else if (mode === 'long') {
+    nt.setNumThreads(1);
+    const x = nt.randn([4096, 32]);
+    const y = nt.randint(0, 2, [4096]);
+    const model = nt.sequential({ layers: [nt.layers.dense({ inputShape: [32], units: 256, activation: 'relu' }), nt.layers.dense({ units: 2 })] });
+    model.compile({ optimizer: 'sgd', loss: nt.losses.sparseCategoricalCrossentropy({ fromLogits: true }) });
+    await nt.distributed.wrap(model);
+    let said = false;
+    await model.fit(x, y, {
+      epochs: 1000,
+      batchSize: 32,
+      verbose: 0,
+      callbacks: [{ onBatchEnd: () => { if (!said) { said = true; console.log('training'); } } }],
+    });
+  }
+  nt.distributed.destroy();
+}
+
+main().catch((err) => {
+  console.error(`FAILED ${err.name}: ${err.message}`);
+  process.exitCode = 1;
+});
