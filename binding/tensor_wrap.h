@@ -46,7 +46,6 @@ struct OpSpec {
 struct BoundOp {
   const OpSpec* spec;
   std::string publicName;
-  EnvState* state;
 };
 
 // Exports every spec in `specs` on `exports`; each call runs under a guard that turns any
