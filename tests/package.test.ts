@@ -47,7 +47,7 @@ const nt = require('nodetorch');
   const sum = nt.tensor([1, 2, 3]).add(nt.tensor([10, 20, 30])).dataSync();
   nt.manualSeed(0);
   const x = nt.randn([64, 4]);
-  const y = x.sum(1, true);
+  const y = x.sum(1, { keepdim: true });
   const model = nt.sequential({ layers: [nt.layers.dense({ inputShape: [4], units: 1 })] });
   model.compile({ optimizer: nt.optimizers.sgd({ lr: 0.05 }), loss: 'meanSquaredError' });
   const history = await model.fit(x, y, { epochs: 5, batchSize: 16, verbose: 0 });

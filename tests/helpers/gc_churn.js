@@ -1,0 +1,36 @@
+// gc_churn.js — the GC backstop's RSS check, run by memory.test.ts in a process of its own (the test
+// runner's grown heap keeps tens of thousands more undisposed tensors alive between scavenges than a
+// user's process does): a warm-up round and a measured round of 150k undisposed ops on an [8, 8]
+// tensor, yielding every 1,000; prints {rssBefore, rssGrowth, peak, liveAtStart} as JSON.
+'use strict';
+const nt = require('../../dist');
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+const live = () => nt.memory().numTensors;
+
+/** `ops` results never disposed, in chunks of 1000 (finalizers run when the loop yields); the highest live count seen. */
+async function churn(a, ops) {
+  let peak = 0;
+  for (let done = 0; done < ops; done += 1000) {
+    for (let i = 0; i < 1000; i++) a.add(i);
+    await tick();
+    peak = Math.max(peak, live());
+  }
+  return peak;
+}
+
+async function main() {
+  nt.manualSeed(0);
+  const a = nt.randn([8, 8]);
+  const liveAtStart = live();
+  const warmPeak = await churn(a, 150_000);
+  const rssBefore = process.memoryUsage().rss;
+  const peak = Math.max(warmPeak, await churn(a, 150_000));
+  const rssGrowth = process.memoryUsage().rss - rssBefore;
+  process.stdout.write(JSON.stringify({ rssBefore, rssGrowth, peak, liveAtStart }) + '\n');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
