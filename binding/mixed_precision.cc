@@ -76,8 +76,8 @@ Precision ReadPrecision(Napi::Value v, const char* op) {
 
 void CheckPrecision(const Precision& p, const at::Device& device) {
   if (p.dtype == at::kHalf && !device.is_cuda()) {
-    throw std::invalid_argument("mixedPrecision 'fp16' needs a CUDA device (the model is on " + device.str() +
-                                "); on the CPU use 'bf16' (CPU autocast computes in bf16 only)");
+    throw std::invalid_argument("mixedPrecision 'fp16' needs a CUDA device, not " + device.str() +
+                                "; on the CPU use 'bf16' (CPU autocast computes in bf16 only)");
   }
   if (p.Mixed() && !device.is_cuda() && !device.is_cpu()) {
     throw std::invalid_argument("mixedPrecision runs on CPU or CUDA devices, not " + device.str());
