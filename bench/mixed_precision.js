@@ -10,13 +10,13 @@
  * The four sides (nt fp32, nt bf16, PyTorch fp32, PyTorch bf16) each train their own model on
  * their own synthetic pool; rounds alternate between them (rotating the order) after one untimed
  * warm-up round. img/s is the median over the rounds; bf16/fp32 is the median of the per-round
- * ratios. Whether bf16 can be faster depends on the CPU: avx512_bf16 / amx_bf16 in /proc/cpuinfo
+ * ratios. Every side runs under one malloc policy (PINNED_MALLOC in common.js), like for like. Whether bf16 can be faster depends on the CPU: avx512_bf16 / amx_bf16 in /proc/cpuinfo
  * give oneDNN native bf16 dot products; without them bf16 is emulated and slower than fp32.
  */
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
-const { LineChild, pythonCommand, median, table, root, benchCnn } = require('./common');
+const { LineChild, pythonCommand, median, table, root, benchCnn, rerunWithPinnedMalloc } = require('./common');
 
 process.env.OPENBLAS_NUM_THREADS = '1';  // before libtorch loads (here and in the children)
 const nt = require(root);
@@ -78,6 +78,7 @@ async function pythonSide(name, batch, bf16) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  rerunWithPinnedMalloc();
   nt.setNumThreads(1);
   const flags = fs.readFileSync('/proc/cpuinfo', 'utf8').match(/\b(avx512_bf16|amx_bf16|amx_tile)\b/g) ?? [];
   console.log(`nodetorch ${nt.info().nodetorchVersion} on libtorch ${nt.info().libtorchVersion}; one thread; batch ${opts.batch}; CPU bf16 flags: ${[...new Set(flags)].join(', ') || 'none (bf16 is emulated)'}`);
