@@ -24,7 +24,7 @@ int64_t OwnedBytes(const at::Tensor& t) {
 // per tiny tensor would cost more than the op. memory() stays exact.
 constexpr int64_t kReportStep = 64 * 1024;
 
-void CountBytes(napi_env env, EnvState* state, int64_t delta) {
+void CountBytes(node_api_basic_env env, EnvState* state, int64_t delta) {
   state->numBytes += delta;
   state->unreportedBytes += delta;
   if (state->unreportedBytes >= kReportStep || state->unreportedBytes <= -kReportStep) {
@@ -34,7 +34,7 @@ void CountBytes(napi_env env, EnvState* state, int64_t delta) {
   }
 }
 
-void Release(napi_env env, TensorHandle* h) {
+void Release(node_api_basic_env env, TensorHandle* h) {
   if (!h->tensor.defined()) return;
   h->tensor.reset();
   h->state->numTensors -= 1;
@@ -45,7 +45,11 @@ void Release(napi_env env, TensorHandle* h) {
 // Spare handles kept per environment; beyond this, collected handles are deleted.
 constexpr size_t kMaxSpareHandles = 16384;
 
-void Finalize(napi_env env, void* data, void* /*hint*/) {
+// A basic finalizer: it touches no JS, so the GC runs it while collecting the handle (the addon is
+// built with NAPI_EXPERIMENTAL). Deferring it to the event loop, as plain finalizers are, kept every
+// handle (and its napi bookkeeping) alive until the loop turned: a loop of ops that never yields
+// grew the heap without bound and paid for it in malloc work and page faults.
+void Finalize(node_api_basic_env env, void* data, void* /*hint*/) {
   auto* h = static_cast<TensorHandle*>(data);
   Release(env, h);
   auto& spare = h->state->spareHandles;
@@ -65,6 +69,7 @@ TensorHandle* NewHandle(EnvState* state) {
 
 Napi::Value GuardedCall(const Napi::CallbackInfo& info) {
   const auto* op = static_cast<const BoundOp*>(info.Data());
+  if (!op->state->collected.empty()) op->state->DeleteCollected();
   try {
     return op->spec->body(info);
   } catch (...) {
@@ -126,12 +131,20 @@ void Dispose(Napi::Env env, TensorHandle* handle) { Release(env, handle); }
 void ExportOps(Napi::Env env, Napi::Object exports, const OpSpec* specs, size_t count) {
   auto* state = env.GetInstanceData<EnvState>();
   for (size_t i = 0; i < count; ++i) {
-    state->ops.push_back(std::make_unique<BoundOp>(BoundOp{&specs[i], PublicName(specs[i].name)}));
+    state->ops.push_back(std::make_unique<BoundOp>(BoundOp{&specs[i], PublicName(specs[i].name), state}));
     exports.Set(specs[i].name, Napi::Function::New<GuardedCall>(env, specs[i].name, state->ops.back().get()));
   }
 }
 
+void EnvState::DeleteCollected() {
+  // Swapped out first: a deleter may release handles whose finalizers queue more.
+  std::vector<std::pair<void (*)(void*), void*>> batch;
+  batch.swap(collected);
+  for (auto& [deleter, data] : batch) deleter(data);
+}
+
 EnvState::~EnvState() {
+  while (!collected.empty()) DeleteCollected();
   for (TensorHandle* h : spareHandles) delete h;
 }
 

@@ -207,4 +207,18 @@ describe('GC backstop', () => {
     // 300k tensors were created; without finalizers all of them would still be alive.
     expect(peak - liveAtStart).toBeLessThan(150_000);
   }, 90_000);
+
+  it('frees undisposed results during a loop that never yields (finalizers run in the GC)', () => {
+    nt.manualSeed(0);
+    const a = nt.randn([8, 8]);
+    const liveAtStart = live();
+    let peak = 0;
+    // 300k results, never disposed, no await: finalizers deferred to the event loop would leave all
+    // of them alive until the loop ends.
+    for (let chunk = 0; chunk < 300; chunk++) {
+      for (let i = 0; i < 1000; i++) a.add(i);
+      peak = Math.max(peak, live() - liveAtStart);
+    }
+    expect(peak).toBeLessThan(150_000);
+  }, 60_000);
 });
