@@ -2,7 +2,8 @@
  * routes.ts — the Open Inference Protocol (KServe v2) REST routes on fastify: health, server and
  * model metadata, model readiness, infer; plus `classify` (an image body → top-k classes, for
  * models saved with a classifier's preprocess.json) and `sample` (a generator's images as a PNG
- * grid). Every model route also answers under `/versions/{v}`.
+ * grid). Every model route also answers under `/versions/{v}`. Requests to run (infer, classify)
+ * are admitted before their bodies are read, so that overload gets fast 503s (see admit).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { loadImage } from '../data/image_folder';
@@ -13,7 +14,9 @@ import { randn } from '../tensor/creation';
 import { tidy } from '../tensor/memory';
 import type { Tensor } from '../tensor/tensor';
 import { datatypeOf, decodeInputs, encodeOutput, requestedOutputs } from './codec';
+import { QueueFullError } from './errors';
 import { HttpError, type FailureReason } from './http_error';
+import { parseInferBody } from './infer_json';
 import type { Metrics } from './metrics';
 import type { ServedModel } from './served_model';
 
@@ -71,7 +74,8 @@ function queryInt(req: Req, key: string, fallback: number | undefined, min: numb
   return v;
 }
 
-async function infer(model: ServedModel, body: unknown): Promise<object> {
+async function infer(model: ServedModel, req: Req): Promise<object> {
+  const body = req.body;
   const xs = decodeInputs(body, model.inputs, model.device);
   const request = body as Record<string, unknown>;
   let outs: Tensor[] = [];
@@ -82,6 +86,7 @@ async function infer(model: ServedModel, body: unknown): Promise<object> {
     }
     const names = model.outputs.map((o) => o.name);
     const wanted = requestedOutputs(request, names);
+    admitted(req);
     outs = await model.run(xs);
     return {
       model_name: model.name,
@@ -94,7 +99,8 @@ async function infer(model: ServedModel, body: unknown): Promise<object> {
   }
 }
 
-async function classifyImage(model: ServedModel, body: unknown, top: number): Promise<object> {
+async function classifyImage(model: ServedModel, req: Req, top: number): Promise<object> {
+  const body = req.body;
   const pre = model.preprocess;
   if (pre === undefined || pre.kind !== 'classifier') throw new HttpError(400, `model '${model.name}' has no classifier preprocess.json, so it cannot classify images`);
   if (!Buffer.isBuffer(body) || body.length === 0) throw new HttpError(400, 'send the image bytes as the body (Content-Type image/png, image/jpeg, image/webp or application/octet-stream)');
@@ -108,6 +114,7 @@ async function classifyImage(model: ServedModel, body: unknown, top: number): Pr
   raw.dispose();
   let probs: Tensor[] = [];
   try {
+    admitted(req);
     probs = await model.run([x]);
     const k = Math.min(top, probs[0].shape[1]);
     const { values, indices } = probs[0].squeeze(0).topk(k);
@@ -142,9 +149,30 @@ async function sampleGrid(model: ServedModel, n: number, seed: number | undefine
   }
 }
 
+/** Admissions of requests on their way to a batcher, by request (see admit). */
+const admissions = new WeakMap<FastifyRequest, () => void>();
+
+/**
+ * onRequest of the routes with a body to run: admission before the body is read. A request for a
+ * ready model whose queue is full (counting requests still arriving) gets its 503 now, unparsed.
+ */
+async function admit(ctx: RouteContext, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const model = ctx.models.get((req.params as Params).model);
+  if (model === undefined || !ctx.ready()) return;
+  const release = model.admit();
+  if (release === undefined) throw new QueueFullError(`model '${model.name}': the queue is full`);
+  admissions.set(req, release);
+  reply.raw.once('close', release);
+}
+
+/** Ends a request's admission: it is about to enter the batcher's queue, which counts it from now on. */
+function admitted(req: FastifyRequest): void {
+  admissions.get(req)?.();
+}
+
 /** Registers a GET or POST route at `/v2/models/:model<suffix>` and `/v2/models/:model/versions/:version<suffix>`. */
-function modelRoute(app: FastifyInstance, method: 'GET' | 'POST', suffix: string, handler: (req: Req, reply: FastifyReply) => Promise<unknown>): void {
-  for (const url of [`/v2/models/:model${suffix}`, `/v2/models/:model/versions/:version${suffix}`]) app.route({ method, url, handler });
+function modelRoute(app: FastifyInstance, method: 'GET' | 'POST', suffix: string, handler: (req: Req, reply: FastifyReply) => Promise<unknown>, onRequest?: (req: FastifyRequest, reply: FastifyReply) => Promise<void>): void {
+  for (const url of [`/v2/models/:model${suffix}`, `/v2/models/:model/versions/:version${suffix}`]) app.route({ method, url, handler, ...(onRequest ? { onRequest } : {}) });
 }
 
 export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
@@ -166,11 +194,27 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const ready = ctx.ready();
     return reply.code(ready ? 200 : 503).send({ name: m.name, ready });
   });
-  modelRoute(app, 'POST', '/infer', (req) => counted(ctx, req, (m) => infer(m, req.body)));
-  modelRoute(app, 'POST', '/classify', (req) => {
-    const top = queryInt(req, 'top', 5, 1, 1000) as number;
-    return counted(ctx, req, (m) => classifyImage(m, req.body, top));
+  // infer bodies go through the fast parser (infer_json.ts), with fastify's JSON parser behind it
+  void app.register(async (scope) => {
+    const fallback = scope.getDefaultJsonParser(scope.initialConfig.onProtoPoisoning ?? 'error', scope.initialConfig.onConstructorPoisoning ?? 'error');
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+      const fast = parseInferBody(body as Buffer);
+      if (fast === undefined) fallback(req, (body as Buffer).toString('utf8'), done);
+      else done(null, fast);
+    });
+    modelRoute(scope, 'POST', '/infer', (req) => counted(ctx, req, (m) => infer(m, req)), (req, reply) => admit(ctx, req, reply));
   });
+  modelRoute(
+    app,
+    'POST',
+    '/classify',
+    (req) => {
+      const top = queryInt(req, 'top', 5, 1, 1000) as number;
+      return counted(ctx, req, (m) => classifyImage(m, req, top));
+    },
+    (req, reply) => admit(ctx, req, reply),
+  );
   modelRoute(app, 'GET', '/sample', async (req, reply) => {
     const n = queryInt(req, 'n', 16, 1, MAX_SAMPLE_IMAGES) as number;
     const seed = queryInt(req, 'seed', undefined, 0, 2 ** 31 - 1);
