@@ -30,7 +30,7 @@ function reference(text: string): unknown {
 const bits = (xs: Float32Array) => Array.from(new Uint32Array(xs.buffer, xs.byteOffset, xs.length));
 
 function packedValues(text: string): Float32Array {
-  const body = parseInferBody(text);
+  const body = parseInferBody(Buffer.from(text));
   expect(body, text).toBeDefined();
   const data = ((body as { inputs: { data: unknown }[] }).inputs[0]).data;
   expect(data).toBeInstanceOf(PackedData);
@@ -73,15 +73,15 @@ describe('fast infer-body parser', () => {
       `{"inputs": [{"name": "nested", "shape": [4, 2, 3], "datatype": "FP32", "data": ${JSON.stringify(Array.from({ length: 4 }, (_, a) => Array.from({ length: 2 }, (_, b) => [a, b, a * b + 0.25])))}}]}`,
     ];
     for (const text of texts) {
-      const body = parseInferBody(text);
+      const body = parseInferBody(Buffer.from(text));
       expect(body, text.slice(0, 80)).toBeDefined();
       expect(unpacked(body), text.slice(0, 80)).toEqual(reference(text));
       expect(slowPath(body)).toEqual(JSON.parse(text));
     }
     // data given before its datatype is read as a plain array (JSON.parse's value)
-    const late = parseInferBody(texts[6]) as { inputs: { data: unknown }[] };
+    const late = parseInferBody(Buffer.from(texts[6])) as { inputs: { data: unknown }[] };
     expect(late.inputs[0].data).toEqual([1, 2, 3]);
-    expect((parseInferBody(texts[4]) as { inputs: { data: PackedData }[] }).inputs[0].data.depth).toBe(4);
+    expect((parseInferBody(Buffer.from(texts[4])) as { inputs: { data: PackedData }[] }).inputs[0].data.depth).toBe(4);
   });
 
   it('leaves malformed JSON, NaN/Infinity, values FP32 cannot hold and unusual bodies to JSON.parse', () => {
@@ -94,7 +94,7 @@ describe('fast infer-body parser', () => {
       bodyOf('[65505]', 'FP16'), bodyOf('[1, 2, 3]') + 'x', bodyOf(`${'['.repeat(100)}1${']'.repeat(100)}`),
     ];
     for (const text of off) {
-      expect(parseInferBody(text), JSON.stringify(text)).toBeUndefined();
+      expect(parseInferBody(Buffer.from(text)), JSON.stringify(text)).toBeUndefined();
     }
     // random corruptions of a valid body: whatever the fast parser takes, JSON.parse takes and reads the same
     const good = bodyOf('[1.5, -2e-3, [0, 1e2]]');
@@ -107,7 +107,7 @@ describe('fast infer-body parser', () => {
         const ch = alphabet[Math.floor(Math.random() * alphabet.length)];
         text = op === 0 ? text.slice(0, at) + text.slice(at + 1) : op === 1 ? text.slice(0, at) + ch + text.slice(at) : text.slice(0, at) + ch + text.slice(at + 1);
       }
-      const fast = parseInferBody(text);
+      const fast = parseInferBody(Buffer.from(text));
       if (fast === undefined) continue;
       let parsed: unknown;
       expect(() => (parsed = reference(text)), text).not.toThrow();

@@ -149,7 +149,12 @@ class Scanner {
       const c = b[j];
       if (c === 34) {
         this.i = j + 1;
-        return escaped ? (JSON.parse(b.toString('utf8', start, j + 1)) as string) : b.toString('utf8', start + 1, j);
+        if (!escaped) return b.toString('utf8', start + 1, j);
+        try {
+          return JSON.parse(b.toString('utf8', start, j + 1)) as string;
+        } catch {
+          throw GIVE_UP;
+        }
       }
       if (c < 32) throw GIVE_UP;
       if (c === 92) {
