@@ -357,17 +357,19 @@ describe('operations', () => {
     const slow = await nt.serving.serve({ models: [path.join(dir, 'classifier')], port: 0, maxBatchSize: 64, maxQueueDelayMs: 3000, maxQueueSize: 2 });
     try {
       await slow.loaded;
-      const post = (payload: string) => slow.app.inject({ method: 'POST', url: '/v2/models/classifier/infer', payload, headers: { 'content-type': 'application/json' } });
+      const post = (body: string) => fetch(`${slow.url}/v2/models/classifier/versions/1/infer`, { method: 'POST', body, headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(30_000) });
       const body = JSON.stringify({ inputs: [sampleInput(1, 5)] });
       const queued = [post(body), post(body)];
-      for (let i = 0; i < 100 && !/nodetorch_pending_requests\{model="classifier"\} 2$/m.test((await slow.app.inject({ method: 'GET', url: '/metrics' })).body); i++) {
+      for (let i = 0; i < 500 && !/^nodetorch_pending_requests\{model="classifier"\} 2$/m.test(await (await fetch(`${slow.url}/metrics`)).text()); i++) {
         await new Promise((r) => setTimeout(r, 10));
       }
       const busy = await post('{"inputs": [');
-      expect([busy.statusCode, JSON.parse(busy.body).error, busy.headers['retry-after']]).toEqual([503, 'server busy: the queue is full, retry later', '1']);
-      expect((await Promise.all(queued)).map((r) => r.statusCode)).toEqual([200, 200]);
+      expect([busy.status, await busy.json(), busy.headers.get('retry-after')]).toEqual([503, { error: 'server busy: the queue is full, retry later' }, '1']);
+      expect((await Promise.all(queued)).map((r) => r.status)).toEqual([200, 200]);
       const bad = await post('{"inputs": [');
-      expect([bad.statusCode, JSON.parse(bad.body).error]).toEqual([400, expect.stringMatching(/not valid JSON/)]);
+      expect([bad.status, (await bad.json()).error]).toEqual([400, expect.stringMatching(/not valid JSON/)]);
+      const metrics = await (await fetch(`${slow.url}/metrics`)).text();
+      expect(metrics).toMatch(/^nodetorch_request_failure_total\{model="classifier",reason="queue_full"\} 1$/m);
     } finally {
       await slow.close();
     }

@@ -3,7 +3,7 @@
  * model metadata, model readiness, infer; plus `classify` (an image body → top-k classes, for
  * models saved with a classifier's preprocess.json) and `sample` (a generator's images as a PNG
  * grid). Every model route also answers under `/versions/{v}`. Requests to run (infer, classify)
- * are admitted before their bodies are read, so that overload gets fast 503s (see admit).
+ * were admitted before fastify saw them (admission.ts); they leave admission for the queue.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { loadImage } from '../data/image_folder';
@@ -14,7 +14,7 @@ import { randn } from '../tensor/creation';
 import { tidy } from '../tensor/memory';
 import type { Tensor } from '../tensor/tensor';
 import { datatypeOf, decodeInputs, encodeOutput, requestedOutputs } from './codec';
-import { QueueFullError } from './errors';
+import { admitted } from './admission';
 import { HttpError, type FailureReason } from './http_error';
 import { parseInferBody } from './infer_json';
 import type { Metrics } from './metrics';
@@ -86,7 +86,7 @@ async function infer(model: ServedModel, req: Req): Promise<object> {
     }
     const names = model.outputs.map((o) => o.name);
     const wanted = requestedOutputs(request, names);
-    admitted(req);
+    admitted(req.raw);
     outs = await model.run(xs);
     return {
       model_name: model.name,
@@ -114,7 +114,7 @@ async function classifyImage(model: ServedModel, req: Req, top: number): Promise
   raw.dispose();
   let probs: Tensor[] = [];
   try {
-    admitted(req);
+    admitted(req.raw);
     probs = await model.run([x]);
     const k = Math.min(top, probs[0].shape[1]);
     const { values, indices } = probs[0].squeeze(0).topk(k);
@@ -149,30 +149,9 @@ async function sampleGrid(model: ServedModel, n: number, seed: number | undefine
   }
 }
 
-/** Admissions of requests on their way to a batcher, by request (see admit). */
-const admissions = new WeakMap<FastifyRequest, () => void>();
-
-/**
- * onRequest of the routes with a body to run: admission before the body is read. A request for a
- * ready model whose queue is full (counting requests still arriving) gets its 503 now, unparsed.
- */
-async function admit(ctx: RouteContext, req: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const model = ctx.models.get((req.params as Params).model);
-  if (model === undefined || !ctx.ready()) return;
-  const release = model.admit();
-  if (release === undefined) throw new QueueFullError(`model '${model.name}': the queue is full`);
-  admissions.set(req, release);
-  reply.raw.once('close', release);
-}
-
-/** Ends a request's admission: it is about to enter the batcher's queue, which counts it from now on. */
-function admitted(req: FastifyRequest): void {
-  admissions.get(req)?.();
-}
-
 /** Registers a GET or POST route at `/v2/models/:model<suffix>` and `/v2/models/:model/versions/:version<suffix>`. */
-function modelRoute(app: FastifyInstance, method: 'GET' | 'POST', suffix: string, handler: (req: Req, reply: FastifyReply) => Promise<unknown>, onRequest?: (req: FastifyRequest, reply: FastifyReply) => Promise<void>): void {
-  for (const url of [`/v2/models/:model${suffix}`, `/v2/models/:model/versions/:version${suffix}`]) app.route({ method, url, handler, ...(onRequest ? { onRequest } : {}) });
+function modelRoute(app: FastifyInstance, method: 'GET' | 'POST', suffix: string, handler: (req: Req, reply: FastifyReply) => Promise<unknown>): void {
+  for (const url of [`/v2/models/:model${suffix}`, `/v2/models/:model/versions/:version${suffix}`]) app.route({ method, url, handler });
 }
 
 export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
@@ -203,18 +182,12 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
       if (fast === undefined) fallback(req, (body as Buffer).toString('utf8'), done);
       else done(null, fast);
     });
-    modelRoute(scope, 'POST', '/infer', (req) => counted(ctx, req, (m) => infer(m, req)), (req, reply) => admit(ctx, req, reply));
+    modelRoute(scope, 'POST', '/infer', (req) => counted(ctx, req, (m) => infer(m, req)));
   });
-  modelRoute(
-    app,
-    'POST',
-    '/classify',
-    (req) => {
-      const top = queryInt(req, 'top', 5, 1, 1000) as number;
-      return counted(ctx, req, (m) => classifyImage(m, req, top));
-    },
-    (req, reply) => admit(ctx, req, reply),
-  );
+  modelRoute(app, 'POST', '/classify', (req) => {
+    const top = queryInt(req, 'top', 5, 1, 1000) as number;
+    return counted(ctx, req, (m) => classifyImage(m, req, top));
+  });
   modelRoute(app, 'GET', '/sample', async (req, reply) => {
     const n = queryInt(req, 'n', 16, 1, MAX_SAMPLE_IMAGES) as number;
     const seed = queryInt(req, 'seed', undefined, 0, 2 ** 31 - 1);
