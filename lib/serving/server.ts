@@ -2,8 +2,9 @@
  * server.ts — `nt.serving.serve(options)`: the batcher behind the Open Inference Protocol on
  * fastify. It listens first (liveness answers at once), then loads and warms up every model
  * (readiness turns true when all are). Cross-cutting concerns live here: the API key (every route
- * but liveness, compared in constant time), the access log, the body limit, and turning every
- * error into `{"error": "..."}` with its status (no stack traces). `close()` drains: readiness
+ * but liveness, compared in constant time), the access log, the body limit, admission in front of
+ * fastify (admission.ts: a full queue's 503 before the body is read), and turning every error
+ * into `{"error": "..."}` with its status (no stack traces). `close()` drains: readiness
  * turns false, new requests get 503, in-flight ones finish, then the models are released.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -115,7 +116,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
   // Overload is turned away before fastify sees the request (admission.ts).
   const shed = shedder(ctx, (req) => apiKey === undefined || keyMatches(req.headers.authorization, apiKey), log);
   // Bodies are only read field by field, never merged into objects, so a "__proto__" key is inert:
-  // skipping fastify's scan for it saves about a fifth of the JSON parse.
+  // skipping fastify's scan for it saves about a fifth of its JSON parse (infer bodies fall back to it).
   const app = Fastify({
     bodyLimit,
     return503OnClosing: true,
