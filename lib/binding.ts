@@ -347,6 +347,8 @@ export interface NativeInfo {
   /** The malloc policy the addon applied at load (see binding/malloc_policy.cc). */
   malloc: string;
   numThreads: number;
+  /** OpenBLAS's own thread count (capped by setNumThreads too), or null when the BLAS is not OpenBLAS. */
+  blasThreads: number | null;
   numInteropThreads: number;
   parallelInfo: string;
   buildConfig: string;
