@@ -92,7 +92,7 @@ Napi::Value GuardedCall(const Napi::CallbackInfo& info) {
 
 // Binding-name prefixes of ops that are methods of a JS object, and that object's name in errors.
 const std::pair<const char*, const char*> kPublicPrefixes[] = {
-    {"model", "model"}, {"jit", "jit"}, {"gan", "gan"}, {"optim", "optimizer"}, {"dataset", "dataset"}, {"rng", "rng"}, {"distributed", "distributed"},
+    {"model", "model"}, {"jit", "jit"}, {"gan", "gan"}, {"optim", "optimizer"}, {"dataset", "dataset"}, {"rng", "rng"}, {"distributed", "distributed"}, {"amp", "amp"},
 };
 
 std::string PublicName(const std::string& name) {
