@@ -4,7 +4,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <utility>
 #include <vector>
 
 namespace nt {
@@ -25,12 +24,6 @@ struct EnvState {
   std::vector<TensorHandle*> spareHandles;
   // The exported ops (their functions' data).
   std::vector<std::unique_ptr<BoundOp>> ops;
-  // Owned handles (models, optimizers, ...) the GC has collected, with their deleters: deleted at
-  // the next native call, out of the GC (binding/external.h).
-  std::vector<std::pair<void (*)(void*), void*>> collected;
-
-  // Deletes what `collected` holds.
-  void DeleteCollected();
   ~EnvState();
 };
 

@@ -80,8 +80,7 @@ TensorHandle* NewHandle(EnvState* state) {
 
 Napi::Value GuardedCall(const Napi::CallbackInfo& info) {
   const auto* op = static_cast<const BoundOp*>(info.Data());
-  // What the GC's finalizers left to the JS thread: owned handles to delete, bytes to report.
-  if (!op->state->collected.empty()) op->state->DeleteCollected();
+  // What the GC's finalizers left to the JS thread: bytes to report to V8.
   ReportBytes(info.Env(), op->state);
   try {
     return op->spec->body(info);
@@ -153,15 +152,7 @@ void ExportOps(Napi::Env env, Napi::Object exports, const OpSpec* specs, size_t 
   }
 }
 
-void EnvState::DeleteCollected() {
-  // Swapped out first: a deleter may release handles whose finalizers queue more.
-  std::vector<std::pair<void (*)(void*), void*>> batch;
-  batch.swap(collected);
-  for (auto& [deleter, data] : batch) deleter(data);
-}
-
 EnvState::~EnvState() {
-  while (!collected.empty()) DeleteCollected();
   for (TensorHandle* h : spareHandles) delete h;
 }
 
