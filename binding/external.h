@@ -16,14 +16,20 @@ void DeleteOwned(napi_env, void* data, void*) {
   delete static_cast<T*>(data);
 }
 
+// Node >= 20.10 exports node_api_post_finalizer, but node-api-headers leave experimental APIs out:
+// declared here, weak, so the addon still loads on an older Node — which runs every finalizer after
+// the collection anyway, so there the deletion can run directly.
+extern "C" napi_status __attribute__((weak)) node_api_post_finalizer(node_api_basic_env env, napi_finalize finalize_cb, void* finalize_data,
+                                                                     void* finalize_hint);
+
 // The finalizer of an owned handle, run by the GC as it collects the handle (the addon is built
 // with NAPI_EXPERIMENTAL): it only posts the deletion, which Node runs on the JS thread after the
 // collection (node_api_post_finalizer), since these objects may join threads or release JS
 // references, which a finalizer running inside the GC must not do.
 template <typename T>
 void PostDeleteOwned(node_api_basic_env env, void* data, void*) {
-  if (node_api_post_finalizer(env, DeleteOwned<T>, data, nullptr) != napi_ok) {
-    DeleteOwned<T>(nullptr, data, nullptr);  // the environment is going away: nothing left to defer to
+  if (node_api_post_finalizer == nullptr || node_api_post_finalizer(env, DeleteOwned<T>, data, nullptr) != napi_ok) {
+    DeleteOwned<T>(nullptr, data, nullptr);  // an older Node, or the environment is going away
   }
 }
 
