@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 namespace nt {
@@ -24,7 +25,12 @@ struct EnvState {
   std::vector<TensorHandle*> spareHandles;
   // The exported ops (their functions' data).
   std::vector<std::unique_ptr<BoundOp>> ops;
+  // Owned handles (models, optimizers, ...) the GC has collected, with their deleters: deleted at
+  // the next native call, out of the GC (binding/external.h).
+  std::vector<std::pair<void (*)(void*), void*>> collected;
 
+  // Deletes what `collected` holds.
+  void DeleteCollected();
   ~EnvState();
 };
 

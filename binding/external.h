@@ -7,15 +7,35 @@
 #include <memory>
 #include <string>
 
+#include "env_state.h"
 #include "errors.h"
 
 namespace nt {
 
-// A JS handle owning `value` (deleted when the handle is collected, or now if creation fails).
+template <typename T>
+void DeleteOwned(void* data) {
+  delete static_cast<T*>(data);
+}
+
+// The finalizer of an owned handle, run by the GC as it collects the handle (the addon is built
+// with NAPI_EXPERIMENTAL): it only queues the deletion, which runs at the environment's next
+// native call (EnvState::DeleteCollected), out of the GC, since these objects may join threads
+// or release JS references, which a finalizer running inside the GC must not do.
+template <typename T>
+void QueueDeleteOwned(node_api_basic_env env, void* data, void*) {
+  void* state = nullptr;
+  if (napi_get_instance_data(env, &state) == napi_ok && state != nullptr) {
+    static_cast<EnvState*>(state)->collected.emplace_back(DeleteOwned<T>, data);
+  } else {
+    DeleteOwned<T>(data);  // the environment is going away: nothing left to defer to
+  }
+}
+
+// A JS handle owning `value` (deleted after the handle is collected, or now if creation fails).
 template <typename T>
 Napi::Value OwnedExternal(Napi::Env env, std::unique_ptr<T> value) {
   napi_value ext;
-  napi_status status = napi_create_external(env, value.get(), [](napi_env, void* data, void*) { delete static_cast<T*>(data); }, nullptr, &ext);
+  napi_status status = napi_create_external(env, value.get(), QueueDeleteOwned<T>, nullptr, &ext);
   NAPI_THROW_IF_FAILED(env, status, Napi::Value());
   value.release();
   return Napi::Value(env, ext);

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as nt from '../lib';
 import { freePort } from '../lib/distributed/launch';
+import { LIBTORCH2 } from './helpers/torch';
 
 const root = path.join(__dirname, '..');
 const WORKER = path.join(__dirname, 'helpers', 'dist_worker.js');
@@ -113,8 +114,11 @@ describe('nt.distributed on 2 processes', () => {
     }
   });
 
+  // The 2.13 wheel's MKL sums a half batch and a whole one in other orders than OpenBLAS: after 20
+  // SGD-momentum steps its weights near 0 were 1.01e-5 apart (relative to max(|w|, 1e-3)).
+  const tolerance = LIBTORCH2 ? 2e-5 : 1e-5;
   for (const opt of ['sgd', 'adam']) {
-    it(`2 ranks × half of each batch of 64 = 1 process on the whole batch (20 steps of ${opt === 'sgd' ? 'SGD-momentum' : 'Adam'}, ≤ 1e-5 relative)`, async () => {
+    it(`2 ranks × half of each batch of 64 = 1 process on the whole batch (20 steps of ${opt === 'sgd' ? 'SGD-momentum' : 'Adam'}, ≤ ${tolerance.toExponential()} relative)`, async () => {
       const run = launch(2, ['steps', opt]);
       expect(run.code, run.stderr + run.stdout).toBe(0);
       const r = results(run.stdout);
@@ -132,7 +136,7 @@ describe('nt.distributed on 2 processes', () => {
         const w: number[][] = r[rank].weights;
         expect(w.length).toBe(reference.length);
         for (let k = 0; k < w.length; k++) {
-          expect(maxRelDiff(w[k], reference[k])).toBeLessThanOrEqual(1e-5);
+          expect(maxRelDiff(w[k], reference[k])).toBeLessThanOrEqual(tolerance);
           expect(maxRelDiff(w[k], before[k])).toBeGreaterThan(1e-3); // it trained
         }
       }
@@ -175,7 +179,7 @@ describe('nt.distributed on 2 processes', () => {
   });
 });
 
-describe.skipIf(!hasTorch)('a Python torch.distributed rank in the same group', () => {
+describe.skipIf(!hasTorch || LIBTORCH2)('a Python torch.distributed rank in the same group', () => {
   for (const pyRank of [1, 0]) {
     it(`allReduce, broadcast and allGather give identical tensors (Python as rank ${pyRank})`, async () => {
       const port = await freePort();
@@ -192,6 +196,21 @@ describe.skipIf(!hasTorch)('a Python torch.distributed rank in the same group', 
       expect(fromNode.broadcast1).toEqual([1.5, 2, 7, 0]);
     });
   }
+});
+
+// The only Python here is Debian's PyTorch 1.13, and PyTorch supports no group whose ranks run
+// different versions: libtorch 2.x's TCPStore opens each connection with a query 1.13 does not know.
+// Against a 2.x build the Python rank is refused, and the nodetorch rank names it as never joined.
+describe.skipIf(!hasTorch || !LIBTORCH2)('a Python 1.13 rank and a libtorch 2.x group', () => {
+  it('the Python rank is refused and init rejects naming it', async () => {
+    const port = await freePort();
+    const node = start(process.execPath, [WORKER, 'interop'], rankEnv(0, 2, port, { DIST_TIMEOUT_MS: '5000' }));
+    const py = start('/usr/bin/python3', [PYTHON_RANK, '1', '2', String(port)], baseEnv);
+    const [p, n] = await Promise.all([py.done, node.done]);
+    expect(p.code).not.toBe(0);
+    expect(n.code).toBe(1);
+    expect(n.stderr).toMatch(/^FAILED Error: distributed\.init: rank 1 of 2 did not join within 5000 ms/m);
+  });
 });
 
 /** Waits until `out()` matches `re` (or 60 s pass). */
