@@ -18,11 +18,10 @@
  * (bench/train.js explains why it matters on this VM).
  */
 'use strict';
-const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { LineChild, pythonCommand, median, table, root, benchCnn } = require('./common');
+const { LineChild, pythonCommand, median, table, root, benchCnn, PINNED_MALLOC, rerunWithPinnedMalloc } = require('./common');
 
 process.env.OPENBLAS_NUM_THREADS = '1'; // read by OpenBLAS when it loads (with nodetorch, and in the child)
 const nt = require(root);
@@ -35,7 +34,6 @@ const SIDES = ['eager', 'eagerCL', 'optimized', 'optimizedCL', 'torch', 'torchFr
 const LABELS = {
   eager: 'nt eager', eagerCL: 'nt eager CL', optimized: 'nt optimized', optimizedCL: 'nt optimized CL', torch: 'PyTorch eager', torchFrozen: 'PyTorch frozen',
 };
-const PINNED_MALLOC = { MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: String(2 ** 30), MALLOC_TOP_PAD_: String(2 ** 26) };
 
 function parseArgs(argv) {
   const opts = { rounds: 9, batches: [1, 8, 64], models: ['cnn', 'resnet20'], roundMs: 200, pinMalloc: argv.includes('--pin-malloc') };
@@ -140,10 +138,7 @@ async function benchModel(name, opts, python, dir) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
-  if (opts.pinMalloc && Object.entries(PINNED_MALLOC).some(([k, v]) => process.env[k] !== v)) {
-    const rerun = spawnSync(process.execPath, process.argv.slice(1), { stdio: 'inherit', env: { ...process.env, ...PINNED_MALLOC } });
-    process.exit(rerun.status ?? 1);
-  }
+  if (opts.pinMalloc) rerunWithPinnedMalloc();
   nt.setNumThreads(1);
   nt.manualSeed(0);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodetorch-bench-predict-'));
