@@ -17,6 +17,7 @@ void RegisterModelWrap(Napi::Env env, Napi::Object exports);
 void RegisterTrainer(Napi::Env env, Napi::Object exports);
 void RegisterJitWrap(Napi::Env env, Napi::Object exports);
 void RegisterJitExport(Napi::Env env, Napi::Object exports);
+void RegisterFrozenForward(Napi::Env env, Napi::Object exports);
 void RegisterSafetensors(Napi::Env env, Napi::Object exports);
 void RegisterTrainingState(Napi::Env env, Napi::Object exports);
 void RegisterGanTrainer(Napi::Env env, Napi::Object exports);
@@ -48,6 +49,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   nt::RegisterTrainer(env, exports);
   nt::RegisterJitWrap(env, exports);
   nt::RegisterJitExport(env, exports);
+  nt::RegisterFrozenForward(env, exports);
   nt::RegisterSafetensors(env, exports);
   nt::RegisterTrainingState(env, exports);
   nt::RegisterGanTrainer(env, exports);

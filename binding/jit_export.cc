@@ -2,7 +2,7 @@
 // submodules hold each nn module's parameters and buffers under the model's names (so state_dict
 // names match), compiles the TorchScript source lib/io/jit_export.ts generated for
 // each submodule and for the top-level forward, and saves it atomically (off the event loop).
-#include <torch/script.h>
+#include "jit_export.h"
 
 #include "args.h"
 #include "async.h"
@@ -11,17 +11,13 @@
 #include "tensor_wrap.h"
 
 namespace nt {
-namespace {
 
-struct SubmoduleSource {
-  std::string className;  // e.g. "Conv2d" (mangled if repeated)
-  std::string source;     // TorchScript `def forward(self, x): ...`
-};
-
-// Builds the module in eval mode, sharing the model's tensors (they are only read while saving).
 // Module i is registered under the model's name for it; dotted names become nested containers,
 // so the state_dict names match the model's.
 torch::jit::Module BuildScriptModule(NativeModel& model, const std::vector<SubmoduleSource>& subs, const std::string& forward) {
+  if (subs.size() != model.graph.modules.size()) {
+    throw std::logic_error("got sources for " + std::to_string(subs.size()) + " modules, the model has " + std::to_string(model.graph.modules.size()));
+  }
   auto cu = std::make_shared<torch::jit::CompilationUnit>();
   torch::jit::Module top(c10::QualifiedName("__torch__.nodetorch.Model"), cu, true);
   top.register_attribute("training", c10::BoolType::get(), false);
@@ -58,6 +54,19 @@ torch::jit::Module BuildScriptModule(NativeModel& model, const std::vector<Submo
   return top;
 }
 
+std::vector<SubmoduleSource> SubmoduleSourcesArg(const Napi::CallbackInfo& info, size_t i, const char* op) {
+  if (!info[i].IsArray()) throw TypeErr(info.Env(), op, "module sources must be an array");
+  Napi::Array arr = info[i].As<Napi::Array>();
+  std::vector<SubmoduleSource> subs;
+  for (uint32_t k = 0; k < arr.Length(); ++k) {
+    Napi::Object entry = arr.Get(k).As<Napi::Object>();
+    subs.push_back({entry.Get("className").As<Napi::String>().Utf8Value(), entry.Get("source").As<Napi::String>().Utf8Value()});
+  }
+  return subs;
+}
+
+namespace {
+
 class ExportWorker : public PromiseWorker {
  public:
   ExportWorker(Napi::Env env, std::shared_ptr<NativeModel> model, std::vector<SubmoduleSource> subs, std::string forward, std::string path)
@@ -71,10 +80,6 @@ class ExportWorker : public PromiseWorker {
  protected:
   void Run() override {
     Owner::Hold hold = model_->owner.Read();  // the module shares the model's tensors and only reads them
-    if (subs_.size() != model_->graph.modules.size()) {
-      throw std::logic_error("got sources for " + std::to_string(subs_.size()) + " modules, the model has " +
-                             std::to_string(model_->graph.modules.size()));
-    }
     SaveModuleAtomically(BuildScriptModule(*model_, subs_, forward_), path_);
   }
   Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
@@ -90,13 +95,7 @@ class ExportWorker : public PromiseWorker {
 // (model, [{ className, source }], forwardSource, path) → Promise<void>
 Napi::Value ExportModel(const Napi::CallbackInfo& info) {
   auto model = ModelArg(info, 0);
-  if (!info[1].IsArray()) throw TypeErr(info.Env(), "exportTorchScript", "module sources must be an array");
-  Napi::Array arr = info[1].As<Napi::Array>();
-  std::vector<SubmoduleSource> subs;
-  for (uint32_t i = 0; i < arr.Length(); ++i) {
-    Napi::Object entry = arr.Get(i).As<Napi::Object>();
-    subs.push_back({entry.Get("className").As<Napi::String>().Utf8Value(), entry.Get("source").As<Napi::String>().Utf8Value()});
-  }
+  std::vector<SubmoduleSource> subs = SubmoduleSourcesArg(info, 1, "exportTorchScript");
   auto* worker = new ExportWorker(info.Env(), std::move(model), std::move(subs), StringArg(info, 2), StringArg(info, 3));
   worker->Queue();
   return worker->Promise();

@@ -2,6 +2,8 @@
 // outputs: probabilities for classifiers) and targets.
 #include "metrics.h"
 
+#include <cmath>
+
 #include "errors.h"
 #include "spec_reader.h"
 
@@ -36,62 +38,85 @@ std::vector<MetricSpec> ReadMetricSpecs(Napi::Array arr, const char* op) {
 }
 
 void MetricState::Reset() {
-  std::fill(sums_.begin(), sums_.end(), 0.0);
+  sums_ = at::Tensor();
   std::fill(counts_.begin(), counts_.end(), 0.0);
-  std::fill(tp_.begin(), tp_.end(), 0.0);
-  std::fill(fp_.begin(), fp_.end(), 0.0);
-  std::fill(fn_.begin(), fn_.end(), 0.0);
 }
 
 void MetricState::Update(const at::Tensor& predIn, const at::Tensor& targetIn) {
   at::NoGradGuard noGrad;
   at::Tensor pred = predIn.detach();
+  if (!sums_.defined()) sums_ = at::zeros({static_cast<int64_t>(specs_->size()), 3}, pred.options().dtype(at::kDouble));
+  // Adds a device scalar into slot (i, column) without reading it.
+  auto add = [this](size_t i, int64_t column, const at::Tensor& value) { sums_.select(0, static_cast<int64_t>(i)).select(0, column).add_(value); };
   for (size_t i = 0; i < specs_->size(); ++i) {
     const MetricSpec& m = (*specs_)[i];
     if (m.kind == "sparseCategoricalAccuracy" || m.kind == "categoricalAccuracy") {
       at::Tensor correct = pred.argmax(1).eq(TargetClasses(targetIn, pred));
-      sums_[i] += correct.sum().item<double>();
+      add(i, 0, correct.sum());
       counts_[i] += static_cast<double>(correct.numel());
     } else if (m.kind == "topK") {
       at::Tensor classes = TargetClasses(targetIn, pred).reshape({-1, 1});
       int64_t k = std::min<int64_t>(m.k, pred.size(1));
       at::Tensor top = std::get<1>(pred.topk(k, 1));
-      sums_[i] += top.eq(classes).any(1).sum().item<double>();
+      add(i, 0, top.eq(classes).any(1).sum());
       counts_[i] += static_cast<double>(classes.size(0));
     } else if (m.kind == "binaryAccuracy" || m.kind == "precision" || m.kind == "recall") {
       at::Tensor predicted = pred.gt(m.threshold).reshape(-1);
       at::Tensor actual = targetIn.to(pred.scalar_type()).reshape(-1).gt(0.5);
       if (m.kind == "binaryAccuracy") {
-        sums_[i] += predicted.eq(actual).sum().item<double>();
+        add(i, 0, predicted.eq(actual).sum());
         counts_[i] += static_cast<double>(predicted.numel());
       } else {
-        tp_[i] += predicted.logical_and(actual).sum().item<double>();
-        fp_[i] += predicted.logical_and(actual.logical_not()).sum().item<double>();
-        fn_[i] += predicted.logical_not().logical_and(actual).sum().item<double>();
+        add(i, 0, predicted.logical_and(actual).sum());
+        add(i, 1, predicted.logical_and(actual.logical_not()).sum());
+        add(i, 2, predicted.logical_not().logical_and(actual).sum());
       }
     } else {  // mse, mae
       at::Tensor diff = pred.reshape(-1) - targetIn.to(pred.scalar_type()).reshape(-1);
-      sums_[i] += (m.kind == "mse" ? diff.pow(2) : diff.abs()).sum().item<double>();
+      add(i, 0, (m.kind == "mse" ? diff.pow(2) : diff.abs()).sum());
       counts_[i] += static_cast<double>(diff.numel());
     }
   }
 }
 
 std::vector<std::pair<std::string, double>> MetricState::Values() const {
+  std::vector<double> sums(specs_->size() * 3, 0.0);
+  if (sums_.defined()) {
+    at::Tensor host = sums_.to(at::kCPU).contiguous();
+    std::copy(host.data_ptr<double>(), host.data_ptr<double>() + host.numel(), sums.begin());
+  }
   std::vector<std::pair<std::string, double>> out;
   for (size_t i = 0; i < specs_->size(); ++i) {
     const MetricSpec& m = (*specs_)[i];
+    const double sum = sums[3 * i], fp = sums[3 * i + 1], fn = sums[3 * i + 2];
     double v;
     if (m.kind == "precision") {
-      v = tp_[i] + fp_[i] > 0 ? tp_[i] / (tp_[i] + fp_[i]) : 0.0;
+      v = sum + fp > 0 ? sum / (sum + fp) : 0.0;
     } else if (m.kind == "recall") {
-      v = tp_[i] + fn_[i] > 0 ? tp_[i] / (tp_[i] + fn_[i]) : 0.0;
+      v = sum + fn > 0 ? sum / (sum + fn) : 0.0;
     } else {
-      v = counts_[i] > 0 ? sums_[i] / counts_[i] : 0.0;
+      v = counts_[i] > 0 ? sum / counts_[i] : 0.0;
     }
     out.emplace_back(m.name, v);
   }
   return out;
+}
+
+void LossSum::Reset() {
+  sum_ = at::Tensor();
+  samples_ = 0;
+}
+
+void LossSum::Add(const at::Tensor& batchLoss, int64_t samples) {
+  at::NoGradGuard noGrad;
+  at::Tensor weighted = batchLoss.detach().to(at::kDouble) * static_cast<double>(samples);
+  sum_ = sum_.defined() ? sum_ + weighted : weighted;
+  samples_ += samples;
+}
+
+double LossSum::Mean() const {
+  if (samples_ == 0) return NAN;
+  return sum_.item<double>() / static_cast<double>(samples_);
 }
 
 }  // namespace nt

@@ -6,6 +6,7 @@
 #include "args.h"
 #include "async.h"
 #include "external.h"
+#include "frozen_forward.h"
 #include "spec_reader.h"
 #include "tensor_wrap.h"
 
@@ -185,6 +186,7 @@ Napi::Value To(const CallbackInfo& info) {
   Owner::Hold hold = m->owner.TryWrite("to");
   m->graph.To(device);
   m->device = device;
+  std::atomic_store(&m->frozen, std::shared_ptr<const FrozenForward>());
   return info.Env().Undefined();
 }
 
@@ -194,12 +196,15 @@ Napi::Value SetTraining(const CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// (model, x) → output, in eval mode without grad
+// (model, x, channelsLast) → output, in eval mode without grad
 Napi::Value PredictSync(const CallbackInfo& info) {
   auto m = ModelArg(info, 0);
   std::vector<at::Tensor> xs = TensorsArg(info, 1);
+  const bool channelsLast = BoolArg(info, 2);
   Owner::Hold hold = m->owner.TryRead("predictSync");
-  return WrapOutputs(info.Env(), PredictForward(*m, xs));
+  std::vector<at::Tensor> out = PredictForward(*m, xs, channelsLast);
+  for (auto& t : out) t = OrdinaryTensor(t);
+  return WrapOutputs(info.Env(), out);
 }
 
 // (model, x | x[]) → output(s) with autograd, in the mode set by train()/eval() (like calling a
@@ -320,12 +325,23 @@ std::shared_ptr<NativeModel> ModelArg(const Napi::CallbackInfo& info, size_t i) 
   return model;
 }
 
-std::vector<at::Tensor> PredictForward(NativeModel& model, const std::vector<at::Tensor>& xs) {
-  torch::NoGradGuard noGrad;
+std::vector<at::Tensor> PredictForward(NativeModel& model, const std::vector<at::Tensor>& xs, bool channelsLast) {
+  c10::InferenceMode inference;
+  std::vector<at::Tensor> in = ToDevice(xs, model.device);
+  if (channelsLast) {
+    for (auto& t : in) {
+      if (t.dim() == 4) t = t.contiguous(at::MemoryFormat::ChannelsLast);
+    }
+  }
+  if (auto frozen = CurrentFrozen(model)) return frozen->Run(in);
   // The graph rests in eval mode; it is in train mode only under a writer's hold (or a loan of
   // it to JS, which may switch it for this call because the writer is waiting).
   ModeGuard mode(model, false);
-  return model.graph.Run(ToDevice(xs, model.device));
+  return model.graph.Run(in);
+}
+
+at::Tensor OrdinaryTensor(const at::Tensor& t) {
+  return t.is_inference() || !t.is_contiguous() ? t.clone(at::MemoryFormat::Contiguous) : t;
 }
 
 void RefuseDuringSession(const Napi::CallbackInfo& info, NativeModel& m, const char* op) {

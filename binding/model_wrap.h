@@ -21,6 +21,8 @@
 
 namespace nt {
 
+struct FrozenForward;  // frozen_forward.h
+
 struct NativeModel {
   ModuleGraph graph;
   at::Device device{at::kCPU};
@@ -46,6 +48,8 @@ struct NativeModel {
   Precision precision;  // mixedPrecision: autocast around the training forward and loss
   LossScaler scaler;    // scales the loss of fp16 training (mixed_precision.h)
   std::shared_ptr<DataParallel> dataParallel;  // set by nt.distributed.wrap: training steps sync with the other ranks
+  // Set by optimizeForInference (frozen_forward.h); read and replaced with std::atomic_load/store.
+  std::shared_ptr<const FrozenForward> frozen;
 
   std::vector<at::Tensor> Parameters() { return graph.Parameters(); }
   // Sets the learning rate to apply with the next write hold.
@@ -89,8 +93,15 @@ std::vector<at::Tensor> ToDevice(const std::vector<at::Tensor>& ts, const at::De
 // The model behind a handle argument; throws a TypeError naming `op` for anything else.
 std::shared_ptr<NativeModel> ModelArg(const Napi::CallbackInfo& info, size_t i);
 
-// Forward for predictions: eval mode, no grad. The caller holds the model for reading.
-std::vector<at::Tensor> PredictForward(NativeModel& model, const std::vector<at::Tensor>& xs);
+// Forward for predictions: eval mode, inference mode, through the frozen forward while it is
+// current; `channelsLast` runs 4-D inputs in channels_last memory format. The outputs may be
+// inference tensors: pass them through OrdinaryTensor before JS sees them. The caller holds the
+// model for reading.
+std::vector<at::Tensor> PredictForward(NativeModel& model, const std::vector<at::Tensor>& xs, bool channelsLast);
+
+// A tensor JS may use freely (in autograd graphs, in place): a contiguous copy of an inference
+// tensor or of a non-contiguous one, else the tensor itself. Call outside inference mode.
+at::Tensor OrdinaryTensor(const at::Tensor& t);
 
 // Throws (naming `op`) while fit() or GAN training has the model.
 void RefuseDuringSession(const Napi::CallbackInfo& info, NativeModel& m, const char* op);

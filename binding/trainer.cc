@@ -5,6 +5,7 @@
 // a JS loss runs while the step lends the model to the JS thread for reads.
 #include "trainer.h"
 
+#include <chrono>
 #include <cmath>
 
 #include "args.h"
@@ -88,8 +89,8 @@ struct StepCaller {
   bool onJsThread;
 };
 
-double TrainStep(NativeModel& m, const Tensors& x, const Tensors& y, const at::Tensor& classWeight, OutputMetrics* metrics,
-                 const LossFn* customLoss, StepCaller caller);
+at::Tensor TrainStep(NativeModel& m, const Tensors& x, const Tensors& y, const at::Tensor& classWeight, OutputMetrics* metrics,
+                     const LossFn* customLoss, StepCaller caller);
 
 // Logs the current loss scale of a model trained with one (the same on every data-parallel rank).
 void AddLossScale(const NativeModel& m, Logs& logs) {
@@ -103,26 +104,24 @@ struct EvalResult {
 
 EvalResult Evaluate(NativeModel& m, BatchSource& source, const LossFn* customLoss) {
   OutputMetrics metrics(m);
-  double lossSum = 0;
-  int64_t seen = 0;
+  LossSum lossSum;
   source.BeginEpoch(0);
   Batch batch;
   while (source.Next(batch)) {
     CheckBatch(m, batch.x, batch.y, true);
-    const int64_t len = batch.size;
     Tensors xb = ToDevice(batch.x, m.device);
     Tensors yb = ToDevice(batch.y, m.device);
     Owner::Hold hold = m.owner.Read();
+    // Built-in losses run in inference mode; a JS loss is handed tensors it may use as it likes.
+    c10::InferenceMode inference(customLoss == nullptr);
     torch::NoGradGuard noGrad;
     ModeGuard mode(m, false);
     Tensors logits = m.graph.RunLogits(xb);
-    at::Tensor loss = BatchLoss(m, logits, yb, at::Tensor(), customLoss);
-    lossSum += loss.item<double>() * static_cast<double>(len);
-    seen += len;
+    lossSum.Add(BatchLoss(m, logits, yb, at::Tensor(), customLoss), batch.size);
     metrics.Update(logits, yb);
   }
-  if (seen == 0) throw std::out_of_range("no samples to evaluate");
-  return {lossSum / static_cast<double>(seen), metrics.Values()};
+  if (lossSum.Samples() == 0) throw std::out_of_range("no samples to evaluate");
+  return {lossSum.Mean(), metrics.Values()};
 }
 
 
@@ -135,8 +134,8 @@ at::Tensor OptionalTensor(const Napi::CallbackInfo& info, size_t i) {
 
 class PredictWorker : public PromiseWorker {
  public:
-  PredictWorker(Napi::Env env, std::shared_ptr<NativeModel> m, std::shared_ptr<BatchSource> source)
-      : PromiseWorker(env, "predict"), m_(std::move(m)), use_(m_->owner, "predict"), source_(std::move(source)) {}
+  PredictWorker(Napi::Env env, std::shared_ptr<NativeModel> m, std::shared_ptr<BatchSource> source, bool channelsLast)
+      : PromiseWorker(env, "predict"), m_(std::move(m)), use_(m_->owner, "predict"), source_(std::move(source)), channelsLast_(channelsLast) {}
 
  protected:
   void Run() override {
@@ -146,12 +145,12 @@ class PredictWorker : public PromiseWorker {
     while (source_->Next(batch)) {
       CheckBatch(*m_, batch.x, batch.y, false);
       Owner::Hold hold = m_->owner.Read();
-      Tensors out = PredictForward(*m_, batch.x);
+      Tensors out = PredictForward(*m_, batch.x, channelsLast_);
       for (size_t k = 0; k < out.size(); ++k) parts[k].push_back(std::move(out[k]));
     }
     for (auto& p : parts) {
       TORCH_CHECK(!p.empty(), "no samples to predict");
-      out_.push_back(p.size() == 1 ? p[0] : at::cat(p, 0));
+      out_.push_back(OrdinaryTensor(p.size() == 1 ? p[0] : at::cat(p, 0)));
     }
   }
   Napi::Value Result(Napi::Env env) override { return WrapOutputs(env, out_); }
@@ -161,6 +160,7 @@ class PredictWorker : public PromiseWorker {
   std::shared_ptr<NativeModel> m_;
   Owner::Use use_;
   std::shared_ptr<BatchSource> source_;
+  bool channelsLast_;
   Tensors out_;
 };
 
@@ -214,7 +214,7 @@ class EvaluateWorker : public PromiseWorker {
 
 Logs StepLogs(NativeModel& m, const Tensors& x, const Tensors& y, const at::Tensor& classWeight, const LossFn* customLoss, StepCaller caller) {
   OutputMetrics metrics(m);
-  double loss = TrainStep(m, x, y, classWeight, &metrics, customLoss, caller);
+  double loss = TrainStep(m, x, y, classWeight, &metrics, customLoss, caller).item<double>();
   Logs logs{{"loss", loss}};
   for (const auto& kv : metrics.Values()) logs.push_back(kv);
   AddLossScale(m, logs);
@@ -242,6 +242,23 @@ class TrainOnBatchWorker : public PromiseWorker {
 
 // ---- fit ----------------------------------------------------------------------------------
 
+// Whether a batch's logs are due: every batch, or (for a progress bar) once per interval.
+class BatchLogClock {
+ public:
+  explicit BatchLogClock(double everyMs) : every_(std::chrono::duration<double, std::milli>(everyMs)) {}
+  bool Due() {
+    if (every_.count() <= 0) return true;
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_ < every_) return false;
+    last_ = now;
+    return true;
+  }
+
+ private:
+  std::chrono::duration<double, std::milli> every_;
+  std::chrono::steady_clock::time_point last_{};
+};
+
 struct FitOptions {
   std::shared_ptr<BatchSource> train, validation;  // validation may be null
   at::Tensor classWeight;
@@ -249,6 +266,7 @@ struct FitOptions {
   int64_t initialEpoch = 0;
   int64_t stepsPerEpoch = 0;
   bool batchLogs = false;
+  double batchLogsEveryMs = 0;  // > 0: at most one batchEnd event per this many ms (a progress bar's reads)
   bool terminateOnNaN = false;
   bool hasSchedule = false;
   LrSchedule schedule;
@@ -273,6 +291,7 @@ class FitWorker : public PromiseWorker {
     const double baseLr = o_.baseLr >= 0 ? o_.baseLr : m.lr.load();
     int64_t globalStep = -1;  // set from the first epoch's length (schedules per batch resume from it)
     OutputMetrics metrics(m);
+    BatchLogClock batchLogClock(o_.batchLogsEveryMs);
     bool stop = false;
     for (int64_t epoch = o_.initialEpoch; epoch < o_.epochs && !stop; ++epoch) {
       if (o_.hasSchedule && !o_.schedule.perBatch) m.RequestLr(o_.schedule.LrAt(baseLr, epoch));
@@ -283,8 +302,7 @@ class FitWorker : public PromiseWorker {
       if (o_.stepsPerEpoch > 0) steps = steps < 0 ? o_.stepsPerEpoch : std::min(steps, o_.stepsPerEpoch);
       if (globalStep < 0) globalStep = o_.initialEpoch * std::max<int64_t>(steps, 0);
       metrics.Reset();
-      double lossSum = 0;
-      int64_t seen = 0;
+      LossSum lossSum;
       Batch batch;
       for (int64_t b = 0; steps < 0 || b < steps; ++b) {
         // A data-parallel rank stops only with all the others (a rank that left would hang them).
@@ -298,17 +316,17 @@ class FitWorker : public PromiseWorker {
         CheckBatch(m, batch.x, batch.y, true);
         if (o_.hasSchedule && o_.schedule.perBatch) m.RequestLr(o_.schedule.LrAt(baseLr, globalStep));
         const int64_t len = batch.size;
-        double loss = TrainStep(m, batch.x, batch.y, o_.classWeight, &metrics, loss_.get(), {"fit()", false});
-        lossSum += loss * static_cast<double>(len);
-        seen += len;
+        at::Tensor loss = TrainStep(m, batch.x, batch.y, o_.classWeight, &metrics, loss_.get(), {"fit()", false});
+        lossSum.Add(loss, len);
         ++globalStep;
-        if (o_.batchLogs) {
-          Logs logs{{"loss", lossSum / static_cast<double>(seen)}, {"size", static_cast<double>(len)}};
+        // The running figures are read (a device sync) only when JS is shown them.
+        if (o_.batchLogs && batchLogClock.Due()) {
+          Logs logs{{"loss", lossSum.Mean()}, {"size", static_cast<double>(len)}};
           for (const auto& kv : metrics.Values()) logs.push_back(kv);
           AddLossScale(m, logs);
           Emit("batchEnd", b, std::move(logs), false);
         }
-        if (o_.terminateOnNaN && !std::isfinite(loss)) {
+        if (o_.terminateOnNaN && !std::isfinite(loss.item<double>())) {
           stoppedOnNaN_ = true;
           if (!m.dataParallel) {
             stop = true;
@@ -317,9 +335,9 @@ class FitWorker : public PromiseWorker {
         }
       }
       if (m.dataParallel && m.dataParallel->Any(stoppedOnNaN_)) stoppedOnNaN_ = stop = true;
-      Logs logs{{"loss", seen > 0 ? lossSum / static_cast<double>(seen) : NAN}};
+      Logs logs{{"loss", lossSum.Mean()}};
       for (const auto& kv : metrics.Values()) logs.push_back(kv);
-      TORCH_CHECK(seen > 0 || stop, "the training data yielded no batches");
+      TORCH_CHECK(lossSum.Samples() > 0 || stop, "the training data yielded no batches");
       if (o_.validation && !stoppedOnNaN_) {
         EvalResult val = Evaluate(m, *o_.validation, loss_.get());
         logs.emplace_back("val_loss", val.loss);
@@ -423,6 +441,7 @@ Napi::Value Fit(const Napi::CallbackInfo& info) {
   o.initialEpoch = s.Int("initialEpoch", 0);
   o.stepsPerEpoch = s.Int("stepsPerEpoch", 0);
   o.batchLogs = s.Bool("batchLogs", false);
+  o.batchLogsEveryMs = s.Number("batchLogsEveryMs", 0);
   o.terminateOnNaN = s.Bool("terminateOnNaN", false);
   o.baseLr = s.Number("baseLr", -1);
   if (s.Has("lrSchedule")) {
@@ -459,7 +478,7 @@ int64_t BatchSizeArg(const Napi::CallbackInfo& info, size_t i) {
 }
 
 const OpSpec kTrainerOps[] = {
-    // (model, x, batchSize) → Promise<Tensor>
+    // (model, x, batchSize, channelsLast) → Promise<Tensor>
     {"modelPredict",
      [](const Napi::CallbackInfo& i) -> Napi::Value {
        std::shared_ptr<BatchSource> source;
@@ -468,7 +487,7 @@ const OpSpec kTrainerOps[] = {
        } else {
          source = std::make_shared<TensorBatchSource>(TensorsArg(i, 1), Tensors{}, BatchSizeArg(i, 2), false);
        }
-       auto* w = new PredictWorker(i.Env(), ModelArg(i, 0), std::move(source));
+       auto* w = new PredictWorker(i.Env(), ModelArg(i, 0), std::move(source), BoolArg(i, 3));
        Napi::Promise p = w->Promise();
        StartReading(w, i, 1);
        return p;
@@ -524,9 +543,10 @@ const OpSpec kTrainerOps[] = {
 // One optimizer step on a batch (forward and loss + penalties under autocast when compiled with
 // mixedPrecision, backward of the scaled loss, unscaling, clipping, step, metrics).
 // `customLoss` replaces the compiled loss for models compiled with a JS loss. Returns the batch
-// loss. Holds the model for writing (see StepCaller).
-double TrainStep(NativeModel& m, const Tensors& x, const Tensors& y, const at::Tensor& classWeight, OutputMetrics* metrics,
-                 const LossFn* customLoss, StepCaller caller) {
+// loss, detached and still on the model's device (reading it waits for the device). Holds the
+// model for writing (see StepCaller).
+at::Tensor TrainStep(NativeModel& m, const Tensors& x, const Tensors& y, const at::Tensor& classWeight, OutputMetrics* metrics,
+                     const LossFn* customLoss, StepCaller caller) {
   RequireCompiled(m, "trainOnBatch");
   CheckBatch(m, x, y, true);
   for (const auto& t : x) TORCH_CHECK(t.size(0) == x[0].size(0), "the inputs have different numbers of samples (", x[0].size(0), " and ", t.size(0), ")");
@@ -559,7 +579,7 @@ double TrainStep(NativeModel& m, const Tensors& x, const Tensors& y, const at::T
   }
   m.scaler.Update(finite);
   if (metrics != nullptr) metrics->Update(logits, targets);
-  return loss.item<double>();
+  return loss.detach();
 }
 
 }  // namespace

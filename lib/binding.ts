@@ -210,7 +210,7 @@ export interface NativeBinding {
   modelSnapshot(m: ModelHandle, withOptimizer: boolean): Promise<{ entries: [string, H, boolean][]; optimizer: Hn }>;
   modelTo(m: ModelHandle, device: string): void;
   modelSetTraining(m: ModelHandle, training: boolean): void;
-  modelPredictSync(m: ModelHandle, x: readonly H[]): H | H[];
+  modelPredictSync(m: ModelHandle, x: readonly H[], channelsLast: boolean): H | H[];
   modelCall(m: ModelHandle, x: readonly H[]): H | H[];
   modelCompile(m: ModelHandle, options: object): void;
   modelGetLearningRate(m: ModelHandle): number;
@@ -219,7 +219,7 @@ export interface NativeBinding {
   modelBeginFit(m: ModelHandle): void;
   modelEndFit(m: ModelHandle): void;
   modelDispose(m: ModelHandle): void;
-  modelPredict(m: ModelHandle, x: readonly H[] | DatasetHandle, batchSize: number): Promise<H | H[]>;
+  modelPredict(m: ModelHandle, x: readonly H[] | DatasetHandle, batchSize: number, channelsLast: boolean): Promise<H | H[]>;
   modelEvaluate(m: ModelHandle, x: readonly H[] | DatasetHandle, y: readonly H[], batchSize: number, customLoss?: NativeLossFn): Promise<Record<string, number>>;
   modelTrainOnBatch(m: ModelHandle, x: readonly H[], y: readonly H[], classWeight: Hn, customLoss?: NativeLossFn): Promise<Record<string, number>>;
   modelTrainOnBatchSync(m: ModelHandle, x: readonly H[], y: readonly H[], classWeight: Hn, customLoss?: NativeLossFn): Record<string, number>;
@@ -316,6 +316,9 @@ export interface NativeBinding {
   jitSave(m: JitHandle, path: string): Promise<void>;
   jitDispose(m: JitHandle): void;
   jitExportModel(m: ModelHandle, modules: readonly { className: string; source: string }[], forward: string, path: string): Promise<void>;
+  // frozen_forward.cc
+  modelOptimizeForInference(m: ModelHandle, modules: readonly { className: string; source: string }[], forward: string): Promise<void>;
+  modelIsOptimized(m: ModelHandle): boolean;
 }
 
 /** TypedArrays the addon returns when reading tensor data. */

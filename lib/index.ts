@@ -36,6 +36,7 @@ export * as report from './report';
 export * as serving from './serving';
 export { Model } from './models/model';
 export type { CompileArgs, CompileConfig, ModelConfig, ModelData } from './models/model';
+export type { PredictOptions, PredictSyncOptions } from './models/method_options';
 export type { InputData } from './training/inputs';
 export { Sequential, sequential } from './models/sequential';
 export type { SequentialConfig } from './models/sequential';

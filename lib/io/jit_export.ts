@@ -36,8 +36,14 @@ const returns = (expr: string): string => forward(`return ${expr}`);
 const bias = (s: ModuleSpec): string => (s.bias === false ? 'None' : 'self.bias');
 const affine = (s: ModuleSpec, name: string): string => (s.affine === false ? 'None' : `self.${name}`);
 
+/**
+ * Conv padding as ints; 'same' (stride 1) as its per-side amounts where they are symmetric, since
+ * libtorch 1.13's freezing passes (optimizeForInference) take int lists only.
+ */
 function convPadding(s: ModuleSpec): string {
-  return typeof s.padding === 'string' ? `"${s.padding}"` : ints(s.padding);
+  if (typeof s.padding !== 'string') return ints(s.padding);
+  const totals = (s.kernel as number[]).map((k, i) => (s.dilation as number[])[i] * (k - 1));
+  return totals.every((t) => t % 2 === 0) ? ints(totals.map((t) => t / 2)) : `"${s.padding}"`;
 }
 
 function batchNorm(s: ModuleSpec): string {
@@ -107,11 +113,11 @@ const GENERATORS: Record<string, [string, (s: ModuleSpec) => string]> = {
   logSoftmax: ['LogSoftmax', (s) => returns(`torch.log_softmax(x, ${s.dim ?? 1})`)],
 };
 
-/** The TorchScript submodules for a model's native module specs, in graph order. */
-export function submoduleSources(specs: readonly ModuleSpec[]): SubmoduleSource[] {
+/** The TorchScript submodules for a model's native module specs, in graph order (errors name `op`). */
+export function submoduleSources(specs: readonly ModuleSpec[], op = 'exportTorchScript'): SubmoduleSource[] {
   return specs.map((spec, i) => {
     const generator = GENERATORS[spec.kind];
-    if (generator === undefined) throw new Error(`exportTorchScript: module ${i} (${spec.kind}) has no TorchScript form`);
+    if (generator === undefined) throw new Error(`${op}: module ${i} (${spec.kind}) has no TorchScript form`);
     return { className: generator[0], source: generator[1](spec) };
   });
 }
@@ -160,4 +166,11 @@ export async function exportGraph(handle: ModelHandle, graph: NativeGraph, path:
   if (typeof path !== 'string' || path.length === 0) throw invalidType('exportTorchScript', 'path', 'a non-empty string', path);
   await settle(native.jitExportModel(handle, submoduleSources(graph.modules.map((m) => m.spec)), graphForward(graph), path), site);
   await removeStaleTemps(path);
+}
+
+/** Freezes the native model's TorchScript form for its predictions (binding/frozen_forward.h), off the event loop. */
+export async function freezeGraph(handle: ModelHandle, graph: NativeGraph): Promise<void> {
+  const site = new Error();
+  const op = 'optimizeForInference';
+  await settle(native.modelOptimizeForInference(handle, submoduleSources(graph.modules.map((m) => m.spec), op), graphForward(graph)), site);
 }

@@ -19,13 +19,30 @@ export const COMPILE_OPTIONS = defineOptions<CompileArgs>({
   lossScale: LOSS_SCALE_RULE,
 });
 
-/** Options of predict and evaluate. */
+/** Options of evaluate. */
 export interface BatchOptions {
   /** Samples per native forward (default 32). */
   batchSize?: number;
 }
 
 export const BATCH_OPTIONS = defineOptions<BatchOptions>({ batchSize: rule.int({ min: 1 }) });
+
+/** Options of predict. */
+export interface PredictOptions extends BatchOptions {
+  /**
+   * Runs 4-D inputs in channels_last (NHWC) memory format, so convolutions keep their activations
+   * in it (oneDNN's preferred layout on CPU). Outputs come back contiguous. Faster at larger
+   * batches, slower at batch 1 on CPU (BENCHMARKS.md, "Inference"); default false.
+   */
+  channelsLast?: boolean;
+}
+
+export const PREDICT_OPTIONS = defineOptions<PredictOptions>({ batchSize: rule.int({ min: 1 }), channelsLast: rule.boolean() });
+
+/** Options of predictSync. */
+export type PredictSyncOptions = Pick<PredictOptions, 'channelsLast'>;
+
+export const PREDICT_SYNC_OPTIONS = defineOptions<PredictSyncOptions>({ channelsLast: rule.boolean() });
 
 /** Options of trainOnBatch. */
 export interface TrainOnBatchOptions {

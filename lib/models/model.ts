@@ -22,9 +22,9 @@ import type { GraphPlan } from './graph_plan';
 import { saveModel, type ModelJson } from '../io/save_model';
 import { loadCheckpoint, saveCheckpoint, type TrainingProgress } from '../io/checkpoint';
 import { checkFilePath, loadModelWeights, saveModelWeights, withSnapshot, type LoadWeightsOptions, type WeightsReport } from '../io/weights';
-import { exportGraph } from '../io/jit_export';
+import { exportGraph, freezeGraph } from '../io/jit_export';
 import { checkOptions } from '../options';
-import { BATCH_OPTIONS, COMPILE_OPTIONS, TRAIN_ON_BATCH_OPTIONS } from './method_options';
+import { BATCH_OPTIONS, COMPILE_OPTIONS, PREDICT_OPTIONS, PREDICT_SYNC_OPTIONS, TRAIN_ON_BATCH_OPTIONS, type PredictOptions, type PredictSyncOptions } from './method_options';
 import { isSecondaryRank } from '../distributed/rank';
 import type { LossScaleOptions, MixedPrecision } from '../amp/policy';
 
@@ -264,31 +264,57 @@ export abstract class Model implements TrainableModel {
     }
   }
 
-  /** Model outputs for x (inference mode, no grad), batched, off the event loop; an array for several outputs. */
-  async predict(x: ModelData | Dataset, options: { batchSize?: number } = {}): Promise<Tensor | Tensor[]> {
-    checkOptions('predict', BATCH_OPTIONS, options);
+  /**
+   * Model outputs for x (eval mode, libtorch's inference mode), batched, off the event loop; an
+   * array for several outputs. The outputs are ordinary tensors (usable in autograd and in place).
+   * Runs through the frozen graph while optimizeForInference() is in effect.
+   */
+  async predict(x: ModelData | Dataset, options: PredictOptions = {}): Promise<Tensor | Tensor[]> {
+    checkOptions('predict', PREDICT_OPTIONS, options);
+    const channelsLast = options.channelsLast ?? false;
     if (x instanceof Dataset) {
       this.requireDatasetReady('predict');
-      return wrapOutputs(await native.modelPredict(this.requireHandle('predict'), x.nativeHandle(), options.batchSize ?? 32));
+      return wrapOutputs(await native.modelPredict(this.requireHandle('predict'), x.nativeHandle(), options.batchSize ?? 32, channelsLast));
     }
     const conv = new Converted();
     try {
       const xt = this.prepareX('predict', conv, x);
-      return wrapOutputs(await native.modelPredict(this.requireHandle('predict'), handles(xt), options.batchSize ?? 32));
+      return wrapOutputs(await native.modelPredict(this.requireHandle('predict'), handles(xt), options.batchSize ?? 32, channelsLast));
     } finally {
       conv.dispose();
     }
   }
 
   /** predict() on the calling thread, in one batch (for scripts); throws at once while a training step holds the model. */
-  predictSync(x: ModelData): Tensor | Tensor[] {
+  predictSync(x: ModelData, options: PredictSyncOptions = {}): Tensor | Tensor[] {
+    checkOptions('predictSync', PREDICT_SYNC_OPTIONS, options);
     const conv = new Converted();
     try {
       const xt = this.prepareX('predict', conv, x);
-      return wrapOutputs(native.modelPredictSync(this.requireHandle('predict'), handles(xt)));
+      return wrapOutputs(native.modelPredictSync(this.requireHandle('predict'), handles(xt), options.channelsLast ?? false));
     } finally {
       conv.dispose();
     }
+  }
+
+  /**
+   * Makes predict/predictSync (and what serves through them) run a frozen TorchScript graph of
+   * the model: its own TorchScript export (see exportTorchScript) with the weights folded in as
+   * constants (`torch.jit.freeze`), batch norms folded into convolutions and oneDNN fusions
+   * (`torch.jit.optimize_for_inference`), in eval mode. Outputs equal the eager ones to float
+   * rounding. The graph is built from the current weights: any change to them afterwards (a
+   * training step, fit, loadWeights, setWeights, train-mode call(), to()) makes it stale, and
+   * predictions quietly go back to the eager model until this is called again (see
+   * `inferenceOptimized`). evaluate() always runs the eager model (it needs the logits).
+   */
+  async optimizeForInference(): Promise<void> {
+    const handle = this.builtHandle('optimizeForInference');
+    await freezeGraph(handle, (this.planned as GraphPlan).graph);
+  }
+
+  /** Whether predictions run through a frozen graph that is still current (see optimizeForInference). */
+  get inferenceOptimized(): boolean {
+    return this.handle !== null && native.modelIsOptimized(this.handle);
   }
 
   /** One optimizer step on a batch; resolves to its loss and metrics. */

@@ -12,6 +12,7 @@ import type { Tensor } from '../tensor/tensor';
 import type { InputData } from '../training/inputs';
 import type { GraphPlan, NativeGraph, PlannedRow } from './graph_plan';
 import { Model } from './model';
+import type { PredictOptions, PredictSyncOptions } from './method_options';
 import { checkOptions, defineOptions, rule } from '../options';
 
 export interface SequentialArgs {
@@ -55,11 +56,11 @@ export class Sequential extends Model {
     return this.stack;
   }
 
-  override async predict(x: InputData | Dataset, options: { batchSize?: number } = {}): Promise<Tensor> {
+  override async predict(x: InputData | Dataset, options: PredictOptions = {}): Promise<Tensor> {
     return (await super.predict(x, options)) as Tensor;
   }
-  override predictSync(x: InputData): Tensor {
-    return super.predictSync(x) as Tensor;
+  override predictSync(x: InputData, options: PredictSyncOptions = {}): Tensor {
+    return super.predictSync(x, options) as Tensor;
   }
   override call(x: Tensor): Tensor {
     return super.call(x) as Tensor;

@@ -14,7 +14,7 @@ import type { Dataset } from '../data/dataset';
 import type { ModelData } from '../models/model';
 import type { Converted } from './inputs';
 import { routeEvents } from './events';
-import { ProgressLogger } from './progress';
+import { ProgressLogger, REDRAW_MS } from './progress';
 import { isSecondaryRank, shardSize } from '../distributed/rank';
 import { LR_SCHEDULER_RULE, type LrSchedulerSpec } from './schedulers';
 
@@ -160,7 +160,10 @@ async function fitReserved(ctx: FitContext, data: FitData, options: FitOptions, 
     if (cb === null || typeof cb !== 'object') throw invalidType('fit', 'callbacks[]', 'a callback object', cb);
     cb.setModel?.(ctx.model);
   }
-  const batchLogs = callbacks.some((cb) => typeof cb.onBatchEnd === 'function') || Boolean(progress?.wantsBatches);
+  // Per-batch logs cost a device sync each: every batch for callbacks that want them, else only
+  // as often as the progress bar redraws.
+  const userBatchLogs = callbacks.some((cb) => typeof cb.onBatchEnd === 'function');
+  const batchLogs = userBatchLogs || Boolean(progress?.wantsBatches);
   const terminateOnNaN = callbacks.some((cb) => cb.terminateOnNaN === true);
 
   let schedule = options.lrScheduler ?? ctx.lrScheduler;
@@ -212,6 +215,7 @@ async function fitReserved(ctx: FitContext, data: FitData, options: FitOptions, 
         stepsPerEpoch: options.stepsPerEpoch,
         shuffle: options.shuffle ?? true,
         batchLogs,
+        batchLogsEveryMs: userBatchLogs ? 0 : REDRAW_MS,
         terminateOnNaN,
         lrSchedule: schedule,
         baseLr,

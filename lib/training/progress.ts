@@ -1,8 +1,13 @@
 /**
  * progress.ts — the Keras-like progress output of fit: on a TTY (verbose 1) a live line per epoch
  * with a bar, ETA and running metrics; otherwise (or verbose 2) one plain line per epoch.
+ * The live bar redraws at most every REDRAW_MS, and fit asks the native loop for batch logs no more
+ * often than that (reading running figures waits for the device).
  */
 import type { Callback, Logs } from './callbacks';
+
+/** The live bar's redraw interval (ms). */
+export const REDRAW_MS = 200;
 
 function fmt(logs: Logs): string {
   return Object.entries(logs)
@@ -44,7 +49,7 @@ export class ProgressLogger implements Callback {
   onBatchEnd(batch: number, logs: Logs): void {
     if (!this.live) return;
     const now = Date.now();
-    if (now - this.lastDraw < 100 && batch + 1 < this.steps) return;
+    if (now - this.lastDraw < REDRAW_MS && batch + 1 < this.steps) return;
     this.lastDraw = now;
     const done = batch + 1;
     const width = 30;
