@@ -35,9 +35,12 @@ async function worker(batch, warmup, steps) {
   await model.fit(x, y, { epochs: 1, batchSize: batch, stepsPerEpoch: warmup, verbose: 0 });
   await nt.distributed.barrier();
   const start = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   await model.fit(x, y, { epochs: 1, batchSize: batch, stepsPerEpoch: steps, verbose: 0 });
   await nt.distributed.barrier();
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const used = process.cpuUsage(cpu);
+  console.log(`rank ${rank} cpu-ms/image ${((used.user + used.system) / 1e3 / (steps * batch)).toFixed(3)} (sys ${(used.system / 1e3 / (steps * batch)).toFixed(3)})`);
   if (rank === 0) console.log(`images/s ${((world * steps * batch) / seconds).toFixed(1)}`);
   nt.distributed.destroy();
 }

@@ -7,6 +7,7 @@
  * they load the compiled dist/ (`npm test` builds it first). NCCL needs GPUs: skipped here.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as nt from '../lib';
@@ -16,6 +17,7 @@ const root = path.join(__dirname, '..');
 const WORKER = path.join(__dirname, 'helpers', 'dist_worker.js');
 const PYTHON_RANK = path.join(__dirname, 'helpers', 'dist_python.py');
 const CLI = path.join(root, 'dist', 'cli', 'main.js');
+const { stepsSetup } = createRequire(__filename)(WORKER);
 const hasTorch = spawnSync('/usr/bin/python3', ['-c', 'import torch.distributed as d; assert d.is_available()']).status === 0;
 const baseEnv = { ...process.env, GLOO_SOCKET_IFNAME: 'lo', OMP_NUM_THREADS: '1' };
 
@@ -119,12 +121,7 @@ describe('nt.distributed on 2 processes', () => {
       expect(run.code, run.stderr + run.stdout).toBe(0);
       const r = results(run.stdout);
       // The reference: the same model, seed and data in this process, on the whole batch.
-      nt.manualSeed(7);
-      const x = nt.randn([20, 64, 8]);
-      const y = nt.randint(0, 4, [20, 64]);
-      const model = nt.sequential({ layers: [nt.layers.dense({ inputShape: [8], units: 16, activation: 'tanh' }), nt.layers.dense({ units: 4 })] });
-      const optimizer = opt === 'adam' ? nt.optimizers.adam({ lr: 0.01 }) : nt.optimizers.sgd({ lr: 0.1, momentum: 0.9 });
-      model.compile({ optimizer, loss: nt.losses.sparseCategoricalCrossentropy({ fromLogits: true }) });
+      const { x, y, model } = stepsSetup(opt);
       const before = model.getWeights().map((t) => Array.from(t.dataSync() as Float32Array));
       for (let s = 0; s < 20; s++) await model.trainOnBatch(x.select(0, s), y.select(0, s));
       const reference = model.getWeights().map((t) => Array.from(t.dataSync() as Float32Array));
@@ -139,13 +136,14 @@ describe('nt.distributed on 2 processes', () => {
     });
   }
 
-  it('a data-parallel fit: equal step counts, logs averaged over ranks, the same earlyStopping decision, one voice', () => {
+  it('a data-parallel fit: equal step counts, logs averaged over ranks, the same earlyStopping decision, one voice, hand-run collectives refused meanwhile', () => {
     const run = launch(2, ['fit']);
     expect(run.code, run.stderr + run.stdout).toBe(0);
     const r = results(run.stdout);
     // 200 samples, 100 per rank, batches of 16: 7 steps per epoch on both ranks.
     for (const rank of [0, 1]) expect(r[rank].steps.filter((s: unknown) => s === 'b6').length).toBe(r[rank].steps.filter((s: unknown) => typeof s === 'number').length);
     expect(r[1].history).toEqual(r[0].history);
+    for (const rank of [0, 1]) expect(r[rank].guard).toMatch(/^distributed.allReduce: a data-parallel model of this process is busy \(the model is busy: it is training \(fit\(\)\)/);
     // minDelta 10 never improves: earlyStopping (patience 1) stops after epoch 2 on both ranks.
     expect(r[0].history.loss.length).toBe(2);
     expect(Object.keys(r[0].history).sort()).toEqual(['accuracy', 'loss', 'lr', 'val_accuracy', 'val_loss']);
