@@ -1,8 +1,10 @@
 """distributed_torch.py — the PyTorch side of bench/distributed.js: one rank of
 DistributedDataParallel (gloo) training the benchmark CNN (bench/train_torch.py's build_cnn, Adam,
 cross_entropy, loss.item() each step) on batches of <batch> synthetic samples, one thread.
-Rank and group from torchrun's environment (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT).
-Usage: distributed_torch.py <batch> <warmup steps> <steps>; rank 0 prints "images/s <x>".
+Rank and group from torchrun's environment (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT); the timed
+steps start no earlier than BENCH_START_AT (ms since the epoch) when set.
+Usage: distributed_torch.py <batch> <warmup steps> <steps>; every rank prints
+"cpu-ms <ms> images <n>" (its CPU time over the timed steps), rank 0 "images/s <x>".
 """
 import os
 import sys
@@ -39,11 +41,14 @@ def main():
             loss.item()
 
     run(warmup)
+    time.sleep(max(0.0, float(os.environ.get("BENCH_START_AT", 0)) / 1000 - time.time()))
     dist.barrier()
     start = time.perf_counter()
+    cpu = time.process_time()
     run(steps)
     dist.barrier()
     seconds = time.perf_counter() - start
+    print(f"cpu-ms {(time.process_time() - cpu) * 1000:.1f} images {steps * batch}", flush=True)
     if rank == 0:
         print(f"images/s {world * steps * batch / seconds:.1f}", flush=True)
     dist.destroy_process_group()

@@ -33,13 +33,13 @@
  * a second or two), and is also given from each side's best round. Minor page faults per step are
  * reported too: glibc returns large freed blocks to the kernel depending on each process's
  * history, and re-faulting them can cost a side 20-30 % at some batch sizes; --pin-malloc runs
- * every side under one fixed malloc policy instead (PINNED_MALLOC below).
+ * every side under one fixed malloc policy instead (PINNED_MALLOC, bench/common.js).
  */
 'use strict';
 const { spawnSync } = require('node:child_process');
 const os = require('node:os');
 const path = require('node:path');
-const { LineChild, pythonCommand, cppBinary, median, table, root, benchCnn } = require('./common');
+const { LineChild, pythonCommand, cppBinary, median, table, root, benchCnn, PINNED_MALLOC } = require('./common');
 
 // One thread everywhere: libtorch's intra-op threads are set per side below, but OpenBLAS (the
 // Debian libtorch's BLAS) keeps its own pool, sized from this variable when it loads — before
@@ -88,14 +88,6 @@ function parseArgs(argv) {
   }
   return opts;
 }
-
-/**
- * glibc malloc settings for --pin-malloc: never mmap, never trim, so that after warm-up no side
- * page-faults fresh memory for its per-step temporaries. By default glibc's thresholds adapt to
- * the largest block each process has freed so far, so how many page faults a step pays depends
- * on each process's history (see the page-fault column).
- */
-const PINNED_MALLOC = { MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: String(2 ** 30), MALLOC_TOP_PAD_: String(2 ** 26) };
 
 /** The pool size at a batch size: whole batches only, at least one. */
 function poolSamples(batch) {

@@ -387,11 +387,10 @@ void ProcessGroupState::RequireNoTraining(const char* op) {
   for (const auto& weak : dataParallel_) {
     std::shared_ptr<const Owner> owner = weak.lock();
     if (!owner) continue;
-    try {
-      owner->RequireIdle(op);
-    } catch (const BusyError& e) {
-      throw BusyError(op, std::string("a data-parallel model of this process is busy (") + e.what() +
-                              "); its collectives and this one could pair differently on each rank: run collectives before or after it");
+    const char* session = owner->Session();
+    if (session != nullptr) {
+      throw BusyError(op, std::string("a data-parallel model of this process is training (") + session +
+                              "): its collectives and this one could pair differently on each rank; run collectives before or after it");
     }
   }
 }

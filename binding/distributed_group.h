@@ -24,11 +24,11 @@ struct ProcessGroupState {
   std::chrono::milliseconds timeout{0};
 
   // The models wrapped for data-parallel training on this group (by their owners): while one of
-  // them trains (fit, GAN training, an async call in flight), its collectives run at points the
-  // JS thread does not see, so a collective started from JS could pair with a different one on
-  // each rank. Collectives from JS are refused meanwhile (RequireNoTraining).
+  // them trains (a fit or GAN training session), its collectives run at points the JS thread
+  // does not see, so a collective started from JS could pair with a different one on each rank.
+  // Collectives from JS are refused meanwhile (RequireNoTraining).
   void AddDataParallel(std::weak_ptr<const Owner> owner);
-  // Throws a BusyError naming `op` while a wrapped model is busy (JS thread).
+  // Throws a BusyError naming `op` while a wrapped model trains (JS thread).
   void RequireNoTraining(const char* op);
 
  private:
