@@ -85,7 +85,7 @@ async function main() {
     for (let s = 0; s < 20; s++) {
       await model.trainOnBatch(x.select(0, s).narrow(0, rank * half, half), y.select(0, s).narrow(0, rank * half, half));
     }
-    result({ rank, weights: model.getWeights().map(values) });
+    result({ rank, weights: model.getWeights().map(values), agentStore: process.env.TORCHELASTIC_USE_AGENT_STORE });
   } else if (mode === 'fit') {
     nt.manualSeed(3);
     const x = nt.randn([200, 8]);
