@@ -8,7 +8,8 @@
  * communication), is the machine's ceiling for 2 processes: what 2 cores give 2 single-threaded
  * trainers when nothing is shared but the machine.
  * Prints images/s and CPU ms per image (all ranks' user + system time / images) per configuration
- * (medians over rounds), the ratios, and the load average before and after.
+ * (medians over rounds), the ratios, the load average before and after, and per round the cores
+ * that other processes kept busy during each timed window (the 2 cores are shared).
  * Usage: node bench/distributed.js [--rounds 3] [--steps 60] [--batch 64] [--pin-malloc]
  *   --pin-malloc  every process (both sides) under one malloc policy (PINNED_MALLOC, bench/common.js)
  * A rank of this bench: node bench/distributed.js --worker <batch> <warmup> <steps> (under launch).
@@ -30,9 +31,16 @@ function startAt() {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));
 }
 
+/** CPU time the whole machine has spent busy (all processes, all cores), in ms, from /proc/stat. */
+function machineBusyMs() {
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return (user + nice + system + irq + softirq + steal) * 10; // USER_HZ = 100
+}
+
 /**
  * One rank: fit over `steps` batches per rank after a warm-up fit; every rank prints the CPU time
- * it used ("cpu-ms <ms> images <n>"), rank 0 the group's images/s.
+ * it used ("cpu-ms <ms> images <n>"), rank 0 the group's images/s and the machine's busy CPU time
+ * over the same wall time ("machine busy-ms <ms> wall-ms <ms>").
  */
 async function worker(batch, warmup, steps) {
   const nt = require('..');
@@ -52,23 +60,29 @@ async function worker(batch, warmup, steps) {
   await nt.distributed.barrier();
   const start = process.hrtime.bigint();
   const cpu = process.cpuUsage();
+  const busy = machineBusyMs();
   await model.fit(x, y, { epochs: 1, batchSize: batch, stepsPerEpoch: steps, verbose: 0 });
   await nt.distributed.barrier();
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const used = process.cpuUsage(cpu);
   console.log(`cpu-ms ${((used.user + used.system) / 1e3).toFixed(1)} images ${steps * batch}`);
-  if (rank === 0) console.log(`images/s ${((world * steps * batch) / seconds).toFixed(1)}`);
+  if (rank === 0) console.log(`images/s ${((world * steps * batch) / seconds).toFixed(1)}\nmachine busy-ms ${machineBusyMs() - busy} wall-ms ${(seconds * 1e3).toFixed(0)}`);
   nt.distributed.destroy();
 }
 
-/** A run's figures from its ranks' output: rank 0's images/s, CPU ms per image over all ranks. */
-function figures(name, out) {
+/**
+ * A run's figures from its ranks' output: rank 0's images/s, CPU ms per image over all ranks, and
+ * the cores other processes kept busy meanwhile (the machine's busy time less the ranks' and
+ * `alsoMs`, the CPU time of runs known to share the window, over the wall time).
+ */
+function figures(name, out, alsoMs = 0) {
   const ips = /images\/s ([\d.]+)/.exec(out);
+  const machine = /machine busy-ms ([\d.]+) wall-ms ([\d.]+)/.exec(out);
   const cpu = [...out.matchAll(/cpu-ms ([\d.]+) images (\d+)/g)];
-  if (ips === null || cpu.length === 0) throw new Error(`${name}: no figures in its output:\n${out}`);
+  if (ips === null || machine === null || cpu.length === 0) throw new Error(`${name}: no figures in its output:\n${out}`);
   const ms = cpu.reduce((s, m) => s + Number(m[1]), 0);
   const images = cpu.reduce((s, m) => s + Number(m[2]), 0);
-  return { ips: Number(ips[1]), cpuPerImage: ms / images };
+  return { ips: Number(ips[1]), cpuPerImage: ms / images, cpuMs: ms, others: Math.max(0, Number(machine[1]) - ms - alsoMs) / Number(machine[2]) };
 }
 
 /** Runs a command to completion; resolves to its stdout, rejects naming it if it fails. */
@@ -110,8 +124,9 @@ async function measure(side, config, env, batch, warmup, steps) {
   if (config !== 'pair') return figures(`${side} ${config}`, await start(env, config, batch, warmup, steps));
   const together = { ...env, BENCH_START_AT: String(Date.now() + 8000) };
   const outs = await Promise.all([start(together, 1, batch, warmup, steps), start(together, 1, batch, warmup, steps)]);
-  const [a, b] = outs.map((out) => figures(`${side} pair`, out));
-  return { ips: a.ips + b.ips, cpuPerImage: (a.cpuPerImage + b.cpuPerImage) / 2 };
+  const [a0, b0] = outs.map((out) => figures(`${side} pair`, out));
+  const [a, b] = [figures(`${side} pair`, outs[0], b0.cpuMs), figures(`${side} pair`, outs[1], a0.cpuMs)];
+  return { ips: a.ips + b.ips, cpuPerImage: (a.cpuPerImage + b.cpuPerImage) / 2, others: (a.others + b.others) / 2 };
 }
 
 const loadavg = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
@@ -132,7 +147,7 @@ async function main() {
       for (const side of ['nt', 'py']) {
         const f = await measure(side, config, env, batch, warmup, steps);
         (results[`${side}${config}`] ??= []).push(f);
-        line.push(`${side} ${config} ${f.ips.toFixed(0)} img/s ${f.cpuPerImage.toFixed(3)} cpu-ms/img`);
+        line.push(`${side} ${config} ${f.ips.toFixed(0)} img/s ${f.cpuPerImage.toFixed(3)} cpu-ms/img, others ${f.others.toFixed(2)} cores`);
       }
     }
     process.stderr.write(`round ${r + 1}/${rounds} (load ${loadavg()}): ${line.join(', ')}\n`);
