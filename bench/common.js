@@ -1,24 +1,15 @@
 /**
  * common.js — helpers shared by the benches: persistent line-protocol children (the PyTorch-Python
- * and C++ sides), compiling a C++ side against libtorch once, medians and Markdown tables, the
- * benchmark CNN, and the pinned malloc policy.
+ * and C++ sides), compiling a C++ side against libtorch once, medians and Markdown tables, and the
+ * benchmark CNN.
  */
 'use strict';
-const { execFileSync, spawn } = require('node:child_process');
+const { execFileSync, spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const readline = require('node:readline');
 
 const root = path.join(__dirname, '..');
-
-/**
- * glibc malloc settings for the benches' --pin-malloc: never mmap, never trim, so that after
- * warm-up no side page-faults fresh memory for its per-step temporaries. By default glibc's
- * thresholds adapt to the largest block each process has freed so far, so how many page faults a
- * step pays depends on each process's history (nodetorch sets its own policy, binding/malloc_policy.cc,
- * unless MALLOC_* variables are set, as they are here).
- */
-const PINNED_MALLOC = { MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: String(2 ** 30), MALLOC_TOP_PAD_: String(2 ** 26) };
 
 /** A child process answering one line per request line. */
 class LineChild {
@@ -107,4 +98,19 @@ function benchCnn(nt) {
   return model;
 }
 
-module.exports = { LineChild, pythonCommand, cppBinary, median, table, root, benchCnn, PINNED_MALLOC };
+/**
+ * glibc malloc settings for like-for-like runs: never mmap, never trim, so that after warm-up no
+ * side page-faults fresh memory for its per-step temporaries. By default glibc's thresholds adapt
+ * to the largest block each process has freed so far, so how many page faults a step pays depends
+ * on each process's history, while nodetorch applies a policy of its own (binding/malloc_policy.cc).
+ */
+const PINNED_MALLOC = { MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: String(2 ** 30), MALLOC_TOP_PAD_: String(2 ** 26) };
+
+/** Unless this process already runs under PINNED_MALLOC, runs it again under it (glibc reads them at start; children inherit them) and exits with its status. */
+function rerunWithPinnedMalloc() {
+  if (Object.entries(PINNED_MALLOC).every(([k, v]) => process.env[k] === v)) return;
+  const rerun = spawnSync(process.execPath, process.argv.slice(1), { stdio: 'inherit', env: { ...process.env, ...PINNED_MALLOC } });
+  process.exit(rerun.status ?? 1);
+}
+
+module.exports = { LineChild, pythonCommand, cppBinary, median, table, root, benchCnn, PINNED_MALLOC, rerunWithPinnedMalloc };

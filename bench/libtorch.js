@@ -3,17 +3,18 @@
  * libtorch.js — the same nodetorch workloads on two builds of the addon, e.g. against Debian's
  * libtorch 1.13 and against a PyTorch wheel's 2.x (scripts/libtorch-from-wheel.sh), in one run:
  * the nodetorch sides of bench/train.js (trainOnBatchSync at batch 8 and 64, fit at 64),
- * the two kernels that dominate that step (the dense layer's sgemm, a conv forward), bench/ops.js
+ * parts of that step alone (the dense layer's sgemm, a conv forward and backward, Adam), bench/ops.js
  * (each op, results disposed) and bench/gan.js (GanTrainer.trainStep), one thread.
  *
  *   node bench/libtorch.js [--addons build/Release/nodetorch.node,build-wheel/Release/nodetorch.node]
- *                          [--runs 2] [--rounds 7] [--round-ms 300]
+ *                          [--runs 2] [--rounds 7] [--round-ms 300] [--only REGEX]
  *
  * Each build runs in its own child process (bench/libtorch_side.js with NODETORCH_ADDON). For each
  * workload the rounds alternate between the two (the order swaps every round), so the machine's
  * noise hits both alike; a run's ratio is the median of the per-round ratios of throughput
  * (second build ÷ first: > 1.00, the second is faster). --runs repeats everything with fresh
- * children and the table gives each ratio's min–max over the runs.
+ * children and the table gives each ratio's min–max over the runs. --only keeps the workloads whose
+ * label matches.
  */
 'use strict';
 const os = require('node:os');
@@ -26,18 +27,21 @@ const WORKLOADS = [
   { label: 'CNN fit, batch 64', cmd: 'train', kind: 'fit', batch: 64, unit: 'img/s', work: 64 },
   { label: 'matmul [64,3136] @ [3136,128] (the dense layer: BLAS sgemm)', cmd: 'kernel', name: 'sgemm', unit: 'img/s', work: 64 },
   { label: 'conv2d [64,32,14,14] * [64,32,3,3], pad 1 (forward)', cmd: 'kernel', name: 'conv', unit: 'img/s', work: 64 },
+  { label: 'the same conv2d, forward + backward', cmd: 'kernel', name: 'convBackward', unit: 'img/s', work: 64 },
+  { label: 'Adam step over the CNN\'s parameters (421k)', cmd: 'kernel', name: 'adam', unit: 'steps/s', work: 1 },
   ...require('./ops').OPS.map((op) => ({ label: `${op.name} ${op.what}`, cmd: 'op', name: op.name, unit: 'ops/s', work: 1 })),
   ...require('./gan').CONFIGS.map((c, config) => ({ label: `DCGAN ${c.size}×${c.size}×${c.channels} trainStep, batch ${c.batch}`, cmd: 'gan', config, unit: 'img/s', work: c.batch })),
 ];
 
 function parseArgs(argv) {
-  const opts = { addons: ['build/Release/nodetorch.node', 'build-wheel/Release/nodetorch.node'], runs: 2, rounds: 7, roundMs: 300 };
+  const opts = { addons: ['build/Release/nodetorch.node', 'build-wheel/Release/nodetorch.node'], runs: 2, rounds: 7, roundMs: 300, only: /./ };
   for (let i = 0; i < argv.length; i += 2) {
     const value = argv[i + 1];
     if (argv[i] === '--addons' && value) opts.addons = value.split(',');
+    else if (argv[i] === '--only' && value) opts.only = new RegExp(value);
     else if (['--runs', '--rounds', '--round-ms'].includes(argv[i]) && Number.isInteger(Number(value)) && Number(value) > 0) {
       opts[{ '--runs': 'runs', '--rounds': 'rounds', '--round-ms': 'roundMs' }[argv[i]]] = Number(value);
-    } else throw new Error(`bench/libtorch.js: unknown argument '${argv[i]} ${value}' (expected --addons a,b, --runs N, --rounds N, --round-ms N)`);
+    } else throw new Error(`bench/libtorch.js: unknown argument '${argv[i]} ${value}' (expected --addons a,b, --runs N, --rounds N, --round-ms N, --only REGEX)`);
   }
   if (opts.addons.length !== 2) throw new Error('bench/libtorch.js: --addons takes two addon files');
   opts.addons = opts.addons.map((a) => path.resolve(root, a));
@@ -68,12 +72,13 @@ async function measure(builds, workload, opts) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
-  const results = WORKLOADS.map(() => []);
+  const workloads = WORKLOADS.filter((w) => opts.only.test(w.label));
+  const results = workloads.map(() => []);
   let infos;
   for (let run = 0; run < opts.runs; run++) {
     const builds = opts.addons.map(start);
     infos = await Promise.all(builds.map((b) => b.ask({ cmd: 'info' })));
-    for (const [w, workload] of WORKLOADS.entries()) {
+    for (const [w, workload] of workloads.entries()) {
       results[w].push(await measure(builds, workload, opts));
       process.stderr.write(`run ${run + 1}/${opts.runs}: ${workload.label}: ${results[w].at(-1).ratio.toFixed(2)}\n`);
     }
@@ -91,7 +96,7 @@ async function main() {
     return lo === hi ? lo : `${lo}–${hi}`;
   };
   const rate = (x) => (x >= 1000 ? Math.round(x).toLocaleString('en-US') : x.toPrecision(3));
-  const rows = WORKLOADS.map((workload, w) => [
+  const rows = workloads.map((workload, w) => [
     workload.label,
     workload.unit,
     ...[0, 1].map((b) => rate(median(results[w].map((r) => r.rates[b])))),

@@ -17,7 +17,10 @@ const gan = require('./gan');
 nt.setNumThreads(1);
 nt.manualSeed(0);
 
-/** The two kernels the bench CNN's step spends most in, alone: a dense layer's matmul (BLAS) and a conv. */
+/**
+ * Parts of the bench CNN's step, alone: the dense layer's matmul (BLAS), its second conv forward,
+ * that conv's forward and backward, and one Adam step over parameters of the CNN's shapes.
+ */
 const KERNELS = {
   sgemm: () => {
     const [x, w] = [nt.randn([64, 3136]), nt.randn([3136, 128])];
@@ -26,6 +29,20 @@ const KERNELS = {
   conv: () => {
     const [x, w] = [nt.randn([64, 32, 14, 14]), nt.randn([64, 32, 3, 3])];
     return () => nt.nn.functional.conv2d(x, w, null, { padding: 1 }).dispose();
+  },
+  convBackward: () => {
+    const [x, w] = [nt.randn([64, 32, 14, 14], { requiresGrad: true }), nt.randn([64, 32, 3, 3], { requiresGrad: true })];
+    return () => {
+      nt.tidy(() => nt.nn.functional.conv2d(x, w, null, { padding: 1 }).sum().backward());
+      for (const t of [x, w]) t.grad = null;
+    };
+  },
+  adam: () => {
+    const shapes = [[32, 1, 3, 3], [32], [64, 32, 3, 3], [64], [128, 3136], [128], [10, 128], [10]];
+    const params = shapes.map((shape) => nt.randn(shape, { requiresGrad: true }));
+    for (const p of params) p.grad = nt.randn(p.shape);
+    const optimizer = nt.optim.adam(params, { lr: 1e-3 });
+    return () => optimizer.step();
   },
 };
 const sides = new Map();
@@ -45,7 +62,7 @@ const handlers = {
   train: async ({ kind, batch, n }) => ({ ns: (await side(`train ${batch}`, () => train.nodetorchSides(batch, 'cnn'))[kind](n)).wall }),
   // One small op, each result disposed.
   op: ({ name, n }) => ({ ns: side('ops', ops.nodeSide)[name].dispose(n) * n }),
-  // One of KERNELS, forward only.
+  // One of KERNELS.
   kernel: ({ name, n }) => {
     const run = side(`kernel ${name}`, KERNELS[name]);
     const start = process.hrtime.bigint();

@@ -7,14 +7,15 @@
  *      `model.predict` on batches of 32 in this process (the machine's limit for the model), with
  *      where the time goes: compute share of the wall time and mean batch size (from /metrics), and
  *      requests per server CPU-second vs offline samples per CPU-second (what HTTP and JSON cost,
- *      whatever share of a shared machine each side got);
+ *      whatever share of a shared machine each side got), and where the CPU went: the server's JS
+ *      thread, its model threads, autocannon and the rest of the machine (from /proc);
  *   2. the same server with maxBatchSize 1: requests/s and p99 latency compared;
  *   3. overload: 4× the measured capacity offered (autocannon --overallRate): 200s + 503s + 400s
  *      against requests sent, p99 of the accepted requests (from the access log), RSS over the run;
  *   4. SIGTERM under load (once 200 requests were answered): every request the server accepted got
  *      its 200 (access-log 200s equal autocannon's 200s), the server exits 0.
  *
- * usage: node bench/serve.js [--duration 8] [--models cnn,resnet20]   (npm run bench:serve; 5–8 minutes)
+ * usage: node bench/serve.js [--duration 8] [--overload-duration 20] [--models cnn,resnet20]   (npm run bench:serve; about 5 minutes)
  */
 'use strict';
 const { spawn } = require('node:child_process');
@@ -33,6 +34,7 @@ function flag(name, fallback) {
   return at < 0 ? fallback : process.argv[at + 1];
 }
 const DURATION = Number(flag('duration', '8'));
+const OVERLOAD_DURATION = Number(flag('overload-duration', '20'));
 const MODELS = flag('models', 'cnn,resnet20').split(',');
 /** A Markdown table, first column left-aligned. */
 const tableOf = (headers, rows) => table(rows.map((r) => r.map(String)), headers, 1);
@@ -90,7 +92,24 @@ async function stopServer(server) {
   return server.exited;
 }
 
-/** Runs autocannon as a child process; resolves to its JSON result. */
+/** CPU seconds (user + system) of a process, or of one of its threads, from /proc; NaN once it is gone. */
+function cpuSeconds(pid, tid) {
+  try {
+    const stat = fs.readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
+function machineBusySeconds() {
+  const [, ...ticks] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+  return (ticks.reduce((a, b) => a + b, 0) - ticks[3] - ticks[4]) / 100;
+}
+
+/** Runs autocannon as a child process; resolves to its JSON result, with `cpu`: its CPU seconds (sampled every 200 ms, so up to 0.2 s short). */
 function autocannon(url, bodyFile, opts) {
   const args = [autocannonBin, '-j', '-m', 'POST', '-H', 'content-type=application/json', '-i', bodyFile, '-c', String(opts.connections), '-d', String(opts.duration), '-t', '30'];
   if (opts.rate !== undefined) args.push('-R', String(Math.round(opts.rate)), '-a', String(Math.round(opts.rate * opts.duration)));
@@ -99,11 +118,14 @@ function autocannon(url, bodyFile, opts) {
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
+    let cpu = 0;
+    const sampler = setInterval(() => (cpu = cpuSeconds(proc.pid) || cpu), 200);
     proc.stdout.on('data', (d) => (out += d));
     proc.stderr.on('data', (d) => (err += d));
     proc.on('exit', (code) => {
+      clearInterval(sampler);
       try {
-        resolve(JSON.parse(out));
+        resolve({ ...JSON.parse(out), cpu });
       } catch {
         reject(new Error(`autocannon failed (${code}): ${err || out}`));
       }
@@ -129,10 +151,12 @@ async function loadRun(dir, kind, port, extra) {
   const server = await startServer(dir, kind, port, ['--quiet', ...extra]);
   const url = `${server.url}/v2/models/${kind}/infer`;
   await autocannon(url, path.join(dir, `${kind}.json`), { connections: 64, duration: 2 });
+  const pid = server.proc.pid;
+  const sample = async () => ({ compute: await metric(server.url, 'nodetorch_compute_seconds_sum'), inf: await metric(server.url, 'nodetorch_inference_count_total'), exe: await metric(server.url, 'nodetorch_execution_count_total'), cpu: cpuSeconds(pid), js: cpuSeconds(pid, pid), machine: machineBusySeconds() });
   const t0 = performance.now();
-  const before = { compute: await metric(server.url, 'nodetorch_compute_seconds_sum'), inf: await metric(server.url, 'nodetorch_inference_count_total'), exe: await metric(server.url, 'nodetorch_execution_count_total'), cpu: await metric(server.url, 'process_cpu_seconds_total') };
+  const before = await sample();
   const r = await autocannon(url, path.join(dir, `${kind}.json`), { connections: 64, duration: DURATION });
-  const after = { compute: await metric(server.url, 'nodetorch_compute_seconds_sum'), inf: await metric(server.url, 'nodetorch_inference_count_total'), exe: await metric(server.url, 'nodetorch_execution_count_total'), cpu: await metric(server.url, 'process_cpu_seconds_total') };
+  const after = await sample();
   const wall = (performance.now() - t0) / 1000;
   await stopServer(server);
   return {
@@ -143,6 +167,10 @@ async function loadRun(dir, kind, port, extra) {
     other: r.non2xx + r.errors + r.timeouts,
     computeShare: (after.compute - before.compute) / wall,
     cpuCores: (after.cpu - before.cpu) / wall,
+    jsCores: (after.js - before.js) / wall,
+    clientCores: r.cpu / DURATION,
+    machineCores: (after.machine - before.machine) / wall,
+    jsMsPerRequest: ((after.js - before.js) * 1000) / (after.inf - before.inf),
     meanBatch: (after.inf - before.inf) / (after.exe - before.exe),
   };
 }
@@ -150,14 +178,14 @@ async function loadRun(dir, kind, port, extra) {
 /**
  * 4× capacity offered, as a fixed number of requests (rate × duration) that autocannon waits for;
  * a queue of 2 batches (--max-queue-size 64) bounds the wait of accepted requests. Counts, accepted
- * p99 from the access log, RSS sampled every 500 ms.
+ * p50/p99 from the access log, RSS sampled every 500 ms (reported at each fifth of the run).
  */
 async function overloadRun(dir, kind, port, capacity) {
   const server = await startServer(dir, kind, port, ['--max-batch-size', '32', '--max-queue-size', '64']);
-  const rss = [];
+  const rss = [rssMiB(server.proc.pid)];
   const sampler = setInterval(() => rss.push(rssMiB(server.proc.pid)), 500);
   const start = server.log.length;
-  const r = await autocannon(`${server.url}/v2/models/${kind}/infer`, path.join(dir, `${kind}.json`), { connections: 512, duration: DURATION, rate: 4 * capacity });
+  const r = await autocannon(`${server.url}/v2/models/${kind}/infer`, path.join(dir, `${kind}.json`), { connections: 512, duration: OVERLOAD_DURATION, rate: 4 * capacity });
   clearInterval(sampler);
   await sleep(300);
   const lines = server.log.slice(start).filter((l) => l.includes('/infer"'));
@@ -167,17 +195,16 @@ async function overloadRun(dir, kind, port, capacity) {
   const pct = (xs, q) => (xs.length === 0 ? NaN : xs[Math.min(xs.length - 1, Math.floor(q * xs.length))]);
   return {
     offered: 4 * capacity,
-    sent: Math.round(4 * capacity * DURATION),
+    sent: Math.round(4 * capacity * OVERLOAD_DURATION),
     ok: codes(r, '200'),
     busy: codes(r, '503'),
     bad: codes(r, '400'),
     errors: r.errors,
     timeouts: r.timeouts,
+    acceptedP50: pct(accepted, 0.5),
     acceptedP99: pct(accepted, 0.99),
     busyP99: pct(busy, 0.99),
-    rssQuarter: rss[Math.floor(rss.length / 4)],
-    rssHalf: rss[Math.floor(rss.length / 2)],
-    rssLast: rss[rss.length - 1],
+    rss: [0, 1, 2, 3, 4, 5].map((k) => rss[Math.min(rss.length - 1, Math.floor((k * rss.length) / 5))]),
   };
 }
 
@@ -230,11 +257,18 @@ async function main() {
       results.map(({ kind, limit, limitPerCpu, batched: b, single: s }) => [kind, f(limit), f(b.rps), f(b.rps / limit, 2), f(limitPerCpu), f(b.rps / b.cpuCores), f(b.rps / b.cpuCores / limitPerCpu, 2), f(b.computeShare, 2), f(b.meanBatch, 1), f(b.cpuCores, 2), f(b.p50, 1), f(b.p99, 1), f(s.rps), f(s.p99, 1), f(b.rps / s.rps, 2), f(b.p99 / s.p99, 2)]),
     ),
   );
+  console.log('\nWhere the CPU went during the mbs 32 runs (cores, averaged over the run; the machine has 2):\n');
+  console.log(
+    tableOf(
+      ['model', 'server: all threads', 'server: JS thread', 'server: model threads', 'autocannon', 'rest of the machine', 'server JS ms per request'],
+      results.map(({ kind, batched: b }) => [kind, f(b.cpuCores, 2), f(b.jsCores, 2), f(b.cpuCores - b.jsCores, 2), f(b.clientCores, 2), f(b.machineCores - b.cpuCores - b.clientCores, 2), f(b.jsMsPerRequest, 2)]),
+    ),
+  );
   console.log('\nOverload (4× the measured capacity offered, 512 connections, --max-queue-size 64):\n');
   console.log(
     tableOf(
-      ['model', 'offered req/s', 'sent', '200', '503', '400', 'errors', 'timeouts', '200+503+400 = sent', 'accepted p99 ms', '503 p99 ms', 'RSS MiB at 1/4, 1/2, end of run'],
-      results.map(({ kind, over: o }) => [kind, f(o.offered), o.sent, o.ok, o.busy, o.bad, o.errors, o.timeouts, o.ok + o.busy + o.bad === o.sent ? 'yes' : 'NO', f(o.acceptedP99, 1), f(o.busyP99, 1), `${f(o.rssQuarter)} / ${f(o.rssHalf)} / ${f(o.rssLast)}`]),
+      ['model', 'offered req/s', 'sent', '200', '503', '400', 'errors', 'timeouts', '200+503+400 = sent', 'accepted p50 ms', 'accepted p99 ms', '503 p99 ms', `RSS MiB at 0, 1/5, ..., 5/5 of ${OVERLOAD_DURATION} s`],
+      results.map(({ kind, over: o }) => [kind, f(o.offered), o.sent, o.ok, o.busy, o.bad, o.errors, o.timeouts, o.ok + o.busy + o.bad === o.sent ? 'yes' : 'NO', f(o.acceptedP50, 1), f(o.acceptedP99, 1), f(o.busyP99, 1), o.rss.map((m) => f(m)).join(' / ')]),
     ),
   );
   console.log('\nSIGTERM during a 64-connection load (once 200 requests were answered):\n');

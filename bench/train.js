@@ -33,13 +33,12 @@
  * a second or two), and is also given from each side's best round. Minor page faults per step are
  * reported too: glibc returns large freed blocks to the kernel depending on each process's
  * history, and re-faulting them can cost a side 20-30 % at some batch sizes; --pin-malloc runs
- * every side under one fixed malloc policy instead (PINNED_MALLOC, bench/common.js).
+ * every side under one fixed malloc policy instead (PINNED_MALLOC in bench/common.js).
  */
 'use strict';
-const { spawnSync } = require('node:child_process');
 const os = require('node:os');
 const path = require('node:path');
-const { LineChild, pythonCommand, cppBinary, median, table, root, benchCnn, PINNED_MALLOC } = require('./common');
+const { LineChild, pythonCommand, cppBinary, median, table, root, benchCnn, PINNED_MALLOC, rerunWithPinnedMalloc } = require('./common');
 
 // One thread everywhere: libtorch's intra-op threads are set per side below, but OpenBLAS (the
 // Debian libtorch's BLAS) keeps its own pool, sized from this variable when it loads — before
@@ -276,11 +275,7 @@ function spread(xs) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
-  if (opts.pinMalloc && Object.entries(PINNED_MALLOC).some(([k, v]) => process.env[k] !== v)) {
-    // glibc reads these when the process starts: run again with them (the children inherit them).
-    const rerun = spawnSync(process.execPath, process.argv.slice(1), { stdio: 'inherit', env: { ...process.env, ...PINNED_MALLOC } });
-    process.exit(rerun.status ?? 1);
-  }
+  if (opts.pinMalloc) rerunWithPinnedMalloc();
   nt.setNumThreads(1);
   nt.manualSeed(0);
   const python = new LineChild('PyTorch-Python', pythonCommand(), [path.join(__dirname, 'train_torch.py')]);

@@ -3,10 +3,12 @@
 Trains the benchmark CNN the way a PyTorch user writes it: nn.Sequential, torch.optim.Adam,
 F.cross_entropy on the logits, and loss.item() each step (as logging does). One request per
 line on stdin, one answer line on stdout:
-  setup <batch> <samples> [cnn|resnet20]
+  setup <batch> <samples> [cnn|resnet20] [bf16]
                             new model and optimizer, <samples> synthetic samples cut into batches
                             (cnn: Adam on [1, 28, 28]; resnet20: the CIFAR ResNet-20 of
-                            tests/helpers/resnet_ref.py, SGD momentum 0.9, on [3, 32, 32])
+                            tests/helpers/resnet_ref.py, SGD momentum 0.9, on [3, 32, 32]);
+                            bf16: forward and loss under torch.autocast('cpu', torch.bfloat16)
+                            (bench/mixed_precision.js)
                             -> "ok <torch version> <threads>"
   run <steps>               one timing round of <steps> train steps over the next batches
                             -> "<wall ns> <cpu ns> <minor page faults> <last loss>"
@@ -45,6 +47,7 @@ def main():
     torch.set_num_threads(1)
     torch.manual_seed(0)
     model = optimizer = None
+    bf16 = False
     batches = []
     next_batch = 0
     for line in sys.stdin:
@@ -52,6 +55,7 @@ def main():
         if cmd == "setup":
             batch, samples = int(args[0]), int(args[1])
             model, optimizer, shape = build(args[2] if len(args) > 2 else "cnn")
+            bf16 = len(args) > 3 and args[3] == "bf16"
             count = samples // batch
             x = torch.randn(samples, *shape)
             y = torch.randint(10, (samples,))
@@ -67,7 +71,8 @@ def main():
                 xb, yb = batches[next_batch % len(batches)]
                 next_batch += 1
                 optimizer.zero_grad()
-                out = F.cross_entropy(model(xb), yb)
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                    out = F.cross_entropy(model(xb), yb)
                 out.backward()
                 optimizer.step()
                 loss = out.item()

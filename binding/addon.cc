@@ -25,6 +25,7 @@ void RegisterDataset(Napi::Env env, Napi::Object exports);
 void RegisterWarnings(Napi::Env env, Napi::Object exports);
 void RegisterDistributedGroup(Napi::Env env, Napi::Object exports);
 void RegisterDistributedReducer(Napi::Env env, Napi::Object exports);
+void RegisterMixedPrecision(Napi::Env env, Napi::Object exports);
 const char* ApplyMallocPolicy();
 }  // namespace nt
 
@@ -55,6 +56,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   nt::RegisterWarnings(env, exports);
   nt::RegisterDistributedGroup(env, exports);
   nt::RegisterDistributedReducer(env, exports);
+  nt::RegisterMixedPrecision(env, exports);
   return exports;
 }
 

@@ -44,14 +44,13 @@ std::string RankList(const std::vector<int>& ranks) {
   return out.str();
 }
 
-// Ranks whose Gloo rendezvous address is not in the group store (Gloo publishes each rank's under
-// "<device>/<rank>"), i.e. the ranks that never joined. Empty where that layout is unknown (libtorch 2).
-std::vector<int> MissingRanks(c10d::Store& groupStore, int worldSize) {
+// Ranks whose Gloo rendezvous address is not in the Gloo backend's store (Gloo publishes each
+// rank's under "<device>/<rank>"), i.e. the ranks that never joined.
+std::vector<int> MissingRanks(c10d::Store& glooStore, int worldSize) {
   std::vector<int> missing;
-  if (TORCH_VERSION_MAJOR >= 2) return missing;
   for (int r = 0; r < worldSize; ++r) {
     try {
-      if (!groupStore.check({"0/" + std::to_string(r)})) missing.push_back(r);
+      if (!glooStore.check({"0/" + std::to_string(r)})) missing.push_back(r);
     } catch (const std::exception&) {
       missing.push_back(r);
     }
@@ -177,7 +176,8 @@ class InitWorker : public PromiseWorker {
     try {
       group = CreateGroup(groupStore, o_);
     } catch (const std::exception&) {
-      std::vector<int> missing = MissingRanks(*groupStore, o_.worldSize);
+      if (o_.backend != "gloo") throw;
+      std::vector<int> missing = MissingRanks(*BackendStore(groupStore, "cpu"), o_.worldSize);
       if (missing.empty()) throw;
       throw std::runtime_error(std::string(missing.size() == 1 ? "rank " : "ranks ") + RankList(missing) + " of " + std::to_string(o_.worldSize) +
                                " did not join within " + std::to_string(o_.timeout.count()) + " ms (store " + where + ")");

@@ -24,7 +24,6 @@ struct EnvState {
   std::vector<TensorHandle*> spareHandles;
   // The exported ops (their functions' data).
   std::vector<std::unique_ptr<BoundOp>> ops;
-
   ~EnvState();
 };
 

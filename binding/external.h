@@ -11,11 +11,27 @@
 
 namespace nt {
 
-// A JS handle owning `value` (deleted when the handle is collected, or now if creation fails).
+template <typename T>
+void DeleteOwned(napi_env, void* data, void*) {
+  delete static_cast<T*>(data);
+}
+
+// The finalizer of an owned handle, run by the GC as it collects the handle (the addon is built
+// with NAPI_EXPERIMENTAL): it only posts the deletion, which Node runs on the JS thread after the
+// collection (node_api_post_finalizer), since these objects may join threads or release JS
+// references, which a finalizer running inside the GC must not do.
+template <typename T>
+void PostDeleteOwned(node_api_basic_env env, void* data, void*) {
+  if (node_api_post_finalizer(env, DeleteOwned<T>, data, nullptr) != napi_ok) {
+    DeleteOwned<T>(nullptr, data, nullptr);  // the environment is going away: nothing left to defer to
+  }
+}
+
+// A JS handle owning `value` (deleted after the handle is collected, or now if creation fails).
 template <typename T>
 Napi::Value OwnedExternal(Napi::Env env, std::unique_ptr<T> value) {
   napi_value ext;
-  napi_status status = napi_create_external(env, value.get(), [](napi_env, void* data, void*) { delete static_cast<T*>(data); }, nullptr, &ext);
+  napi_status status = napi_create_external(env, value.get(), PostDeleteOwned<T>, nullptr, &ext);
   NAPI_THROW_IF_FAILED(env, status, Napi::Value());
   value.release();
   return Napi::Value(env, ext);

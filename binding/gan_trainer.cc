@@ -12,13 +12,16 @@
 // One-sided label smoothing sets the real target to 1 - labelSmoothing. An optional lr schedule
 // (the same specs as fit's) sets both optimizers' lrs each epoch or each G step. With both networks
 // data-parallel (nt.distributed.wrap), each rank trains on its shard, c10d averages each network's
-// gradients in its backward, and the epoch logs are averaged over the ranks.
+// gradients in its backward, and the epoch logs are averaged over the ranks. With mixedPrecision the
+// forwards and losses run under autocast, and a loss scaler (fp16) scales both losses, skips the
+// D or G step whose gradients hold inf/NaN, and updates its scale once per iteration.
 #include <atomic>
 
 #include "args.h"
 #include "async.h"
 #include "dataset.h"
 #include "external.h"
+#include "mixed_precision.h"
 #include "model_wrap.h"
 #include "spec_reader.h"
 #include "tensor_batch_source.h"
@@ -35,6 +38,8 @@ struct NativeGan {
   double realLabel = 1.0;
   int64_t dSteps = 1;
   int64_t latentDim = 0;
+  Precision precision;
+  LossScaler scaler;
   std::atomic<bool> training{false};
   std::atomic<bool> stopRequested{false};
 };
@@ -66,6 +71,26 @@ at::Tensor GeneratorLoss(const NativeGan& gan, const at::Tensor& fake) {
   return Bce(fake, 1.0);
 }
 
+// Autocast on both networks' devices for a scope (one region when they share a device type).
+struct GanAutocast {
+  explicit GanAutocast(const NativeGan& gan) : g(gan.precision, gan.g->device), d(gan.precision, gan.d->device) {}
+  AutocastRegion g, d;
+};
+
+// Backward of the (scaled) loss, through the network's reducer when it is data-parallel; then,
+// unless the unscaled gradients of `net` hold inf/NaN, the optimizer step. Returns whether it stepped.
+bool BackwardAndStep(NativeGan& gan, NativeModel& net, torch::optim::Optimizer& opt, const at::Tensor& loss) {
+  at::Tensor scaled = gan.scaler.Scale(loss);
+  if (net.dataParallel) {
+    net.dataParallel->Backward(scaled);
+  } else {
+    scaled.backward();
+  }
+  if (!gan.scaler.Unscale(net.Parameters())) return false;
+  opt.step();
+  return true;
+}
+
 struct StepStats {
   double dLoss = 0, gLoss = 0, dReal = 0, dFake = 0;
 };
@@ -83,41 +108,44 @@ StepStats Step(NativeGan& gan, const std::vector<at::Tensor>& realBatches, const
   ModeGuard gMode(g, true), dMode(d, true);
   StepStats stats;
   at::Tensor fake;
+  bool finite = true;  // every step of this iteration had finite gradients
   for (size_t k = 0; k < realBatches.size(); ++k) {
     at::Tensor real = realBatches[k].to(d.device);
     at::Tensor z = noise.defined() ? noise[k].to(g.device) : at::randn({real.size(0), gan.latentDim}, at::TensorOptions().device(g.device));
-    if (g.dataParallel) g.dataParallel->BeforeForward();
-    fake = g.graph.Forward(z);
     gan.dOpt->zero_grad();
-    if (d.dataParallel) d.dataParallel->BeforeForward();
-    at::Tensor realLogits = d.graph.Forward(real);
-    at::Tensor fakeLogits = d.graph.Forward(fake.detach().to(d.device));
-    at::Tensor dLoss = DiscriminatorLoss(gan, realLogits, fakeLogits);
-    if (d.dataParallel) {
-      d.dataParallel->Backward(dLoss);
-    } else {
-      dLoss.backward();
+    at::Tensor realLogits, fakeLogits, dLoss;
+    {
+      GanAutocast autocast(gan);
+      if (g.dataParallel) g.dataParallel->BeforeForward();
+      fake = g.graph.Forward(z);
+      if (d.dataParallel) d.dataParallel->BeforeForward();
+      realLogits = FullPrecisionOutput(gan.precision, d.graph.Forward(real));
+      fakeLogits = FullPrecisionOutput(gan.precision, d.graph.Forward(fake.detach().to(d.device)));
+      dLoss = DiscriminatorLoss(gan, realLogits, fakeLogits);
     }
-    gan.dOpt->step();
+    finite = BackwardAndStep(gan, d, *gan.dOpt, dLoss) && finite;
     stats.dLoss = dLoss.item<double>();
     stats.dReal = at::sigmoid(realLogits.detach()).mean().item<double>();
     stats.dFake = at::sigmoid(fakeLogits.detach()).mean().item<double>();
   }
   gan.gOpt->zero_grad();
-  at::Tensor gLoss = GeneratorLoss(gan, d.graph.Forward(fake.to(d.device)));
-  // D's gradients from this backward are discarded (its reducer is not armed; zero_grad before its step).
-  if (g.dataParallel) {
-    g.dataParallel->Backward(gLoss);
-  } else {
-    gLoss.backward();
+  at::Tensor gLoss;
+  {
+    GanAutocast autocast(gan);
+    gLoss = GeneratorLoss(gan, FullPrecisionOutput(gan.precision, d.graph.Forward(fake.to(d.device))));
   }
-  gan.gOpt->step();
+  // D's gradients from this backward are discarded (its reducer is not armed; zero_grad before its step).
+  finite = BackwardAndStep(gan, g, *gan.gOpt, gLoss) && finite;
+  gan.scaler.Update(finite);
   stats.gLoss = gLoss.item<double>();
   return stats;
 }
 
-Logs StatsLogs(const StepStats& s) {
-  return {{"dLoss", s.dLoss}, {"gLoss", s.gLoss}, {"dReal", s.dReal}, {"dFake", s.dFake}};
+// The logs of a step (or an epoch's means), with the current loss scale when there is one.
+Logs StatsLogs(const StepStats& s, const NativeGan& gan) {
+  Logs logs{{"dLoss", s.dLoss}, {"gLoss", s.gLoss}, {"dReal", s.dReal}, {"dFake", s.dFake}};
+  if (gan.scaler.enabled) logs.emplace_back("lossScale", gan.scaler.scale);
+  return logs;
 }
 
 // Marks both models (and the trainer) busy for the duration of a training call; released by
@@ -215,13 +243,13 @@ class GanTrainWorker : public PromiseWorker {
         sum.dReal += s.dReal;
         sum.dFake += s.dFake;
         ++done;
-        if (o_.batchLogs) events_.Emit("batchEnd", b, StatsLogs(s), false);
+        if (o_.batchLogs) events_.Emit("batchEnd", b, StatsLogs(s, gan), false);
       }
       TORCH_CHECK(done > 0 || stop, "the training data yielded no batches (", gan.dSteps, " needed per step)");
       if (done == 0) break;
       double n = static_cast<double>(done);
       ++epochsRun_;
-      Logs logs = StatsLogs({sum.dLoss / n, sum.gLoss / n, sum.dReal / n, sum.dFake / n});
+      Logs logs = StatsLogs({sum.dLoss / n, sum.gLoss / n, sum.dReal / n, sum.dFake / n}, gan);
       if (gan.g->dataParallel) AverageLogs(*gan.g->dataParallel, logs);
       if (events_.Emit("epochEnd", epoch, std::move(logs), true)) stop = true;
       if (gan.g->dataParallel) stop = gan.g->dataParallel->Any(stop);
@@ -247,7 +275,7 @@ class GanTrainWorker : public PromiseWorker {
   int64_t epochsRun_ = 0;
 };
 
-// (generator, discriminator, { gOptimizer, dOptimizer, loss, labelSmoothing, dSteps, latentDim }) → handle
+// (generator, discriminator, { gOptimizer, dOptimizer, loss, labelSmoothing, dSteps, latentDim, mixedPrecision, lossScale }) → handle
 Napi::Value Create(const Napi::CallbackInfo& info) {
   auto gan = std::make_shared<NativeGan>();
   gan->g = ModelArg(info, 0);
@@ -267,6 +295,8 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   gan->latentDim = s.Int("latentDim");
   gan->gOpt = MakeOptimizer(s.Object("gOptimizer"), gan->g->Parameters(), "gan.train");
   gan->dOpt = MakeOptimizer(s.Object("dOptimizer"), gan->d->Parameters(), "gan.train");
+  gan->precision = ReadPrecision(s.Raw("mixedPrecision"), "gan.train");
+  gan->scaler = ReadLossScaler(s.Raw("lossScale"), gan->precision, "gan.train");
   return OwnedExternal(info.Env(), std::make_unique<GanHandle>(GanHandle{GanHandle::kMagic, std::move(gan)}));
 }
 
@@ -282,7 +312,7 @@ Napi::Value StepSync(const Napi::CallbackInfo& info) {
     throw PlainErr(info.Env(), "gan.trainStep", "data-parallel networks wait on the other ranks; use gan.train (a Promise)");
   }
   Exclusive busy(info, *gan);
-  return LogsObject(info.Env(), StatsLogs(Step(*gan, real, noise ? *noise : at::Tensor(), true)));
+  return LogsObject(info.Env(), StatsLogs(Step(*gan, real, noise ? *noise : at::Tensor(), true), *gan));
 }
 
 // (gan, { x | dataset, batchSize, shuffle, epochs, initialEpoch, stepsPerEpoch, batchLogs, lrSchedule }, onEvent) → Promise<{ epochsRun }>

@@ -230,7 +230,7 @@ std::vector<T> PerOutput(const SpecReader& s, const char* key, size_t outputs, T
   return out;
 }
 
-// (model, { optimizer, loss | loss[], lossWeights?, metrics, fuse: bool[], outputNames, clipNorm, clipValue })
+// (model, { optimizer, loss | loss[], lossWeights?, metrics, fuse: bool[], outputNames, clipNorm, clipValue, mixedPrecision, lossScale })
 Napi::Value Compile(const CallbackInfo& info) {
   auto m = ModelArg(info, 0);
   if (!info[1].IsObject()) throw TypeErr(info.Env(), "compile", "options must be an object");
@@ -261,6 +261,8 @@ Napi::Value Compile(const CallbackInfo& info) {
   m->graph.Fuse(fuse);
   m->clip.norm = s.Number("clipNorm", 0.0);
   m->clip.value = s.Number("clipValue", 0.0);
+  m->precision = ReadPrecision(s.Raw("mixedPrecision"), "compile");
+  m->scaler = ReadLossScaler(s.Raw("lossScale"), m->precision, "compile");
   m->compiled = true;
   return info.Env().Undefined();
 }

@@ -14,6 +14,7 @@
 #include "data_parallel.h"
 #include "losses.h"
 #include "metrics.h"
+#include "mixed_precision.h"
 #include "module_graph.h"
 #include "optimizer_wrap.h"
 #include "ownership.h"
@@ -42,6 +43,8 @@ struct NativeModel {
   std::vector<MetricSpec> metrics;  // computed for every output
   std::vector<std::string> outputNames;  // log prefixes for per-output metrics (models with several outputs)
   GradClip clip;
+  Precision precision;  // mixedPrecision: autocast around the training forward and loss
+  LossScaler scaler;    // scales the loss of fp16 training (mixed_precision.h)
   std::shared_ptr<DataParallel> dataParallel;  // set by nt.distributed.wrap: training steps sync with the other ranks
 
   std::vector<at::Tensor> Parameters() { return graph.Parameters(); }

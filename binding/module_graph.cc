@@ -434,6 +434,10 @@ std::vector<at::Tensor> ModuleGraph::Execute(const std::vector<at::Tensor>& inpu
         throw;
       } catch (const c10::Error& e) {
         RethrowAt(n.where, e);
+      } catch (const std::runtime_error& e) {
+        // libtorch 1.13 reports some shape errors (reshape, view: "shape '[…]' is invalid for
+        // input of size …") as a plain std::runtime_error.
+        throw std::runtime_error(n.where + ": " + e.what());
       }
     }
     for (int v : releaseAfter[k]) values[v].reset();

@@ -6,6 +6,8 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 
+#include <dlfcn.h>
+
 #include <fstream>
 #include <string>
 
@@ -49,6 +51,22 @@ std::string LoadedBlas() {
   return builtIn.empty() ? "" : builtIn + " (linked into " + LoadedTorchLibrary() + ")";
 }
 
+// OpenBLAS keeps its own thread pool, which at::set_num_threads does not reach (libtorch hands
+// BLAS calls to it directly). Its setters are looked up in the process, not linked: the BLAS
+// behind libblas.so.3 may be another library, and then there is nothing to cap.
+using BlasSetThreads = void (*)(int);
+using BlasGetThreads = int (*)();
+
+BlasSetThreads OpenBlasSetThreads() {
+  static auto fn = reinterpret_cast<BlasSetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  return fn;
+}
+
+BlasGetThreads OpenBlasGetThreads() {
+  static auto fn = reinterpret_cast<BlasGetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  return fn;
+}
+
 Napi::Value Info(const CallbackInfo& i) {
   Napi::Env env = i.Env();
   Napi::Object out = Napi::Object::New(env);
@@ -72,6 +90,8 @@ Napi::Value Info(const CallbackInfo& i) {
   out.Set("blas", LoadedBlas());
   out.Set("malloc", ApplyMallocPolicy());
   out.Set("numThreads", static_cast<double>(at::get_num_threads()));
+  BlasGetThreads blasThreads = OpenBlasGetThreads();
+  out.Set("blasThreads", blasThreads != nullptr ? Napi::Value(Napi::Number::New(env, blasThreads())) : env.Null());
   out.Set("numInteropThreads", static_cast<double>(at::get_num_interop_threads()));
   out.Set("parallelInfo", at::get_parallel_info());
   out.Set("buildConfig", at::show_config());
@@ -97,6 +117,7 @@ const OpSpec kRuntimeOps[] = {
        int64_t n = IntArg(i, 0);
        if (n < 1) throw RangeErr(i.Env(), "setNumThreads", "expected a positive thread count, got " + std::to_string(n));
        at::set_num_threads(static_cast<int>(n));
+       if (BlasSetThreads setBlas = OpenBlasSetThreads()) setBlas(static_cast<int>(n));
        return i.Env().Undefined();
      }},
     {"getNumThreads", [](const CallbackInfo& i) -> Napi::Value { return Napi::Number::New(i.Env(), at::get_num_threads()); }},

@@ -53,7 +53,7 @@ Napi::Value AsTypedArray(Napi::Env env, at::Tensor t, const char* op) {
     auto* owner = new at::Tensor(std::move(t));
     napi_status status = napi_create_external_arraybuffer(
         env, owner->data_ptr(), bytes,
-        [](napi_env, void*, void* hint) { delete static_cast<at::Tensor*>(hint); }, owner, &buffer);
+        [](node_api_basic_env, void*, void* hint) { delete static_cast<at::Tensor*>(hint); }, owner, &buffer);
     if (status != napi_ok) {
       // Runtimes that forbid external buffers: copy instead.
       void* dst;

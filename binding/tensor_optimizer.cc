@@ -68,7 +68,10 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
     if (g == 0) {
       opt->optimizer = std::move(built);
     } else {
-      opt->optimizer->add_param_group(torch::optim::OptimizerParamGroup(params, built->param_groups().at(0).options().clone()));
+      opt->optimizer->add_param_group(torch::optim::OptimizerParamGroup(params));
+      // Set after adding: libtorch 2.x's add_param_group replaces options equal to the class
+      // defaults (Adam's lr 1e-3) with the first group's, as if they had not been given.
+      opt->optimizer->param_groups().back().set_options(built->param_groups().at(0).options().clone());
     }
     opt->params.insert(opt->params.end(), params.begin(), params.end());
   }

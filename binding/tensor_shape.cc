@@ -1,5 +1,6 @@
 // tensor_shape.cc — shape and indexing ops: views, joins, splits, gathers/scatters, padding.
 #include <ATen/ATen.h>
+#include <torch/version.h>
 
 #include "args.h"
 #include "tensor_wrap.h"
@@ -74,8 +75,17 @@ const OpSpec kShapeOps[] = {
     // maskedFill(t, mask, value)
     {"maskedFill",
      [](const CallbackInfo& i) -> Napi::Value { return Wrap(i.Env(), at::masked_fill(TensorArg(i, 0), TensorArg(i, 1), ScalarArg(i, 2))); }},
+    // maskedSelect(t, mask). libtorch 1.13's backward fills a zero tensor laid out like t with
+    // masked_scatter_, which walks a non-contiguous tensor in memory order: a transposed t got its
+    // gradient permuted (Python 1.13 too). A contiguous t gets it right; 2.x does either way.
     {"maskedSelect",
-     [](const CallbackInfo& i) -> Napi::Value { return Wrap(i.Env(), at::masked_select(TensorArg(i, 0), TensorArg(i, 1))); }},
+     [](const CallbackInfo& i) -> Napi::Value {
+       const at::Tensor& t = TensorArg(i, 0);
+#if TORCH_VERSION_MAJOR < 2
+       if (t.requires_grad()) return Wrap(i.Env(), at::masked_select(t.contiguous(), TensorArg(i, 1)));
+#endif
+       return Wrap(i.Env(), at::masked_select(t, TensorArg(i, 1)));
+     }},
     // pad(t, pads, mode, value): pads as in torch.nn.functional.pad (last dim first)
     {"pad",
      [](const CallbackInfo& i) -> Napi::Value {

@@ -24,30 +24,45 @@ int64_t OwnedBytes(const at::Tensor& t) {
 // per tiny tensor would cost more than the op. memory() stays exact.
 constexpr int64_t kReportStep = 64 * 1024;
 
-void CountBytes(napi_env env, EnvState* state, int64_t delta) {
+// Counts a change in the bytes handles own. Also runs in GC-time finalizers, so it only counts:
+// V8 hears of it later, from a native call on the JS thread (ReportBytes).
+void CountBytes(EnvState* state, int64_t delta) {
   state->numBytes += delta;
   state->unreportedBytes += delta;
-  if (state->unreportedBytes >= kReportStep || state->unreportedBytes <= -kReportStep) {
-    int64_t adjusted;
-    napi_adjust_external_memory(env, state->unreportedBytes, &adjusted);
-    state->unreportedBytes = 0;
-  }
 }
 
-void Release(napi_env env, TensorHandle* h) {
+// Tells V8 of the counted bytes once they reach a step either way. Never from a finalizer:
+// napi_adjust_external_memory can start or finish a GC, and doing so inside the collection that
+// runs the finalizer leaves V8's heap inconsistent (it aborted later with "Check failed:
+// marking_done_" in CppHeap::TraceEpilogue; tests/helpers/gc_stress.js).
+void ReportBytes(napi_env env, EnvState* state) {
+  const int64_t delta = state->unreportedBytes;
+  if (delta < kReportStep && delta > -kReportStep) return;
+  state->unreportedBytes = 0;  // first: the GC this may start runs finalizers that count more
+  int64_t adjusted;
+  napi_adjust_external_memory(env, delta, &adjusted);
+}
+
+// Frees the handle's tensor. Safe in a GC-time finalizer: a tensor's storage holds no JS (tensors
+// made from JS data copy it; tensor_data.cc's external buffers own a tensor, not the reverse).
+void Release(TensorHandle* h) {
   if (!h->tensor.defined()) return;
   h->tensor.reset();
   h->state->numTensors -= 1;
-  CountBytes(env, h->state, -h->bytes);
+  CountBytes(h->state, -h->bytes);
   h->bytes = 0;
 }
 
 // Spare handles kept per environment; beyond this, collected handles are deleted.
 constexpr size_t kMaxSpareHandles = 16384;
 
-void Finalize(napi_env env, void* data, void* /*hint*/) {
+// A basic finalizer: it touches no JS, so the GC runs it while collecting the handle (the addon is
+// built with NAPI_EXPERIMENTAL). Deferring it to the event loop, as plain finalizers are, kept every
+// handle (and its napi bookkeeping) alive until the loop turned: a loop of ops that never yields
+// grew the heap without bound and paid for it in malloc work and page faults.
+void Finalize(node_api_basic_env /*env*/, void* data, void* /*hint*/) {
   auto* h = static_cast<TensorHandle*>(data);
-  Release(env, h);
+  Release(h);
   auto& spare = h->state->spareHandles;
   if (spare.size() < kMaxSpareHandles) {
     spare.push_back(h);
@@ -65,6 +80,8 @@ TensorHandle* NewHandle(EnvState* state) {
 
 Napi::Value GuardedCall(const Napi::CallbackInfo& info) {
   const auto* op = static_cast<const BoundOp*>(info.Data());
+  // What the GC's finalizers left to the JS thread: bytes to report to V8.
+  ReportBytes(info.Env(), op->state);
   try {
     return op->spec->body(info);
   } catch (...) {
@@ -74,7 +91,7 @@ Napi::Value GuardedCall(const Napi::CallbackInfo& info) {
 
 // Binding-name prefixes of ops that are methods of a JS object, and that object's name in errors.
 const std::pair<const char*, const char*> kPublicPrefixes[] = {
-    {"model", "model"}, {"jit", "jit"}, {"gan", "gan"}, {"optim", "optimizer"}, {"dataset", "dataset"}, {"rng", "rng"}, {"distributed", "distributed"},
+    {"model", "model"}, {"jit", "jit"}, {"gan", "gan"}, {"optim", "optimizer"}, {"dataset", "dataset"}, {"rng", "rng"}, {"distributed", "distributed"}, {"amp", "amp"},
 };
 
 std::string PublicName(const std::string& name) {
@@ -103,7 +120,8 @@ Napi::Value Wrap(Napi::Env env, at::Tensor tensor) {
     NAPI_THROW_IF_FAILED(env, status, Napi::Value());
   }
   state->numTensors += 1;
-  CountBytes(env, state, h->bytes);
+  CountBytes(state, h->bytes);
+  ReportBytes(env, state);
   return Napi::Value(env, ext);
 }
 
@@ -121,12 +139,15 @@ const at::Tensor& Unwrap(Napi::Env env, const char* op, napi_value value) {
   return h->tensor;
 }
 
-void Dispose(Napi::Env env, TensorHandle* handle) { Release(env, handle); }
+void Dispose(Napi::Env env, TensorHandle* handle) {
+  Release(handle);
+  ReportBytes(env, handle->state);
+}
 
 void ExportOps(Napi::Env env, Napi::Object exports, const OpSpec* specs, size_t count) {
   auto* state = env.GetInstanceData<EnvState>();
   for (size_t i = 0; i < count; ++i) {
-    state->ops.push_back(std::make_unique<BoundOp>(BoundOp{&specs[i], PublicName(specs[i].name)}));
+    state->ops.push_back(std::make_unique<BoundOp>(BoundOp{&specs[i], PublicName(specs[i].name), state}));
     exports.Set(specs[i].name, Napi::Function::New<GuardedCall>(env, specs[i].name, state->ops.back().get()));
   }
 }

@@ -46,6 +46,7 @@ struct OpSpec {
 struct BoundOp {
   const OpSpec* spec;
   std::string publicName;
+  EnvState* state;
 };
 
 // Exports every spec in `specs` on `exports`; each call runs under a guard that turns any

@@ -91,6 +91,11 @@ struct StepCaller {
 double TrainStep(NativeModel& m, const Tensors& x, const Tensors& y, const at::Tensor& classWeight, OutputMetrics* metrics,
                  const LossFn* customLoss, StepCaller caller);
 
+// Logs the current loss scale of a model trained with one (the same on every data-parallel rank).
+void AddLossScale(const NativeModel& m, Logs& logs) {
+  if (m.scaler.enabled) logs.emplace_back("lossScale", m.scaler.scale);
+}
+
 struct EvalResult {
   double loss = 0;
   Logs metrics;
@@ -212,6 +217,7 @@ Logs StepLogs(NativeModel& m, const Tensors& x, const Tensors& y, const at::Tens
   double loss = TrainStep(m, x, y, classWeight, &metrics, customLoss, caller);
   Logs logs{{"loss", loss}};
   for (const auto& kv : metrics.Values()) logs.push_back(kv);
+  AddLossScale(m, logs);
   return logs;
 }
 
@@ -299,6 +305,7 @@ class FitWorker : public PromiseWorker {
         if (o_.batchLogs) {
           Logs logs{{"loss", lossSum / static_cast<double>(seen)}, {"size", static_cast<double>(len)}};
           for (const auto& kv : metrics.Values()) logs.push_back(kv);
+          AddLossScale(m, logs);
           Emit("batchEnd", b, std::move(logs), false);
         }
         if (o_.terminateOnNaN && !std::isfinite(loss)) {
@@ -321,6 +328,7 @@ class FitWorker : public PromiseWorker {
       // All ranks ran the same number of equal-sized steps: the mean over ranks is the global figure.
       if (m.dataParallel) AverageLogs(*m.dataParallel, logs);
       logs.emplace_back("lr", m.lr.load());
+      AddLossScale(m, logs);
       ++epochsRun_;
       if (Emit("epochEnd", epoch, std::move(logs), true)) stop = true;
       if (m.dataParallel) stop = m.dataParallel->Any(stop);
@@ -513,7 +521,8 @@ const OpSpec kTrainerOps[] = {
     {"modelFit", Fit},
 };
 
-// One optimizer step on a batch (forward, loss + penalties, backward, clipping, step, metrics).
+// One optimizer step on a batch (forward and loss + penalties under autocast when compiled with
+// mixedPrecision, backward of the scaled loss, unscaling, clipping, step, metrics).
 // `customLoss` replaces the compiled loss for models compiled with a JS loss. Returns the batch
 // loss. Holds the model for writing (see StepCaller).
 double TrainStep(NativeModel& m, const Tensors& x, const Tensors& y, const at::Tensor& classWeight, OutputMetrics* metrics,
@@ -529,15 +538,26 @@ double TrainStep(NativeModel& m, const Tensors& x, const Tensors& y, const at::T
   ModeGuard mode(m, true);
   m.optimizer->zero_grad();
   if (m.dataParallel) m.dataParallel->BeforeForward();
-  Tensors logits = m.graph.RunLogits(xs);
-  at::Tensor loss = BatchLoss(m, logits, targets, classWeight, customLoss);
-  if (m.dataParallel) {
-    m.dataParallel->Backward(loss);
-  } else {
-    loss.backward();
+  Tensors logits;
+  at::Tensor loss;
+  {
+    AutocastRegion autocast(m.precision, m.device);
+    logits = m.graph.RunLogits(xs);
+    for (auto& t : logits) t = FullPrecisionOutput(m.precision, t);
+    loss = BatchLoss(m, logits, targets, classWeight, customLoss);
   }
-  if (m.clip.norm > 0 || m.clip.value > 0) m.clip.Apply(m.Parameters());
-  m.optimizer->step();
+  if (m.dataParallel) {
+    m.dataParallel->Backward(m.scaler.Scale(loss));
+  } else {
+    m.scaler.Scale(loss).backward();
+  }
+  // A step whose (unscaled) gradients hold inf/NaN is skipped and backs the loss scale off.
+  const bool finite = m.scaler.Unscale(m.Parameters());
+  if (finite) {
+    if (m.clip.norm > 0 || m.clip.value > 0) m.clip.Apply(m.Parameters());
+    m.optimizer->step();
+  }
+  m.scaler.Update(finite);
   if (metrics != nullptr) metrics->Update(logits, targets);
   return loss.item<double>();
 }

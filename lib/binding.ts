@@ -19,6 +19,8 @@ export type DatasetHandle = { readonly __nodetorchDataset: unique symbol };
 export type DatasetIteratorHandle = { readonly __nodetorchDatasetIterator: unique symbol };
 /** Opaque native GAN trainer handle (generator, discriminator and their optimizers). */
 export type GanHandle = { readonly __nodetorchGan: unique symbol };
+/** Opaque native loss scaler handle (nt.amp.GradScaler). */
+export type ScalerHandle = { readonly __nodetorchScaler: unique symbol };
 /** Opaque native TorchScript module handle (shared ownership of a `torch::jit::Module`). */
 export type JitHandle = { readonly __nodetorchJit: unique symbol };
 /** What TorchScript method calls take and return natively: tensor handles inside JS values. */
@@ -242,6 +244,12 @@ export interface NativeBinding {
   datasetIterate(ds: DatasetHandle, options: object): DatasetIteratorHandle;
   datasetNext(it: DatasetIteratorHandle): Promise<[H[], H[]] | null>;
   datasetClose(it: DatasetIteratorHandle): void;
+  // mixed_precision.cc
+  ampAutocast(device: string, dtype: string, fn: () => unknown): unknown;
+  ampScalerCreate(options: object): ScalerHandle;
+  ampScalerGetScale(scaler: ScalerHandle): number;
+  ampScalerUnscale(scaler: ScalerHandle, params: readonly H[]): boolean;
+  ampScalerUpdate(scaler: ScalerHandle, finite: boolean): number;
   // gan_trainer.cc
   ganCreate(g: ModelHandle, d: ModelHandle, options: object): GanHandle;
   ganTrainStep(gan: GanHandle, real: readonly H[], noise: Hn): Record<string, number>;
@@ -339,6 +347,8 @@ export interface NativeInfo {
   /** The malloc policy the addon applied at load (see binding/malloc_policy.cc). */
   malloc: string;
   numThreads: number;
+  /** OpenBLAS's own thread count (capped by setNumThreads too), or null when the BLAS is not OpenBLAS. */
+  blasThreads: number | null;
   numInteropThreads: number;
   parallelInfo: string;
   buildConfig: string;

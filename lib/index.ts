@@ -27,6 +27,7 @@ export type { NativeInfo, TypedArrayOut } from './binding';
 
 export * as layers from './layers';
 export * as builders from './builders';
+export * as amp from './amp';
 export * as gan from './gan';
 export * as optim from './optim';
 export * as report from './report';

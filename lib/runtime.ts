@@ -26,7 +26,10 @@ export function manualSeed(seed: number): void {
 /** Above this, OpenMP aborts the process trying to allocate its thread pool. */
 const MAX_THREADS = 1024;
 
-/** Intra-op threads libtorch uses (like `torch.set_num_threads`), from 1 to 1024. */
+/**
+ * Intra-op threads libtorch uses (like `torch.set_num_threads`), from 1 to 1024. Also caps
+ * OpenBLAS's own thread pool when OpenBLAS is the BLAS in use (`info().blasThreads`).
+ */
 export function setNumThreads(n: number): void {
   checkInt('setNumThreads', 'n', n);
   if (n < 1 || n > MAX_THREADS) throw invalidValue('setNumThreads', 'n', `an integer from 1 to ${MAX_THREADS}`, n);

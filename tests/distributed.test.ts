@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as nt from '../lib';
 import { freePort } from '../lib/distributed/launch';
+import { LIBTORCH2 } from './helpers/torch';
 
 const root = path.join(__dirname, '..');
 const WORKER = path.join(__dirname, 'helpers', 'dist_worker.js');
@@ -76,8 +77,8 @@ function maxRelDiff(a: number[], b: number[]): number {
   return worst;
 }
 
-/** Each rank's final weights (`steps` mode) equal one process's trained on the whole batches (≤ 1e-5 relative). */
-async function expectWholeBatchWeights(opt: string, ranks: Record<number, any>): Promise<void> {
+/** Each rank's final weights (`steps` mode) equal one process's trained on the whole batches (≤ `tolerance` relative). */
+async function expectWholeBatchWeights(opt: string, ranks: Record<number, any>, tolerance: number): Promise<void> {
   // The reference: the same model, seed and data in this process, on the whole batch.
   const { x, y, model } = stepsSetup(opt);
   const before = model.getWeights().map((t: nt.Tensor) => Array.from(t.dataSync() as Float32Array));
@@ -87,7 +88,7 @@ async function expectWholeBatchWeights(opt: string, ranks: Record<number, any>):
     const w: number[][] = ranks[rank].weights;
     expect(w.length).toBe(reference.length);
     for (let k = 0; k < w.length; k++) {
-      expect(maxRelDiff(w[k], reference[k])).toBeLessThanOrEqual(1e-5);
+      expect(maxRelDiff(w[k], reference[k])).toBeLessThanOrEqual(tolerance);
       expect(maxRelDiff(w[k], before[k])).toBeGreaterThan(1e-3); // it trained
     }
   }
@@ -135,11 +136,14 @@ describe('nt.distributed on 2 processes', () => {
     }
   });
 
+  // The 2.13 wheel's MKL sums a half batch and a whole one in other orders than OpenBLAS: after 20
+  // SGD-momentum steps its weights near 0 were 1.01e-5 apart (relative to max(|w|, 1e-3)).
+  const tolerance = LIBTORCH2 ? 2e-5 : 1e-5;
   for (const opt of ['sgd', 'adam']) {
-    it(`2 ranks × half of each batch of 64 = 1 process on the whole batch (20 steps of ${opt === 'sgd' ? 'SGD-momentum' : 'Adam'}, ≤ 1e-5 relative)`, async () => {
+    it(`2 ranks × half of each batch of 64 = 1 process on the whole batch (20 steps of ${opt === 'sgd' ? 'SGD-momentum' : 'Adam'}, ≤ ${tolerance.toExponential()} relative)`, async () => {
       const run = launch(2, ['steps', opt]);
       expect(run.code, run.stderr + run.stdout).toBe(0);
-      await expectWholeBatchWeights(opt, results(run.stdout));
+      await expectWholeBatchWeights(opt, results(run.stdout), tolerance);
     });
   }
 
@@ -180,7 +184,7 @@ describe('nt.distributed on 2 processes', () => {
   });
 });
 
-describe.skipIf(!hasTorch)('a Python torch.distributed rank in the same group', () => {
+describe.skipIf(!hasTorch || LIBTORCH2)('a Python torch.distributed rank in the same group', () => {
   for (const pyRank of [1, 0]) {
     it(`allReduce, broadcast and allGather give identical tensors (Python as rank ${pyRank})`, async () => {
       const port = await freePort();
@@ -199,7 +203,8 @@ describe.skipIf(!hasTorch)('a Python torch.distributed rank in the same group', 
   }
 });
 
-describe.skipIf(!hasTorch)("Python's torchrun", () => {
+// Debian's torchrun is PyTorch 1.13's: with a libtorch 2.x addon the ranks and the agent store differ in version.
+describe.skipIf(!hasTorch || LIBTORCH2)("Python's torchrun", () => {
   it('starts Node ranks (--no_python) that join through its agent store and train data-parallel like 1 process on the whole batch', async () => {
     const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nt-torchrun-'));
     try {
@@ -211,11 +216,26 @@ describe.skipIf(!hasTorch)("Python's torchrun", () => {
       const ranks: Record<number, any> = {};
       for (const m of run.stdout.matchAll(/^RESULT (.*)$/gm)) ranks[JSON.parse(m[1]).rank] = JSON.parse(m[1]);
       for (const rank of [0, 1]) expect(ranks[rank].agentStore).toBe('True'); // every rank a client of torchrun's store
-      await expectWholeBatchWeights('sgd', ranks);
+      await expectWholeBatchWeights('sgd', ranks, 1e-5);
     } finally {
       fs.rmSync(logDir, { recursive: true, force: true });
     }
   }, 120_000);
+});
+
+// The only Python here is Debian's PyTorch 1.13, and PyTorch supports no group whose ranks run
+// different versions: libtorch 2.x's TCPStore opens each connection with a query 1.13 does not know.
+// Against a 2.x build the Python rank is refused, and the nodetorch rank names it as never joined.
+describe.skipIf(!hasTorch || !LIBTORCH2)('a Python 1.13 rank and a libtorch 2.x group', () => {
+  it('the Python rank is refused and init rejects naming it', async () => {
+    const port = await freePort();
+    const node = start(process.execPath, [WORKER, 'interop'], rankEnv(0, 2, port, { DIST_TIMEOUT_MS: '5000' }));
+    const py = start('/usr/bin/python3', [PYTHON_RANK, '1', '2', String(port)], baseEnv);
+    const [p, n] = await Promise.all([py.done, node.done]);
+    expect(p.code).not.toBe(0);
+    expect(n.code).toBe(1);
+    expect(n.stderr).toMatch(/^FAILED Error: distributed\.init: rank 1 of 2 did not join within 5000 ms/m);
+  });
 });
 
 /** Waits until `out()` matches `re` (or 60 s pass). */

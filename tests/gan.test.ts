@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as nt from '../lib';
 import { PY_PRELUDE } from './helpers/safetensors_py';
-import { expectTensorClose, PYTHON, refValue, torchReference, type RefResult, type RefValue } from './helpers/torch';
+import { expectTensorClose, LIBTORCH2, PYTHON, refValue, torchReference, type RefResult, type RefValue } from './helpers/torch';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nodetorch-gan-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -164,8 +164,11 @@ describe('GAN trainer', () => {
       const { logs } = results[i];
       const mine = nt.tensor([logs.dLoss, logs.gLoss, logs.dReal, logs.dFake]);
       expectTensorClose(mine, { tensor: true, shape: [4], dtype: 'float32', data: stats.map((s) => (s as { data: number[] }).data[0]) }, { rtol: 1e-4, atol: 1e-6 });
-      results[i].g.forEach((w, k) => expectTensorClose(w, g[k], { rtol: 1e-4, atol: 1e-6 }));
-      results[i].d.forEach((w, k) => expectTensorClose(w, d[k], { rtol: 1e-4, atol: 1e-6 }));
+      // libtorch 2.x rounds differently from Python 1.13's kernels, and Adam's first step
+      // (lr·m/(√v + ε), lr 2e-4) turns last-bit differences of a gradient near ε into ~1% of lr.
+      const weights = LIBTORCH2 ? { rtol: 1e-4, atol: 1e-5 } : { rtol: 1e-4, atol: 1e-6 };
+      results[i].g.forEach((w, k) => expectTensorClose(w, g[k], weights));
+      results[i].d.forEach((w, k) => expectTensorClose(w, d[k], weights));
     });
   });
 
@@ -291,7 +294,7 @@ describe('GAN trainer', () => {
     const trainer = new nt.gan.GanTrainer({ generator, discriminator });
     await expect(trainer.train(nt.zeros([8, 3, 28, 28]))).rejects.toThrow(/takes images \[N, 1, 28, 28\], got \[8, 3, 28, 28\]/);
     await expect(trainer.train(nt.zeros([8, 1, 28, 28]), { batchSize: 16 })).rejects.toThrow(/8 images make no full batch of 16/);
-    expect(() => trainer.trainStep(nt.zeros([4, 1, 28, 28]), { noise: nt.zeros([1, 4, 9]) })).toThrow(/gan.trainStep: shape/);
+    expect(() => trainer.trainStep(nt.zeros([4, 1, 28, 28]), { noise: nt.zeros([1, 4, 9]) })).toThrow(/^gan\.trainStep: layer '0' \(reshape\): shape '\[4, 8, 1, 1\]' is invalid for input of size 36/);
     trainer.dispose();
   });
 });

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as nt from '../lib';
-import { expectTensorClose, PYTHON, refValue, torchReference, type RefResult, type RefValue } from './helpers/torch';
+import { expectTensorClose, LIBTORCH2, PYTHON, refValue, torchReference, type RefResult, type RefValue } from './helpers/torch';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodetorch-optim-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -219,7 +219,9 @@ describe('fine-tuning a TorchScript module with nt.optim', () => {
     const [refLosses, refOut, savedOut, refParams, savedParams] = refValue(ref) as [RefValue, RefValue, RefValue, RefValue[], RefValue[]];
     expectTensorClose(nt.tensor(losses, { dtype: 'float64' }), refLosses, { rtol: 1e-5, atol: 1e-7 });
     expectTensorClose(out, refOut, { rtol: 1e-5, atol: 1e-6 });
-    expectTensorClose(out, savedOut, { rtol: 0, atol: 0 });
+    // The same weights (checked exactly below) give the same output bit for bit where Python runs
+    // the same libtorch; a 2.x build's kernels round differently from Python 1.13's.
+    expectTensorClose(out, savedOut, LIBTORCH2 ? { rtol: 1e-5, atol: 1e-6 } : { rtol: 0, atol: 0 });
     const tuned = m.parameters();
     expect(refParams).toHaveLength(tuned.length);
     tuned.forEach((p, k) => {

@@ -111,6 +111,25 @@ describe('protocol routes (inject)', () => {
     expect(Float32Array.from(body.outputs[0].data)).toEqual(predictRef(input.data, input.shape));
   });
 
+  it('reads numbers in every JSON form, flat or nested, in any key order, to the same float32 values', async () => {
+    const input = sampleInput(2, 14);
+    const want = Array.from(predictRef(input.data, input.shape));
+    const forms = [(v: number) => v.toExponential(), (v: number) => v.toPrecision(9), (v: number) => String(v), (v: number) => v.toExponential().toUpperCase()];
+    const tokens = input.data.map((v, i) => (Object.is(v, 0) && i % 2 === 0 ? '-0' : forms[i % forms.length](v)));
+    const flat = `[${tokens.join(', ')}]`;
+    const nested = `[${[0, 1].map((n) => `[[${Array.from({ length: 28 }, (_, r) => `[${tokens.slice(n * 784 + r * 28, n * 784 + r * 28 + 28).join(',')}]`).join(',\n ')}]]`).join(', ')}]`;
+    const bodies = [
+      `{"inputs": [{"name": "input", "shape": [2, 1, 28, 28], "datatype": "FP32", "data": ${flat}}]}`,
+      `{"inputs": [{"name": "input", "shape": [2, 1, 28, 28], "datatype": "FP32", "data": ${nested}}]}`,
+      `{"inputs": [{"data": ${flat}, "shape": [2, 1, 28, 28], "datatype": "FP32", "name": "input"}], "id": "late"}`,
+    ];
+    for (const body of bodies) {
+      const r = await inject('POST', '/v2/models/classifier/infer', body, { 'content-type': 'application/json' });
+      expect([r.status, r.body.slice(0, 200)]).toEqual([200, expect.any(String)]);
+      expect(r.json().outputs[0].data).toEqual(want);
+    }
+  });
+
   it('splits a request larger than maxBatchSize and joins the outputs; nested data is accepted', async () => {
     const input = sampleInput(70, 12);
     const r = await inject('POST', '/v2/models/classifier/infer', { inputs: [input] });
@@ -149,6 +168,14 @@ describe('protocol routes (inject)', () => {
       ['data not an array', { inputs: [{ ...good, data: 'abc' }] }, 400, /data must be an array/],
       ['non-string id', { id: 5, inputs: [good] }, 400, /"id" must be a string/],
       ['a body that is not an object', '[1, 2]', 400, /must be a JSON object with "inputs"/],
+      ['literal Infinity', '{"inputs": [{"name": "input", "shape": [1, 1], "datatype": "FP32", "data": [1, -Infinity]}]}', 400, /not valid JSON/],
+      ['a trailing comma in data', JSON.stringify({ inputs: [good] }).replace(/\]\}\]\}$/, ',]}]}'), 400, /not valid JSON/],
+      ['a leading zero', JSON.stringify({ inputs: [good] }).replace('"data":[', '"data":[01,'), 400, /not valid JSON/],
+      ['a value FP32 cannot hold', { inputs: [{ ...good, data: [1e39, ...good.data.slice(1)] }] }, 400, /data\[0\] = 1e\+39 does not fit in FP32/],
+      ['a string among numbers', { inputs: [{ ...good, data: [...good.data.slice(0, 5), 'x', ...good.data.slice(6)] }] }, 400, /data\[5\] must be a finite number, got "x"/],
+      ['data nested deeper than its shape', { inputs: [{ ...good, data: [[[[[good.data]]]]] }] }, 400, /nested deeper than its shape \[1, 1, 28, 28\]/],
+      ['nested data one element short', { inputs: [{ ...good, data: [[good.data.slice(0, 783)]] }] }, 400, /needs 784 elements, data holds 783/],
+      ['an empty body', '', 400, /body cannot be empty/i],
     ];
     for (const [what, body, status, message] of cases) {
       const r = await infer(body);
@@ -323,6 +350,28 @@ describe('operations', () => {
       expect(JSON.parse(busy[0].body)).toEqual({ error: 'server busy: the queue is full, retry later' });
     } finally {
       await guarded.close();
+    }
+  });
+
+  it('admits requests before reading their bodies: with the queue full, even a malformed body gets a fast 503', async () => {
+    const slow = await nt.serving.serve({ models: [path.join(dir, 'classifier')], port: 0, maxBatchSize: 64, maxQueueDelayMs: 3000, maxQueueSize: 2 });
+    try {
+      await slow.loaded;
+      const post = (body: string) => fetch(`${slow.url}/v2/models/classifier/versions/1/infer`, { method: 'POST', body, headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(30_000) });
+      const body = JSON.stringify({ inputs: [sampleInput(1, 5)] });
+      const queued = [post(body), post(body)];
+      for (let i = 0; i < 500 && !/^nodetorch_pending_requests\{model="classifier"\} 2$/m.test(await (await fetch(`${slow.url}/metrics`)).text()); i++) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const busy = await post('{"inputs": [');
+      expect([busy.status, await busy.json(), busy.headers.get('retry-after')]).toEqual([503, { error: 'server busy: the queue is full, retry later' }, '1']);
+      expect((await Promise.all(queued)).map((r) => r.status)).toEqual([200, 200]);
+      const bad = await post('{"inputs": [');
+      expect([bad.status, (await bad.json()).error]).toEqual([400, expect.stringMatching(/not valid JSON/)]);
+      const metrics = await (await fetch(`${slow.url}/metrics`)).text();
+      expect(metrics).toMatch(/^nodetorch_request_failure_total\{model="classifier",reason="queue_full"\} 1$/m);
+    } finally {
+      await slow.close();
     }
   });
 

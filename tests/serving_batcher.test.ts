@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as nt from '../lib';
-import { PYTHON } from './helpers/torch';
+import { LIBTORCH2, PYTHON } from './helpers/torch';
 
 const L = nt.layers;
 let dir: string;
@@ -33,6 +33,20 @@ function twoInTwoOut(): nt.Model {
 }
 
 const values = (t: nt.Tensor): number[] => Array.from(t.dataSync() as Float32Array);
+
+/**
+ * A batched request's rows equal the same rows run alone: bit for bit on libtorch 1.13 (OpenBLAS's
+ * sgemm sums a row the same way at any batch size); the 2.x wheel's MKL picks other kernels for
+ * one row than for many, so there they agree to float32 rounding.
+ */
+function expectSameRows(batched: number[], alone: number[]): void {
+  if (!LIBTORCH2) {
+    expect(batched).toEqual(alone);
+    return;
+  }
+  expect(batched).toHaveLength(alone.length);
+  batched.forEach((v, i) => expect(Math.abs(v - alone[i])).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(alone[i]))));
+}
 
 /** Each row alone through predictSync, the reference for a batched request's rows. */
 function alone(model: nt.Model, x: nt.Tensor): number[] {
@@ -62,7 +76,7 @@ describe('batching', () => {
     expect(seen.reduce((a, c) => a + c, 0)).toBe(16);
     outs.forEach((o, i) => {
       expect(o.shape).toEqual([xs[i].shape[0], 3]);
-      expect(values(o)).toEqual(alone(model, xs[i]));
+      expectSameRows(values(o), alone(model, xs[i]));
     });
     await b.close();
     for (const t of [...xs, ...outs]) t.dispose();
@@ -102,7 +116,7 @@ describe('batching', () => {
     outs.forEach((o, i) => {
       const ref = model.predictSync(reqs[i]) as nt.Tensor[];
       expect(o.map((t) => t.shape)).toEqual([[1, 3], [1, 1]]);
-      o.forEach((t, k) => expect(values(t)).toEqual(values(ref[k])));
+      o.forEach((t, k) => expectSameRows(values(t), values(ref[k])));
       for (const t of [...ref, ...o, ...reqs[i]]) t.dispose();
     });
     model.dispose();

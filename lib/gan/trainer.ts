@@ -24,6 +24,7 @@ import { checkOptions, defineOptions, rule } from '../options';
 import { routeEvents } from '../training/events';
 import { ProgressLogger } from '../training/progress';
 import { LR_SCHEDULER_RULE, type LrSchedulerSpec } from '../training/schedulers';
+import { LOSS_SCALE_RULE, MIXED_PRECISION_RULE, type LossScaleOptions, type MixedPrecision } from '../amp/policy';
 
 export type GanLoss = 'bce' | 'minimax' | 'hinge';
 
@@ -43,6 +44,14 @@ export interface GanTrainerArgs {
   labelSmoothing?: number;
   /** Discriminator steps per generator step, each on its own real batch (default 1). */
   dSteps?: number;
+  /** Both networks' forwards and losses under autocast: 'bf16' (CPU or CUDA) or 'fp16' (CUDA); weights stay fp32. */
+  mixedPrecision?: MixedPrecision;
+  /**
+   * Dynamic loss scaling of both losses (on by default for 'fp16'; options as compile's): a D or G
+   * step whose gradients hold inf/NaN is skipped, the scale is updated once per iteration and
+   * logged as `lossScale`.
+   */
+  lossScale?: boolean | LossScaleOptions;
 }
 
 export interface GanTrainOptions {
@@ -87,6 +96,8 @@ const TRAINER_OPTIONS = defineOptions<GanTrainerArgs>({
   dOptimizer: OPTIMIZER_RULE,
   labelSmoothing: rule.number({ min: 0, max: 1, lt: true }),
   dSteps: rule.int({ min: 1 }),
+  mixedPrecision: MIXED_PRECISION_RULE,
+  lossScale: LOSS_SCALE_RULE,
 });
 
 const positive = rule.int({ min: 1 });
@@ -180,6 +191,8 @@ export class GanTrainer {
       latentDim: this.latentDim,
       gOptimizer: optimizerSpec(args.gOptimizer),
       dOptimizer: optimizerSpec(args.dOptimizer),
+      mixedPrecision: args.mixedPrecision,
+      lossScale: args.lossScale,
     });
   }
 

@@ -76,6 +76,8 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
       lossWeights: training.lossWeights,
       metrics: training.metrics,
       lrScheduler: training.lrScheduler,
+      mixedPrecision: training.mixedPrecision,
+      lossScale: training.lossScale,
     });
   } catch (err) {
     model.dispose();

@@ -5,6 +5,7 @@
 import { defineOptions, rule } from '../options';
 import { OPTIMIZER_RULE } from '../training/optimizers';
 import { LR_SCHEDULER_RULE } from '../training/schedulers';
+import { LOSS_SCALE_RULE, MIXED_PRECISION_RULE } from '../amp/policy';
 import type { CompileArgs } from './model';
 
 export const COMPILE_OPTIONS = defineOptions<CompileArgs>({
@@ -14,6 +15,8 @@ export const COMPILE_OPTIONS = defineOptions<CompileArgs>({
   lossWeights: rule.any(),
   metrics: rule.any(),
   lrScheduler: LR_SCHEDULER_RULE,
+  mixedPrecision: MIXED_PRECISION_RULE,
+  lossScale: LOSS_SCALE_RULE,
 });
 
 /** Options of predict and evaluate. */

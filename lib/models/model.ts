@@ -26,6 +26,7 @@ import { exportGraph } from '../io/jit_export';
 import { checkOptions } from '../options';
 import { BATCH_OPTIONS, COMPILE_OPTIONS, TRAIN_ON_BATCH_OPTIONS } from './method_options';
 import { isSecondaryRank } from '../distributed/rank';
+import type { LossScaleOptions, MixedPrecision } from '../amp/policy';
 
 export interface CompileArgs {
   /** `nt.optimizers.adam({ lr })`, or a name with default options ('adam', 'sgd', ...). */
@@ -43,6 +44,18 @@ export interface CompileArgs {
   metrics?: (string | MetricSpec)[];
   /** A native learning-rate schedule (`nt.schedulers.*`), stepped per epoch or per batch. */
   lrScheduler?: LrSchedulerSpec;
+  /**
+   * Mixed-precision training: the forward and the loss run under autocast in 'bf16' (CPU or CUDA)
+   * or 'fp16' (CUDA only), the weights stay fp32, and outputs reach the loss and metrics as fp32.
+   * predict/evaluate are unaffected (wrap model.call in `nt.amp.autocast` for that).
+   */
+  mixedPrecision?: MixedPrecision;
+  /**
+   * Dynamic loss scaling (as torch.cuda.amp.GradScaler): on by default for 'fp16', off otherwise;
+   * `true` or options turn it on, `false` off. Steps whose gradients hold inf/NaN are skipped and
+   * the current scale is logged as `lossScale`.
+   */
+  lossScale?: boolean | LossScaleOptions;
 }
 
 /** What compile() was given, in serializable form (`model.getCompileConfig()`, saved in model.json). */
@@ -53,6 +66,8 @@ export interface CompileConfig {
   lossWeights?: number[];
   metrics: MetricSpec[];
   lrScheduler?: LrSchedulerSpec;
+  mixedPrecision?: MixedPrecision;
+  lossScale?: boolean | LossScaleOptions;
 }
 
 /** What compile() resolved, kept for the native trainer. */
@@ -64,6 +79,8 @@ export interface CompiledState {
   metrics: MetricSpec[];
   optimizer: OptimizerSpec;
   lrScheduler?: LrSchedulerSpec;
+  mixedPrecision?: MixedPrecision;
+  lossScale?: boolean | LossScaleOptions;
 }
 
 /**
@@ -182,8 +199,19 @@ export abstract class Model implements TrainableModel {
       outputNames: outputs.map((o) => o.name),
       clipNorm: optimizer.clipNorm,
       clipValue: optimizer.clipValue,
+      mixedPrecision: args.mixedPrecision,
+      lossScale: args.lossScale,
     });
-    this.compiledState = { losses, lossWeights: args.lossWeights, customLoss: custom, metrics, optimizer, lrScheduler: args.lrScheduler };
+    this.compiledState = {
+      losses,
+      lossWeights: args.lossWeights,
+      customLoss: custom,
+      metrics,
+      optimizer,
+      lrScheduler: args.lrScheduler,
+      mixedPrecision: args.mixedPrecision,
+      lossScale: args.lossScale,
+    };
     this.pendingCompile = null;
   }
 
@@ -379,6 +407,8 @@ export abstract class Model implements TrainableModel {
     const config: CompileConfig = { optimizer: s.optimizer, loss, metrics: s.metrics };
     if (s.lossWeights !== undefined) config.lossWeights = s.lossWeights;
     if (s.lrScheduler !== undefined) config.lrScheduler = s.lrScheduler;
+    if (s.mixedPrecision !== undefined) config.mixedPrecision = s.mixedPrecision;
+    if (s.lossScale !== undefined) config.lossScale = s.lossScale;
     return structuredClone(config);
   }
 

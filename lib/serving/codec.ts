@@ -9,6 +9,7 @@ import { tensor } from '../tensor/creation';
 import type { Device } from '../tensor/device';
 import type { Tensor } from '../tensor/tensor';
 import { HttpError } from './http_error';
+import { PackedData, slowPath } from './infer_json';
 import type { TensorSpec } from './runner';
 
 const DATATYPES: Record<string, Dtype> = {
@@ -50,8 +51,10 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+type Values = Float32Array | Float64Array | BigInt64Array | Uint8Array;
+
 /** Copies `data` (flat, or nested as deep as the shape) into `out`, checking every element. */
-function fill(where: string, data: unknown, shape: number[], out: Float32Array | Float64Array | BigInt64Array | Uint8Array, dtype: Dtype): void {
+function fill(where: string, data: unknown, shape: number[], out: Values, dtype: Dtype): void {
   const expected = out.length;
   let n = 0;
   const range = INT_RANGES[dtype];
@@ -83,11 +86,8 @@ function fill(where: string, data: unknown, shape: number[], out: Float32Array |
   if (n !== expected) throw new HttpError(400, `${where}: shape [${shape.join(', ')}] needs ${expected} elements, data holds ${n}`);
 }
 
-/**
- * The tensors of a request's `inputs`, in the model's input order, each [n, ...sample shape] with
- * the same n for all; checks names, datatypes, shapes and data against `specs`.
- */
-export function decodeInputs(body: unknown, specs: readonly TensorSpec[], device: Device): Tensor[] {
+/** The values and shape of each input of `body`, in the model's input order (see decodeInputs). */
+function decode(body: unknown, specs: readonly TensorSpec[]): { values: Values; shape: number[]; dtype: Dtype }[] {
   if (!isObject(body)) throw new HttpError(400, 'the request body must be a JSON object with "inputs"');
   const inputs = body.inputs;
   if (!Array.isArray(inputs) || inputs.length === 0) throw new HttpError(400, '"inputs" must be a non-empty array');
@@ -122,15 +122,47 @@ export function decodeInputs(body: unknown, specs: readonly TensorSpec[], device
     if (rows !== undefined && shape[0] !== rows) throw new HttpError(400, `inputs have different numbers of samples (${rows} and ${shape[0]})`);
     rows = shape[0];
     const count = shape.reduce((a, b) => a * b, 1);
+    const data = input.data;
+    if (data instanceof PackedData) {
+      // read by the fast parser (infer_json.ts): checked as fill() checks an array
+      if (data.datatype !== want || data.depth > shape.length || data.values.length !== count) {
+        throw new HttpError(400, `${where}: data does not match shape [${shape.join(', ')}]`);
+      }
+      return { values: data.values, shape, dtype: spec.dtype };
+    }
     // float32/float16 data lands in a Float32Array (after the range check), integers in a Float64Array (exact).
-    const out =
+    const values =
       spec.dtype === 'int64' ? new BigInt64Array(count)
       : spec.dtype === 'bool' ? new Uint8Array(count)
       : spec.dtype === 'float32' || spec.dtype === 'float16' ? new Float32Array(count)
       : new Float64Array(count);
-    fill(where, input.data, shape, out, spec.dtype);
-    return tensor(out, { shape, dtype: spec.dtype, device });
+    fill(where, data, shape, values, spec.dtype);
+    return { values, shape, dtype: spec.dtype };
   });
+}
+
+/**
+ * The tensors of a request's `inputs`, in the model's input order, each [n, ...sample shape] with
+ * the same n for all; checks names, datatypes, shapes and data against `specs`. A body of the fast
+ * parser that does not pass is decoded again from JSON.parse, for the same error as any other body.
+ */
+export function decodeInputs(body: unknown, specs: readonly TensorSpec[], device: Device): Tensor[] {
+  let decoded;
+  try {
+    decoded = decode(body, specs);
+  } catch (err) {
+    const slow = slowPath(body);
+    if (slow === undefined) throw err;
+    decoded = decode(slow, specs);
+  }
+  const out: Tensor[] = [];
+  try {
+    for (const { values, shape, dtype } of decoded) out.push(tensor(values, { shape, dtype, device }));
+  } catch (err) {
+    for (const t of out) t.dispose();
+    throw err;
+  }
+  return out;
 }
 
 /** The names of the outputs a request asks for (`outputs: [{name}]`), or all. */

@@ -2,7 +2,8 @@
  * routes.ts — the Open Inference Protocol (KServe v2) REST routes on fastify: health, server and
  * model metadata, model readiness, infer; plus `classify` (an image body → top-k classes, for
  * models saved with a classifier's preprocess.json) and `sample` (a generator's images as a PNG
- * grid). Every model route also answers under `/versions/{v}`.
+ * grid). Every model route also answers under `/versions/{v}`. Requests to run (infer, classify)
+ * were admitted before fastify saw them (admission.ts); they leave admission for the queue.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { loadImage } from '../data/image_folder';
@@ -13,7 +14,9 @@ import { randn } from '../tensor/creation';
 import { tidy } from '../tensor/memory';
 import type { Tensor } from '../tensor/tensor';
 import { datatypeOf, decodeInputs, encodeOutput, requestedOutputs } from './codec';
+import { admitted } from './admission';
 import { HttpError, type FailureReason } from './http_error';
+import { parseInferBody } from './infer_json';
 import type { Metrics } from './metrics';
 import type { ServedModel } from './served_model';
 
@@ -71,7 +74,8 @@ function queryInt(req: Req, key: string, fallback: number | undefined, min: numb
   return v;
 }
 
-async function infer(model: ServedModel, body: unknown): Promise<object> {
+async function infer(model: ServedModel, req: Req): Promise<object> {
+  const body = req.body;
   const xs = decodeInputs(body, model.inputs, model.device);
   const request = body as Record<string, unknown>;
   let outs: Tensor[] = [];
@@ -82,6 +86,7 @@ async function infer(model: ServedModel, body: unknown): Promise<object> {
     }
     const names = model.outputs.map((o) => o.name);
     const wanted = requestedOutputs(request, names);
+    admitted(req.raw);
     outs = await model.run(xs);
     return {
       model_name: model.name,
@@ -94,7 +99,8 @@ async function infer(model: ServedModel, body: unknown): Promise<object> {
   }
 }
 
-async function classifyImage(model: ServedModel, body: unknown, top: number): Promise<object> {
+async function classifyImage(model: ServedModel, req: Req, top: number): Promise<object> {
+  const body = req.body;
   const pre = model.preprocess;
   if (pre === undefined || pre.kind !== 'classifier') throw new HttpError(400, `model '${model.name}' has no classifier preprocess.json, so it cannot classify images`);
   if (!Buffer.isBuffer(body) || body.length === 0) throw new HttpError(400, 'send the image bytes as the body (Content-Type image/png, image/jpeg, image/webp or application/octet-stream)');
@@ -108,6 +114,7 @@ async function classifyImage(model: ServedModel, body: unknown, top: number): Pr
   raw.dispose();
   let probs: Tensor[] = [];
   try {
+    admitted(req.raw);
     probs = await model.run([x]);
     const k = Math.min(top, probs[0].shape[1]);
     const { values, indices } = probs[0].squeeze(0).topk(k);
@@ -166,10 +173,20 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const ready = ctx.ready();
     return reply.code(ready ? 200 : 503).send({ name: m.name, ready });
   });
-  modelRoute(app, 'POST', '/infer', (req) => counted(ctx, req, (m) => infer(m, req.body)));
+  // infer bodies go through the fast parser (infer_json.ts), with fastify's JSON parser behind it
+  void app.register(async (scope) => {
+    const fallback = scope.getDefaultJsonParser(scope.initialConfig.onProtoPoisoning ?? 'error', scope.initialConfig.onConstructorPoisoning ?? 'error');
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+      const fast = parseInferBody(body as Buffer);
+      if (fast === undefined) fallback(req, (body as Buffer).toString('utf8'), done);
+      else done(null, fast);
+    });
+    modelRoute(scope, 'POST', '/infer', (req) => counted(ctx, req, (m) => infer(m, req)));
+  });
   modelRoute(app, 'POST', '/classify', (req) => {
     const top = queryInt(req, 'top', 5, 1, 1000) as number;
-    return counted(ctx, req, (m) => classifyImage(m, req.body, top));
+    return counted(ctx, req, (m) => classifyImage(m, req, top));
   });
   modelRoute(app, 'GET', '/sample', async (req, reply) => {
     const n = queryInt(req, 'n', 16, 1, MAX_SAMPLE_IMAGES) as number;

@@ -3,7 +3,8 @@
  * or `nodetorch train` (with its preprocess.json), from a TorchScript file with a declared input
  * schema, or given already loaded; `instances` copies of it behind one batcher; warmed up (a
  * forward of 1 and of maxBatchSize samples per copy) before it reports ready. Requests larger than
- * maxBatchSize are split into batcher requests and their outputs joined again.
+ * maxBatchSize are split into batcher requests and their outputs joined again. Admission, before a
+ * request's body is read, counts the requests on their way to the queue against maxQueueSize.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -90,6 +91,8 @@ export class ServedModel {
   readonly version = '1';
   /** Output names, dtypes and sample shapes, as the warm-up forward returned them. */
   outputs: TensorSpec[] = [];
+  /** Requests admitted whose bodies are still being read or decoded (not in the batcher's queue yet). */
+  private arriving = 0;
 
   private constructor(
     readonly name: string,
@@ -140,6 +143,22 @@ export class ServedModel {
 
   get inputs(): readonly TensorSpec[] {
     return this.batcher.inputs;
+  }
+
+  /**
+   * Admits a request before its body is read, unless maxQueueSize requests already wait (arriving
+   * or queued): a server calls this first so that overload gets its 503 without parsing a body.
+   * Returns the admission's release (call it once the request is in the queue, or done; only the
+   * first call counts), or undefined when the request must be turned away.
+   */
+  admit(): (() => void) | undefined {
+    if (this.arriving + this.batcher.stats().queued >= this.batcher.maxQueueSize) return undefined;
+    this.arriving++;
+    let held = true;
+    return () => {
+      if (held) this.arriving--;
+      held = false;
+    };
   }
 
   /** Runs n samples (any n ≥ 1): split into requests of at most maxBatchSize, outputs joined. */

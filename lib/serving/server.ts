@@ -2,16 +2,19 @@
  * server.ts — `nt.serving.serve(options)`: the batcher behind the Open Inference Protocol on
  * fastify. It listens first (liveness answers at once), then loads and warms up every model
  * (readiness turns true when all are). Cross-cutting concerns live here: the API key (every route
- * but liveness, compared in constant time), the access log, the body limit, and turning every
- * error into `{"error": "..."}` with its status (no stack traces). `close()` drains: readiness
+ * but liveness, compared in constant time), the access log, the body limit, admission in front of
+ * fastify (admission.ts: a full queue's 503 before the body is read), and turning every error
+ * into `{"error": "..."}` with its status (no stack traces). `close()` drains: readiness
  * turns false, new requests get 503, in-flight ones finish, then the models are released.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { invalidType, invalidValue } from '../errors';
 import { checkOptions, defineOptions, rule } from '../options';
 import { checkDevice, type Device } from '../tensor/device';
 import { classify } from './http_error';
+import { shedder } from './admission';
 import { Metrics } from './metrics';
 import { countFailure, registerRoutes, type RouteContext } from './routes';
 import { ServedModel, type ModelSource } from './served_model';
@@ -107,13 +110,26 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const metrics = new Metrics(() => [...models.values()].map((m) => [m.name, m.batcher.stats()]));
   let loadedAll = false;
   let closing = false;
-  // Bodies are only read field by field, never merged into objects, so a "__proto__" key is inert:
-  // skipping fastify's scan for it saves about a fifth of the JSON parse, the server's main cost.
-  const app = Fastify({ bodyLimit, return503OnClosing: true, forceCloseConnections: 'idle', onProtoPoisoning: 'ignore', onConstructorPoisoning: 'ignore' });
-  app.addContentTypeParser(['image/png', 'image/jpeg', 'image/webp', 'application/octet-stream'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-
   const ctx: RouteContext = { models, metrics, loaded: () => loadedAll, ready: () => loadedAll && !closing };
   const apiKey = options.apiKey;
+  const log = options.log;
+  // Overload is turned away before fastify sees the request (admission.ts).
+  const shed = shedder(ctx, (req) => apiKey === undefined || keyMatches(req.headers.authorization, apiKey), log);
+  // Bodies are only read field by field, never merged into objects, so a "__proto__" key is inert:
+  // skipping fastify's scan for it saves about a fifth of its JSON parse (infer bodies fall back to it).
+  const app = Fastify({
+    bodyLimit,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    onProtoPoisoning: 'ignore',
+    onConstructorPoisoning: 'ignore',
+    serverFactory: (handler) =>
+      createServer((req, res) => {
+        if (!shed(req, res)) handler(req, res);
+      }),
+  });
+  app.addContentTypeParser(['image/png', 'image/jpeg', 'image/webp', 'application/octet-stream'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
   if (apiKey !== undefined) {
     app.addHook('onRequest', async (req, reply) => {
       if (req.url.split('?')[0] === '/v2/health/live') return;
@@ -127,7 +143,6 @@ export async function serve(options: ServeOptions): Promise<Server> {
   app.addHook('onSend', async (_req, reply) => {
     if (closing) reply.header('Connection', 'close');
   });
-  const log = options.log;
   if (log !== undefined) {
     app.addHook('onResponse', async (req, reply) => {
       log(`${new Date().toISOString()} ${req.ip} "${req.method} ${req.url}" ${reply.statusCode} ${reply.elapsedTime.toFixed(1)}ms`);

@@ -18,6 +18,8 @@ export interface Scoped {
 const DISPOSE_BATCH = 1024;
 
 let activeScope: Scoped[] | null = null;
+/** The survivors of a scope whose result holds no tensor. */
+const NO_SURVIVORS: ReadonlySet<unknown> = new Set();
 const kept = new WeakSet<Scoped>();
 
 /** Called by every new Tensor: records it in the innermost open tidy scope. */
@@ -62,16 +64,23 @@ export function tidy<T>(nameOrFn: string | (() => T), maybeFn?: () => T): T {
     result = fn();
   } catch (err) {
     activeScope = parent;
-    disposeAllBut(scope, new Set(), null);
+    disposeAllBut(scope, NO_SURVIVORS, null);
     throw err;
   }
   activeScope = parent;
   if (result instanceof Promise) {
-    disposeAllBut(scope, new Set(), null);
+    disposeAllBut(scope, NO_SURVIVORS, null);
     throw new TypeError('tidy: fn must be synchronous (it returned a Promise); dispose tensors explicitly in async code');
   }
-  const survivors = new Set<unknown>();
-  collectReachable(result, survivors, 0);
+  if (scope.length === 0) return result;
+  // A result that is not an object keeps nothing alive: no set to build (per-scope garbage is
+  // what a tidy around a few ops pays for, in scavenges).
+  let survivors = NO_SURVIVORS;
+  if (result !== null && typeof result === 'object') {
+    const reachable = new Set<unknown>();
+    collectReachable(result, reachable, 0);
+    survivors = reachable;
+  }
   disposeAllBut(scope, survivors, parent);
   return result;
 }
@@ -80,7 +89,7 @@ export function tidy<T>(nameOrFn: string | (() => T), maybeFn?: () => T): T {
  * Disposes the scope's tensors, a batch per native call, except survivors and kept ones; those
  * move to `into` (the enclosing scope) when there is one.
  */
-function disposeAllBut(scope: readonly Scoped[], survivors: Set<unknown>, into: Scoped[] | null): void {
+function disposeAllBut(scope: readonly Scoped[], survivors: ReadonlySet<unknown>, into: Scoped[] | null): void {
   const doomed: Handle[] = [];
   for (const t of scope) {
     if ((survivors.size !== 0 && survivors.has(t)) || kept.has(t)) {
@@ -89,7 +98,11 @@ function disposeAllBut(scope: readonly Scoped[], survivors: Set<unknown>, into: 
       doomed.push(t._h);
     }
   }
-  for (let i = 0; i < doomed.length; i += DISPOSE_BATCH) native.disposeAll(...doomed.slice(i, i + DISPOSE_BATCH));
+  if (doomed.length <= DISPOSE_BATCH) {
+    native.disposeAll(...doomed);
+  } else {
+    for (let i = 0; i < doomed.length; i += DISPOSE_BATCH) native.disposeAll(...doomed.slice(i, i + DISPOSE_BATCH));
+  }
 }
 
 /** Native tensors alive in this thread and the bytes of storage they own. */

@@ -50,7 +50,7 @@ function doctor(): number {
     row('libtorch', linked ? `the binary links ${describeLibtorch(linked)}` : choice.file && libs ? 'the binary links no libtorch.so' : describeLibtorch(buildTorch));
     row('BLAS', blasLibrary(libs) ?? 'unknown');
   }
-  if (choice.file) row('build from', describeLibtorch(buildTorch));
+  if (choice.file) row('rebuild with', describeLibtorch(buildTorch)); // what `nodetorch rebuild` would build against
   row('cmake', toolVersion('cmake') ?? 'not found');
   const cxx = compiler();
   row('compiler', cxx ? `${cxx.command}: ${cxx.version}` : 'not found (a C++17 compiler: g++ or clang++)');

@@ -43,6 +43,22 @@ function modelSource(arg: string, flags: ServeFlags): ModelSource {
   return src;
 }
 
+/**
+ * The access log: lines gathered and written once per turn of the event loop (a write to a pipe
+ * is synchronous, and under load thousands of lines a second would each cost one).
+ */
+function accessLog(): (line: string) => void {
+  let pending = '';
+  const flush = (): void => {
+    process.stdout.write(pending);
+    pending = '';
+  };
+  return (line) => {
+    if (pending === '') setImmediate(flush);
+    pending += `${line}\n`;
+  };
+}
+
 export function register(program: Command): void {
   program
     .command('serve')
@@ -87,7 +103,7 @@ export function register(program: Command): void {
         apiKey,
         bodyLimit: flags.bodyLimit,
         drainTimeoutMs: flags.drainTimeoutMs,
-        log: flags.quiet ? undefined : (line) => process.stdout.write(line + '\n'),
+        log: flags.quiet ? undefined : accessLog(),
       });
       console.log(`nodetorch serve: listening on ${server.url}, loading ${args.length} model(s)`);
       const stop = new Promise<string>((resolve) => {
