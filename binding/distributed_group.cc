@@ -303,6 +303,7 @@ const OpSpec kDistributedOps[] = {
     {"distributedAllReduce",
      [](const Napi::CallbackInfo& i) -> Napi::Value {
        auto g = CurrentGroup();
+       g->RequireNoTraining(OpName(i));
        at::Tensor t = CollectiveTensor(i, 0);
        const std::string op = StringArg(i, 1);
        c10d::AllreduceOptions opts;
@@ -319,6 +320,7 @@ const OpSpec kDistributedOps[] = {
     {"distributedBroadcast",
      [](const Napi::CallbackInfo& i) -> Napi::Value {
        auto g = CurrentGroup();
+       g->RequireNoTraining(OpName(i));
        at::Tensor t = CollectiveTensor(i, 0);
        const int64_t src = IntArg(i, 1);
        if (src < 0 || src >= g->worldSize) throw std::out_of_range("src must be a rank in [0, " + std::to_string(g->worldSize) + "), got " + std::to_string(src));
@@ -331,6 +333,7 @@ const OpSpec kDistributedOps[] = {
     {"distributedAllGather",
      [](const Napi::CallbackInfo& i) -> Napi::Value {
        auto g = CurrentGroup();
+       g->RequireNoTraining(OpName(i));
        at::Tensor t = CollectiveTensor(i, 0);
        std::vector<at::Tensor> parts;
        for (int r = 0; r < g->worldSize; ++r) parts.push_back(at::empty_like(t));
@@ -344,6 +347,7 @@ const OpSpec kDistributedOps[] = {
     {"distributedReduceScatter",
      [](const Napi::CallbackInfo& i) -> Napi::Value {
        auto g = CurrentGroup();
+       g->RequireNoTraining(OpName(i));
        const at::Tensor& input = CollectiveTensor(i, 0);
        const std::string op = StringArg(i, 1);
        if (input.dim() == 0 || input.size(0) % g->worldSize != 0) {
@@ -366,11 +370,30 @@ const OpSpec kDistributedOps[] = {
     {"distributedBarrier",
      [](const Napi::CallbackInfo& i) -> Napi::Value {
        auto g = CurrentGroup();
+       g->RequireNoTraining(OpName(i));
        return StartWait(i, g, g->group->barrier());
      }},
 };
 
 }  // namespace
+
+void ProcessGroupState::AddDataParallel(std::weak_ptr<const Owner> owner) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  dataParallel_.push_back(std::move(owner));
+}
+
+void ProcessGroupState::RequireNoTraining(const char* op) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& weak : dataParallel_) {
+    std::shared_ptr<const Owner> owner = weak.lock();
+    if (!owner) continue;
+    const char* session = owner->Session();
+    if (session != nullptr) {
+      throw BusyError(op, std::string("a data-parallel model of this process is training (") + session +
+                              "): its collectives and this one could pair differently on each rank; run collectives before or after it");
+    }
+  }
+}
 
 std::shared_ptr<ProcessGroupState> CurrentGroup() {
   std::lock_guard<std::mutex> lock(groupMutex);

@@ -7,7 +7,11 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
+
+#include "ownership.h"
 
 namespace nt {
 
@@ -18,6 +22,18 @@ struct ProcessGroupState {
   int worldSize = 1;
   std::string backend;
   std::chrono::milliseconds timeout{0};
+
+  // The models wrapped for data-parallel training on this group (by their owners): while one of
+  // them trains (a fit or GAN training session), its collectives run at points the JS thread
+  // does not see, so a collective started from JS could pair with a different one on each rank.
+  // Collectives from JS are refused meanwhile (RequireNoTraining).
+  void AddDataParallel(std::weak_ptr<const Owner> owner);
+  // Throws a BusyError naming `op` while a wrapped model trains (JS thread).
+  void RequireNoTraining(const char* op);
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::weak_ptr<const Owner>> dataParallel_;
 };
 
 // The initialized group; throws "no process group: call nt.distributed.init() first" otherwise.

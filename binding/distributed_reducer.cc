@@ -156,6 +156,7 @@ const OpSpec kDataParallelOps[] = {
        o.bucketBytes = static_cast<int64_t>(s.Number("bucketCapMb", 25) * (1 << 20));
        if (s.Has("seed")) o.seed = static_cast<uint64_t>(s.Int("seed"));
        m->owner.RequireIdle("distributed.wrap");  // not while fit or another call uses the model
+       g->AddDataParallel(std::shared_ptr<const Owner>(m, &m->owner));
        auto* w = new WrapWorker(i.Env(), m, g, o);
        Napi::Promise p = w->Promise();
        w->StartThread();

@@ -3,10 +3,14 @@
  * `nodetorch launch` or directly: collectives, data-parallel trainOnBatch equal to one process on
  * the whole batch (SGD-momentum and Adam), a data-parallel fit (sharding, reduced logs, the same
  * earlyStopping decision, progress on rank 0 only), a Python torch.distributed rank in the same
- * group, a rank that never joins, a rank killed mid-fit. The ranks are tests/helpers/dist_worker.js;
- * they load the compiled dist/ (`npm test` builds it first). NCCL needs GPUs: skipped here.
+ * group, Node ranks started by Python's torchrun, a rank that never joins, a rank killed mid-fit.
+ * The ranks are tests/helpers/dist_worker.js; they load the compiled dist/ (`npm test` builds it
+ * first). NCCL needs GPUs: skipped here.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as nt from '../lib';
@@ -17,6 +21,7 @@ const root = path.join(__dirname, '..');
 const WORKER = path.join(__dirname, 'helpers', 'dist_worker.js');
 const PYTHON_RANK = path.join(__dirname, 'helpers', 'dist_python.py');
 const CLI = path.join(root, 'dist', 'cli', 'main.js');
+const { stepsSetup } = createRequire(__filename)(WORKER);
 const hasTorch = spawnSync('/usr/bin/python3', ['-c', 'import torch.distributed as d; assert d.is_available()']).status === 0;
 const baseEnv = { ...process.env, GLOO_SOCKET_IFNAME: 'lo', OMP_NUM_THREADS: '1' };
 
@@ -72,6 +77,23 @@ function maxRelDiff(a: number[], b: number[]): number {
   return worst;
 }
 
+/** Each rank's final weights (`steps` mode) equal one process's trained on the whole batches (≤ `tolerance` relative). */
+async function expectWholeBatchWeights(opt: string, ranks: Record<number, any>, tolerance: number): Promise<void> {
+  // The reference: the same model, seed and data in this process, on the whole batch.
+  const { x, y, model } = stepsSetup(opt);
+  const before = model.getWeights().map((t: nt.Tensor) => Array.from(t.dataSync() as Float32Array));
+  for (let s = 0; s < 20; s++) await model.trainOnBatch(x.select(0, s), y.select(0, s));
+  const reference = model.getWeights().map((t: nt.Tensor) => Array.from(t.dataSync() as Float32Array));
+  for (const rank of [0, 1]) {
+    const w: number[][] = ranks[rank].weights;
+    expect(w.length).toBe(reference.length);
+    for (let k = 0; k < w.length; k++) {
+      expect(maxRelDiff(w[k], reference[k])).toBeLessThanOrEqual(tolerance);
+      expect(maxRelDiff(w[k], before[k])).toBeGreaterThan(1e-3); // it trained
+    }
+  }
+}
+
 describe('nt.distributed without a group', () => {
   it('reports no group and refuses collectives and wrap clearly', async () => {
     expect(nt.distributed.isInitialized()).toBe(false);
@@ -121,35 +143,18 @@ describe('nt.distributed on 2 processes', () => {
     it(`2 ranks × half of each batch of 64 = 1 process on the whole batch (20 steps of ${opt === 'sgd' ? 'SGD-momentum' : 'Adam'}, ≤ ${tolerance.toExponential()} relative)`, async () => {
       const run = launch(2, ['steps', opt]);
       expect(run.code, run.stderr + run.stdout).toBe(0);
-      const r = results(run.stdout);
-      // The reference: the same model, seed and data in this process, on the whole batch.
-      nt.manualSeed(7);
-      const x = nt.randn([20, 64, 8]);
-      const y = nt.randint(0, 4, [20, 64]);
-      const model = nt.sequential({ layers: [nt.layers.dense({ inputShape: [8], units: 16, activation: 'tanh' }), nt.layers.dense({ units: 4 })] });
-      const optimizer = opt === 'adam' ? nt.optimizers.adam({ lr: 0.01 }) : nt.optimizers.sgd({ lr: 0.1, momentum: 0.9 });
-      model.compile({ optimizer, loss: nt.losses.sparseCategoricalCrossentropy({ fromLogits: true }) });
-      const before = model.getWeights().map((t) => Array.from(t.dataSync() as Float32Array));
-      for (let s = 0; s < 20; s++) await model.trainOnBatch(x.select(0, s), y.select(0, s));
-      const reference = model.getWeights().map((t) => Array.from(t.dataSync() as Float32Array));
-      for (const rank of [0, 1]) {
-        const w: number[][] = r[rank].weights;
-        expect(w.length).toBe(reference.length);
-        for (let k = 0; k < w.length; k++) {
-          expect(maxRelDiff(w[k], reference[k])).toBeLessThanOrEqual(tolerance);
-          expect(maxRelDiff(w[k], before[k])).toBeGreaterThan(1e-3); // it trained
-        }
-      }
+      await expectWholeBatchWeights(opt, results(run.stdout), tolerance);
     });
   }
 
-  it('a data-parallel fit: equal step counts, logs averaged over ranks, the same earlyStopping decision, one voice', () => {
+  it('a data-parallel fit: equal step counts, logs averaged over ranks, the same earlyStopping decision, one voice, hand-run collectives refused meanwhile', () => {
     const run = launch(2, ['fit']);
     expect(run.code, run.stderr + run.stdout).toBe(0);
     const r = results(run.stdout);
     // 200 samples, 100 per rank, batches of 16: 7 steps per epoch on both ranks.
     for (const rank of [0, 1]) expect(r[rank].steps.filter((s: unknown) => s === 'b6').length).toBe(r[rank].steps.filter((s: unknown) => typeof s === 'number').length);
     expect(r[1].history).toEqual(r[0].history);
+    for (const rank of [0, 1]) expect(r[rank].guard).toMatch(/^distributed.allReduce: a data-parallel model of this process is training \(fit\(\)\): its collectives and this one could pair/);
     // minDelta 10 never improves: earlyStopping (patience 1) stops after epoch 2 on both ranks.
     expect(r[0].history.loss.length).toBe(2);
     expect(Object.keys(r[0].history).sort()).toEqual(['accuracy', 'loss', 'lr', 'val_accuracy', 'val_loss']);
@@ -196,6 +201,26 @@ describe.skipIf(!hasTorch || LIBTORCH2)('a Python torch.distributed rank in the 
       expect(fromNode.broadcast1).toEqual([1.5, 2, 7, 0]);
     });
   }
+});
+
+// Debian's torchrun is PyTorch 1.13's: with a libtorch 2.x addon the ranks and the agent store differ in version.
+describe.skipIf(!hasTorch || LIBTORCH2)("Python's torchrun", () => {
+  it('starts Node ranks (--no_python) that join through its agent store and train data-parallel like 1 process on the whole batch', async () => {
+    const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nt-torchrun-'));
+    try {
+      // Debian's torchrun (Python 3.11) needs --redirects/--tee/--log_dir to start (see README).
+      const args = ['-m', 'torch.distributed.run', '--nnodes', '1', '--nproc_per_node', '2', '--master_addr', '127.0.0.1', '--master_port', String(await freePort()),
+        '--redirects', '2', '--tee', '2', '--log_dir', logDir, '--no_python', process.execPath, WORKER, 'steps', 'sgd'];
+      const run = await start('/usr/bin/python3', args, baseEnv).done;
+      expect(run.code, run.stderr + run.stdout).toBe(0);
+      const ranks: Record<number, any> = {};
+      for (const m of run.stdout.matchAll(/^RESULT (.*)$/gm)) ranks[JSON.parse(m[1]).rank] = JSON.parse(m[1]);
+      for (const rank of [0, 1]) expect(ranks[rank].agentStore).toBe('True'); // every rank a client of torchrun's store
+      await expectWholeBatchWeights('sgd', ranks, 1e-5);
+    } finally {
+      fs.rmSync(logDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 // The only Python here is Debian's PyTorch 1.13, and PyTorch supports no group whose ranks run

@@ -3,12 +3,14 @@
 //   collectives  every collective; prints RESULT {...} with the values this rank saw
 //   steps OPT    20 trainOnBatch steps (OPT 'sgd' or 'adam'), this rank taking its half of each
 //                batch of 64; prints RESULT with the final weights
-//   fit          a data-parallel fit with validation data and earlyStopping; prints RESULT with its history
+//   fit          a data-parallel fit with validation data and earlyStopping (and an allReduce tried
+//                from a batch callback); prints RESULT with its history
 //   gan          nt.gan.train with both DCGAN networks wrapped; prints RESULT with the history and parameters
 //   long         a long fit that prints 'training' once running (a test kills a rank meanwhile)
 //   interop      the collectives tests/helpers/dist_python.py runs, for a group with a Python rank
 //   join         init with worldSize+1 expected ranks: prints the error
-// Children load the compiled dist/ (`npm test` builds it first).
+// Children load the compiled dist/ (`npm test` builds it first). The test builds its single-process
+// reference with this file's stepsSetup (main runs only when the file is the process's script).
 'use strict';
 const nt = require('../../dist');
 
@@ -83,7 +85,7 @@ async function main() {
     for (let s = 0; s < 20; s++) {
       await model.trainOnBatch(x.select(0, s).narrow(0, rank * half, half), y.select(0, s).narrow(0, rank * half, half));
     }
-    result({ rank, weights: model.getWeights().map(values) });
+    result({ rank, weights: model.getWeights().map(values), agentStore: process.env.TORCHELASTIC_USE_AGENT_STORE });
   } else if (mode === 'fit') {
     nt.manualSeed(3);
     const x = nt.randn([200, 8]);
@@ -92,6 +94,7 @@ async function main() {
     model.compile({ optimizer: nt.optimizers.adam({ lr: 0.01 }), loss: nt.losses.sparseCategoricalCrossentropy({ fromLogits: true }), metrics: ['accuracy'] });
     await nt.distributed.wrap(model, { seed: 11 });
     const steps = [];
+    let guard; // a collective started by hand while fit runs: refused
     const history = await model.fit(x, y, {
       epochs: 4,
       batchSize: 16,
@@ -99,10 +102,19 @@ async function main() {
       verbose: 2,
       callbacks: [
         nt.callbacks.earlyStopping({ monitor: 'val_loss', patience: 1, minDelta: 10 }),
-        { onEpochEnd: (epoch) => steps.push(epoch), onBatchEnd: (batch) => steps.push(`b${batch}`) },
+        {
+          onEpochEnd: (epoch) => steps.push(epoch),
+          onBatchEnd: (batch) => {
+            steps.push(`b${batch}`);
+            if (guard === undefined) {
+              guard = null;
+              nt.distributed.allReduce(nt.tensor([1])).then(() => (guard = 'not refused'), (err) => (guard = err.message));
+            }
+          },
+        },
       ],
     });
-    result({ rank, history: history.history, steps });
+    result({ rank, history: history.history, steps, guard });
   } else if (mode === 'gan') {
     nt.manualSeed(5 + rank); // different on each rank: wrap() makes them rank 0's
     const { generator, discriminator } = nt.builders.dcgan({ imageSize: 28, channels: 1, ngf: 8, ndf: 8, latentDim: 8 });
@@ -141,7 +153,11 @@ async function main() {
   nt.distributed.destroy();
 }
 
-main().catch((err) => {
-  console.error(`FAILED ${err.name}: ${err.message}`);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(`FAILED ${err.name}: ${err.message}`);
+    process.exitCode = 1;
+  });
+}
+
+module.exports = { stepsSetup };
