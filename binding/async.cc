@@ -24,6 +24,7 @@ void PromiseWorker::RunCaught() {
 }
 
 void PromiseWorker::Settle(Napi::Env env) {
+  uses_.clear();
   try {
     Napi::HandleScope scope(env);
     try {

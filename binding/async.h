@@ -5,6 +5,9 @@
 
 #include <exception>
 #include <thread>
+#include <vector>
+
+#include "ownership.h"
 
 namespace nt {
 
@@ -36,6 +39,9 @@ class PromiseWorker {
   // terminated mid-fit). Called on the JS thread, which then waits for Run() to end: make it end
   // soon, without waiting on JS (stop flags, cancel data sources, abandon JS callbacks).
   virtual void Cancel() {}
+  // Counts this call as a use of `owner` (Owner::Use) until the Promise settles: released just
+  // before JS sees the result, so code that awaits it finds the object free.
+  void Uses(Owner& owner, const char* who) { uses_.emplace_back(owner, who); }
 
  private:
   void RunCaught();
@@ -55,6 +61,7 @@ class PromiseWorker {
   napi_threadsafe_function done_ = nullptr;
   std::thread thread_;
   bool settled_ = false;  // StartThread(): the thread's report reached the JS thread
+  std::vector<Owner::Use> uses_;
 };
 
 }  // namespace nt

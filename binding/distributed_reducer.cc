@@ -126,7 +126,7 @@ class ReducerDataParallel : public DataParallel {
 class WrapWorker : public PromiseWorker {
  public:
   WrapWorker(Napi::Env env, std::shared_ptr<NativeModel> m, std::shared_ptr<ProcessGroupState> g, WrapOptions o)
-      : PromiseWorker(env, "distributed.wrap"), m_(std::move(m)), use_(m_->owner, "distributed.wrap"), g_(std::move(g)), o_(o) {}
+      : PromiseWorker(env, "distributed.wrap"), m_(std::move(m)), g_(std::move(g)), o_(o) { Uses(m_->owner, "distributed.wrap"); }
 
  protected:
   void Run() override {
@@ -137,7 +137,6 @@ class WrapWorker : public PromiseWorker {
 
  private:
   std::shared_ptr<NativeModel> m_;
-  Owner::Use use_;
   std::shared_ptr<ProcessGroupState> g_;
   WrapOptions o_;
 };

@@ -42,8 +42,10 @@ std::shared_ptr<const FrozenForward> Freeze(NativeModel& m, const std::vector<Su
 class OptimizeWorker : public PromiseWorker {
  public:
   OptimizeWorker(Napi::Env env, std::shared_ptr<NativeModel> m, std::vector<SubmoduleSource> subs, std::string forward)
-      : PromiseWorker(env, "optimizeForInference"), m_(std::move(m)), use_(m_->owner, "optimizeForInference"), subs_(std::move(subs)),
-        forward_(std::move(forward)) {}
+      : PromiseWorker(env, "optimizeForInference"), m_(std::move(m)), subs_(std::move(subs)),
+        forward_(std::move(forward)) {
+    Uses(m_->owner, "optimizeForInference");
+  }
 
  protected:
   void Run() override {
@@ -54,7 +56,6 @@ class OptimizeWorker : public PromiseWorker {
 
  private:
   std::shared_ptr<NativeModel> m_;
-  Owner::Use use_;
   std::vector<SubmoduleSource> subs_;
   std::string forward_;
 };

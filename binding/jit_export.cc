@@ -74,8 +74,7 @@ class ExportWorker : public PromiseWorker {
         model_(std::move(model)),
         subs_(std::move(subs)),
         forward_(std::move(forward)),
-        path_(std::move(path)),
-        use_(model_->owner, "exportTorchScript") {}
+        path_(std::move(path)) { Uses(model_->owner, "exportTorchScript"); }
 
  protected:
   void Run() override {
@@ -89,7 +88,6 @@ class ExportWorker : public PromiseWorker {
   std::vector<SubmoduleSource> subs_;
   std::string forward_;
   std::string path_;
-  Owner::Use use_;
 };
 
 // (model, [{ className, source }], forwardSource, path) → Promise<void>

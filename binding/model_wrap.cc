@@ -113,7 +113,7 @@ Napi::Value LoadState(const CallbackInfo& info) {
 class LoadStateWorker : public PromiseWorker {
  public:
   LoadStateWorker(Napi::Env env, std::shared_ptr<NativeModel> m, std::vector<std::string> names, std::vector<at::Tensor> values)
-      : PromiseWorker(env, "loadWeights"), m_(std::move(m)), use_(m_->owner, "loadWeights"), names_(std::move(names)), values_(std::move(values)) {}
+      : PromiseWorker(env, "loadWeights"), m_(std::move(m)), names_(std::move(names)), values_(std::move(values)) { Uses(m_->owner, "loadWeights"); }
 
  protected:
   void Run() override {
@@ -124,7 +124,6 @@ class LoadStateWorker : public PromiseWorker {
 
  private:
   std::shared_ptr<NativeModel> m_;
-  Owner::Use use_;
   std::vector<std::string> names_;
   std::vector<at::Tensor> values_;
 };
@@ -142,7 +141,7 @@ Napi::Value LoadStateAsync(const CallbackInfo& info) {
 class SnapshotWorker : public PromiseWorker {
  public:
   SnapshotWorker(Napi::Env env, std::shared_ptr<NativeModel> m, bool withOptimizer)
-      : PromiseWorker(env, "snapshot"), m_(std::move(m)), use_(m_->owner, "save"), withOptimizer_(withOptimizer) {}
+      : PromiseWorker(env, "snapshot"), m_(std::move(m)), withOptimizer_(withOptimizer) { Uses(m_->owner, "save"); }
 
  protected:
   void Run() override {
@@ -164,7 +163,6 @@ class SnapshotWorker : public PromiseWorker {
 
  private:
   std::shared_ptr<NativeModel> m_;
-  Owner::Use use_;
   bool withOptimizer_;
   std::vector<StateEntry> entries_;
   at::Tensor optimizer_;

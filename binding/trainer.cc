@@ -135,7 +135,7 @@ at::Tensor OptionalTensor(const Napi::CallbackInfo& info, size_t i) {
 class PredictWorker : public PromiseWorker {
  public:
   PredictWorker(Napi::Env env, std::shared_ptr<NativeModel> m, std::shared_ptr<BatchSource> source, bool channelsLast)
-      : PromiseWorker(env, "predict"), m_(std::move(m)), use_(m_->owner, "predict"), source_(std::move(source)), channelsLast_(channelsLast) {}
+      : PromiseWorker(env, "predict"), m_(std::move(m)), source_(std::move(source)), channelsLast_(channelsLast) { Uses(m_->owner, "predict"); }
 
  protected:
   void Run() override {
@@ -158,7 +158,6 @@ class PredictWorker : public PromiseWorker {
 
  private:
   std::shared_ptr<NativeModel> m_;
-  Owner::Use use_;
   std::shared_ptr<BatchSource> source_;
   bool channelsLast_;
   Tensors out_;
@@ -186,7 +185,7 @@ class CustomLossSlot {
 class EvaluateWorker : public PromiseWorker {
  public:
   EvaluateWorker(Napi::Env env, std::shared_ptr<NativeModel> m, std::shared_ptr<BatchSource> source, Napi::Value lossFn)
-      : PromiseWorker(env, "evaluate"), m_(std::move(m)), use_(m_->owner, "evaluate"), source_(std::move(source)), loss_(env, lossFn, m_) {}
+      : PromiseWorker(env, "evaluate"), m_(std::move(m)), source_(std::move(source)), loss_(env, lossFn, m_) { Uses(m_->owner, "evaluate"); }
 
  protected:
   void Run() override {
@@ -206,7 +205,6 @@ class EvaluateWorker : public PromiseWorker {
 
  private:
   std::shared_ptr<NativeModel> m_;
-  Owner::Use use_;
   std::shared_ptr<BatchSource> source_;
   CustomLossSlot loss_;
   EvalResult result_;
@@ -224,8 +222,8 @@ Logs StepLogs(NativeModel& m, const Tensors& x, const Tensors& y, const at::Tens
 class TrainOnBatchWorker : public PromiseWorker {
  public:
   TrainOnBatchWorker(Napi::Env env, std::shared_ptr<NativeModel> m, Tensors x, Tensors y, at::Tensor classWeight, Napi::Value lossFn)
-      : PromiseWorker(env, "trainOnBatch"), m_(std::move(m)), use_(m_->owner, "trainOnBatch"), x_(std::move(x)), y_(std::move(y)),
-        classWeight_(std::move(classWeight)), loss_(env, lossFn, m_) {}
+      : PromiseWorker(env, "trainOnBatch"), m_(std::move(m)), x_(std::move(x)), y_(std::move(y)),
+        classWeight_(std::move(classWeight)), loss_(env, lossFn, m_) { Uses(m_->owner, "trainOnBatch"); }
 
  protected:
   void Run() override { logs_ = StepLogs(*m_, x_, y_, classWeight_, loss_.get(), {"trainOnBatch", false}); }
@@ -233,7 +231,6 @@ class TrainOnBatchWorker : public PromiseWorker {
 
  private:
   std::shared_ptr<NativeModel> m_;
-  Owner::Use use_;
   Tensors x_, y_;
   at::Tensor classWeight_;
   CustomLossSlot loss_;
@@ -277,8 +274,8 @@ struct FitOptions {
 class FitWorker : public PromiseWorker {
  public:
   FitWorker(Napi::Env env, std::shared_ptr<NativeModel> m, FitOptions options, Napi::Function onEvent, Napi::Value lossFn)
-      : PromiseWorker(env, "fit"), m_(std::move(m)), use_(m_->owner, "fit()"), o_(std::move(options)), events_(env, onEvent, "nodetorch.fit"),
-        loss_(env, lossFn, m_) {}
+      : PromiseWorker(env, "fit"), m_(std::move(m)), o_(std::move(options)), events_(env, onEvent, "nodetorch.fit"),
+        loss_(env, lossFn, m_) { Uses(m_->owner, "fit()"); }
 
  protected:
   void Run() override {
@@ -372,7 +369,6 @@ class FitWorker : public PromiseWorker {
   bool Emit(const char* type, int64_t index, Logs logs, bool blocking) { return events_.Emit(type, index, std::move(logs), blocking); }
 
   std::shared_ptr<NativeModel> m_;
-  Owner::Use use_;
   FitOptions o_;
   TrainingEvents events_;
   CustomLossSlot loss_;

@@ -31,7 +31,7 @@ at::Tensor ByteArg(const CallbackInfo& info, size_t i) {
 class LoadOptimizerWorker : public PromiseWorker {
  public:
   LoadOptimizerWorker(Napi::Env env, std::shared_ptr<NativeModel> m, at::Tensor bytes)
-      : PromiseWorker(env, "loadOptimizerState"), m_(std::move(m)), use_(m_->owner, "loadOptimizerState"), bytes_(std::move(bytes)) {}
+      : PromiseWorker(env, "loadOptimizerState"), m_(std::move(m)), bytes_(std::move(bytes)) { Uses(m_->owner, "loadOptimizerState"); }
 
  protected:
   void Run() override {
@@ -45,7 +45,6 @@ class LoadOptimizerWorker : public PromiseWorker {
 
  private:
   std::shared_ptr<NativeModel> m_;
-  Owner::Use use_;
   at::Tensor bytes_;
 };
 

@@ -84,6 +84,23 @@ describe('5: the smaller items', () => {
     return m;
   };
 
+  it('code that awaits an async call finds the model free (the call used to hold it until after its promise settled)', async () => {
+    const m = nt.sequential({ layers: [nt.layers.dense({ inputShape: [3], units: 2 })] });
+    m.compile({ optimizer: 'sgd', loss: () => { throw new Error('boom'); } });
+    const x = nt.randn([4, 3]);
+    const y = nt.randn([4, 2]);
+    await expect(m.fit(x, y, { verbose: 0 })).rejects.toThrow(/boom/);
+    m.compile({ optimizer: 'sgd', loss: 'mse' });  // threw "the model is busy: fit() is using it"
+    await m.fit(x, y, { verbose: 0 });
+    m.compile({ optimizer: 'adam', loss: 'mse' });
+    await m.evaluate(x, y);
+    m.compile({ optimizer: 'sgd', loss: 'mse' });
+    await m.trainOnBatch(x, y);
+    m.to('cpu');
+    x.dispose();
+    y.dispose();
+  });
+
   it('evaluate on zero samples rejects with a RangeError (it returned { loss: 0 })', async () => {
     const m = dense();
     const err = await m.evaluate(nt.zeros([0, 3]), nt.zeros([0, 2])).then(
