@@ -332,9 +332,12 @@ class FitWorker : public PromiseWorker {
         }
       }
       if (m.dataParallel && m.dataParallel->Any(stoppedOnNaN_)) stoppedOnNaN_ = stop = true;
+      // A stop seen before this epoch's first batch ends training here: an epoch with no batch is
+      // not one (its loss would be 0/0). Every rank stopped at the same step, so all break together.
+      if (stop && lossSum.Samples() == 0) break;
       Logs logs{{"loss", lossSum.Mean()}};
       for (const auto& kv : metrics.Values()) logs.push_back(kv);
-      TORCH_CHECK(lossSum.Samples() > 0 || stop, "the training data yielded no batches");
+      TORCH_CHECK(lossSum.Samples() > 0, "the training data yielded no batches");
       if (o_.validation && !stoppedOnNaN_) {
         EvalResult val = Evaluate(m, *o_.validation, loss_.get());
         logs.emplace_back("val_loss", val.loss);

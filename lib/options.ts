@@ -34,6 +34,8 @@ interface NumberBounds {
   lt?: boolean;
   integer?: boolean;
   required?: boolean;
+  /** NaN and ±Infinity are accepted too (measured values, such as the loss of a run that diverged). */
+  nonFinite?: boolean;
 }
 
 function boundsText(b: NumberBounds): string {
@@ -46,13 +48,14 @@ function boundsText(b: NumberBounds): string {
 
 /** The value rules options are declared with. */
 export const rule = {
-  /** A number; finite, and within the bounds when given. */
+  /** A number; finite unless `nonFinite`, and within the bounds when given. */
   number(bounds: NumberBounds = {}): Rule {
     return {
       required: bounds.required,
       check(fn, param, v) {
         if (typeof v !== 'number') throw invalidType(fn, param, bounds.integer ? 'an integer' : 'a number', v);
         if (bounds.integer && Number.isFinite(v) && !Number.isInteger(v)) throw invalidType(fn, param, 'an integer', v);
+        if (bounds.nonFinite && !Number.isFinite(v)) return;
         const ok = Number.isFinite(v)
           && (bounds.min === undefined || (bounds.gt ? v > bounds.min : v >= bounds.min))
           && (bounds.max === undefined || (bounds.lt ? v < bounds.max : v <= bounds.max));

@@ -124,6 +124,15 @@ describe('report.html', () => {
     expect(() => nt.report.renderReport(report)).toThrow(/report: images must be PNG files/);
   });
 
+  it('charts a run whose loss went NaN or infinite, leaving those epochs out of its line', () => {
+    const report = sampleReport();
+    report.sections[0].charts![0].series[0].values = [2.1, Number.NaN, Number.POSITIVE_INFINITY, 0.7];
+    const lines = polylines(nt.report.renderReport(report));
+    expect(lines.map((l) => [l.name, l.points.length])).toEqual([['loss', 2], ['val_loss', 3], ['accuracy', 3]]);
+    report.sections[0].charts![0].series[0].values = [2.1, '1.2' as unknown as number];
+    expect(() => nt.report.renderReport(report)).toThrow(/values\[1\] must be a number, got string/);
+  });
+
   it('is written atomically: the file appears whole and no temporary file is left beside it', async () => {
     const file = path.join(tmp, 'atomic', 'report.html');
     fs.mkdirSync(path.dirname(file));

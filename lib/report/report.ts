@@ -30,7 +30,7 @@ export interface Report {
 }
 
 type Element<T> = NonNullable<T> extends readonly (infer E)[] ? E : never;
-const SERIES_OPTIONS = defineOptions<Series>({ name: rule.string({ required: true }), values: rule.array(rule.number()) });
+const SERIES_OPTIONS = defineOptions<Series>({ name: rule.string({ required: true }), values: rule.array(rule.number({ nonFinite: true })) });
 const SECTION_OPTIONS = defineOptions<ReportSection>({
   title: rule.string({ required: true }),
   charts: rule.array(rule.object(defineOptions<Element<ReportSection['charts']>>({
