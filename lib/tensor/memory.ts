@@ -21,6 +21,8 @@ let activeScope: Scoped[] | null = null;
 /** The survivors of a scope whose result holds no tensor. */
 const NO_SURVIVORS: ReadonlySet<unknown> = new Set();
 const kept = new WeakSet<Scoped>();
+/** Whether keep() was ever called: until then a scope's disposal skips the WeakSet lookups. */
+let anyKept = false;
 
 /** Called by every new Tensor: records it in the innermost open tidy scope. */
 export function trackTensor(t: Scoped): void {
@@ -31,6 +33,7 @@ export function trackTensor(t: Scoped): void {
 export function keep<T extends Scoped>(t: T): T {
   if (t === null || typeof t !== 'object' || typeof t.dispose !== 'function') throw invalidType('keep', 'tensor', 'a Tensor', t);
   kept.add(t);
+  anyKept = true;
   return t;
 }
 
@@ -91,8 +94,9 @@ export function tidy<T>(nameOrFn: string | (() => T), maybeFn?: () => T): T {
  */
 function disposeAllBut(scope: readonly Scoped[], survivors: ReadonlySet<unknown>, into: Scoped[] | null): void {
   const doomed: Handle[] = [];
+  const spare = survivors.size !== 0 || anyKept;
   for (const t of scope) {
-    if ((survivors.size !== 0 && survivors.has(t)) || kept.has(t)) {
+    if (spare && (survivors.has(t) || kept.has(t))) {
       if (into !== null) into.push(t);
     } else {
       doomed.push(t._h);

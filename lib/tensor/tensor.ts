@@ -65,8 +65,9 @@ const TO_OPTIONS = defineOptions<ToOptions>({ dtype: rule.any(), device: rule.de
 const SORT_OPTIONS = defineOptions<SortOptions>({ descending: rule.boolean() });
 const TOPK_OPTIONS = defineOptions<TopkOptions>({ largest: rule.boolean(), sorted: rule.boolean() });
 
-/** The keepdim option of a reduction `op`. */
+/** The keepdim option of a reduction `op` (no options, the common call, skips the check). */
 function keepdim(op: string, options: ReduceOptions | undefined): boolean {
+  if (options === undefined) return false;
   return checkOptions(op, REDUCE_OPTIONS, options).keepdim ?? false;
 }
 
@@ -459,19 +460,19 @@ export class Tensor {
 
   // ---- reductions ---------------------------------------------------------------------------
 
-  sum(dim?: number | readonly number[], options: ReduceOptions = {}): Tensor {
+  sum(dim?: number | readonly number[], options?: ReduceOptions): Tensor {
     return new Tensor(native.sum(this._h, dimsArg('sum', dim), keepdim('sum', options)));
   }
-  mean(dim?: number | readonly number[], options: ReduceOptions = {}): Tensor {
+  mean(dim?: number | readonly number[], options?: ReduceOptions): Tensor {
     return new Tensor(native.mean(this._h, dimsArg('mean', dim), keepdim('mean', options)));
   }
-  prod(dim?: number, options: ReduceOptions = {}): Tensor {
+  prod(dim?: number, options?: ReduceOptions): Tensor {
     return new Tensor(native.prod(this._h, optDim('prod', dim), keepdim('prod', options)));
   }
-  all(dim?: number, options: ReduceOptions = {}): Tensor {
+  all(dim?: number, options?: ReduceOptions): Tensor {
     return new Tensor(native.all(this._h, optDim('all', dim), keepdim('all', options)));
   }
-  any(dim?: number, options: ReduceOptions = {}): Tensor {
+  any(dim?: number, options?: ReduceOptions): Tensor {
     return new Tensor(native.any(this._h, optDim('any', dim), keepdim('any', options)));
   }
   std(dim?: number | readonly number[], options: VarianceOptions = {}): Tensor {
@@ -483,19 +484,19 @@ export class Tensor {
   /** Max of all elements, or `{ values, indices }` along `dim`. */
   max(): Tensor;
   max(dim: number, options?: ReduceOptions): ValuesIndices;
-  max(dim?: number, options: ReduceOptions = {}): Tensor | ValuesIndices {
+  max(dim?: number, options?: ReduceOptions): Tensor | ValuesIndices {
     return valuesOrPair(native.max(this._h, optDim('max', dim), keepdim('max', options)));
   }
   /** Min of all elements, or `{ values, indices }` along `dim`. */
   min(): Tensor;
   min(dim: number, options?: ReduceOptions): ValuesIndices;
-  min(dim?: number, options: ReduceOptions = {}): Tensor | ValuesIndices {
+  min(dim?: number, options?: ReduceOptions): Tensor | ValuesIndices {
     return valuesOrPair(native.min(this._h, optDim('min', dim), keepdim('min', options)));
   }
-  argmax(dim?: number, options: ReduceOptions = {}): Tensor {
+  argmax(dim?: number, options?: ReduceOptions): Tensor {
     return new Tensor(native.argmax(this._h, optDim('argmax', dim), keepdim('argmax', options)));
   }
-  argmin(dim?: number, options: ReduceOptions = {}): Tensor {
+  argmin(dim?: number, options?: ReduceOptions): Tensor {
     return new Tensor(native.argmin(this._h, optDim('argmin', dim), keepdim('argmin', options)));
   }
 
@@ -520,7 +521,7 @@ export class Tensor {
     return new Tensor(native.cumsum(this._h, checkInt('cumsum', 'dim', dim)));
   }
   /** log(sum(exp(x))) along dims, computed stably. */
-  logsumexp(dim: number | readonly number[], options: ReduceOptions = {}): Tensor {
+  logsumexp(dim: number | readonly number[], options?: ReduceOptions): Tensor {
     const dims = typeof dim === 'number' ? [checkInt('logsumexp', 'dim', dim)] : checkIntList('logsumexp', 'dim', dim);
     return new Tensor(native.logsumexp(this._h, dims, keepdim('logsumexp', options)));
   }
