@@ -3,7 +3,7 @@
  * ops.js — per-op latency of small tensor ops: nodetorch vs PyTorch-Python vs plain C++, all on
  * the same libtorch, one intra-op thread each.
  *
- *   npm run bench:ops            (or: node bench/ops.js [--rounds 9] [--only add,conv2d] [--clock cpu|wall])
+ *   npm run bench:ops    (or: node bench/ops.js [--rounds 9] [--only add,conv2d] [--clock cpu|wall] [--round-ms 200])
  *
  * One run starts a persistent PyTorch-Python child (bench/ops_torch.py under /usr/bin/python3,
  * or $NODETORCH_BENCH_PYTHON) and a plain libtorch C++ child (bench/ops_cpp.cc, compiled with
@@ -94,18 +94,26 @@ const OPS = [
 
 const TIDY_CHUNK = 10;
 const GC_YIELD_EVERY = 1000;
-const ROUND_MS = 25; // target length of one timing round
+/**
+ * Default length of one timing round. A round must span several young-generation GCs: a scavenge
+ * comes every ~40k small results and costs ~20 ms (it collects their handles), so 25 ms rounds
+ * either held one or none, the same way in every run — the tidy and GC columns of some ops read 2×
+ * and others 1× by where the scavenge fell, not by what the op costs.
+ */
+const ROUND_MS = 200;
 const MIN_ITERS = 2 * GC_YIELD_EVERY;
 
 function parseArgs(argv) {
-  const opts = { rounds: 15, only: null, clock: 'cpu' };
+  const opts = { rounds: 15, only: null, clock: 'cpu', roundMs: ROUND_MS };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--rounds') opts.rounds = Number(argv[++i]);
     else if (argv[i] === '--only') opts.only = argv[++i].split(',');
     else if (argv[i] === '--clock') opts.clock = argv[++i];
-    else throw new Error(`bench/ops.js: unknown argument '${argv[i]}' (expected --rounds N, --only op,op, --clock cpu|wall)`);
+    else if (argv[i] === '--round-ms') opts.roundMs = Number(argv[++i]);
+    else throw new Error(`bench/ops.js: unknown argument '${argv[i]}' (expected --rounds N, --only op,op, --clock cpu|wall, --round-ms MS)`);
   }
   if (!Number.isInteger(opts.rounds) || opts.rounds < 1) throw new Error('bench/ops.js: --rounds must be a positive integer');
+  if (!(opts.roundMs > 0)) throw new Error('bench/ops.js: --round-ms must be a positive number');
   if (opts.clock !== 'cpu' && opts.clock !== 'wall') throw new Error("bench/ops.js: --clock must be 'cpu' or 'wall'");
   return opts;
 }
@@ -172,22 +180,22 @@ function loadAvg() {
 }
 
 /**
- * Iterations per round: enough for ~ROUND_MS on nodetorch (the fastest of three trials, so that a
+ * Iterations per round: enough for ~roundMs on nodetorch (the fastest of three trials, so that a
  * preempted trial does not shrink the rounds), a multiple of the tidy chunk, and at least
  * MIN_ITERS (two GC-path yields).
  */
-async function calibrate(timer) {
+async function calibrate(timer, roundMs) {
   let n = TIDY_CHUNK;
   await timer.dispose(n);
   for (;;) {
     const ns = Math.min(await timer.dispose(n), await timer.dispose(n), await timer.dispose(n)) * n;
-    if (ns >= 5e6) return Math.max(MIN_ITERS, Math.round((n * ROUND_MS * 1e6) / ns / TIDY_CHUNK) * TIDY_CHUNK);
+    if (ns >= 5e6) return Math.max(MIN_ITERS, Math.round((n * roundMs * 1e6) / ns / TIDY_CHUNK) * TIDY_CHUNK);
     n *= 4;
   }
 }
 
-async function benchOp(op, node, python, cpp, rounds) {
-  const n = await calibrate(node[op.name]);
+async function benchOp(op, node, python, cpp, rounds, roundMs) {
+  const n = await calibrate(node[op.name], roundMs);
   const sides = [
     ['dispose', () => node[op.name].dispose(n)],
     ['tidy', () => node[op.name].tidy(n)],
@@ -222,11 +230,11 @@ async function main() {
   console.log(`nodetorch ${info.nodetorchVersion} (libtorch ${info.libtorchVersion}) on Node ${process.version}; ` +
     `PyTorch ${python.version}; ${os.cpus()[0].model}, ${os.cpus().length} cores`);
   console.log(`threads: nodetorch ${nt.getNumThreads()} (OpenBLAS ${info.blasThreads ?? 'n/a'}), PyTorch ${python.threads}, C++ 1; ` +
-    `${opts.rounds} interleaved rounds per op, ~${ROUND_MS} ms each; clock: ${opts.clock === 'cpu' ? 'process CPU time' : 'wall time'}\n`);
+    `${opts.rounds} interleaved rounds per op, ~${opts.roundMs} ms each; clock: ${opts.clock === 'cpu' ? 'process CPU time' : 'wall time'}\n`);
 
   const rows = [];
   for (const op of ops) {
-    const { n, medians: m, ratios: q } = await benchOp(op, node, python.child, cpp, opts.rounds);
+    const { n, medians: m, ratios: q } = await benchOp(op, node, python.child, cpp, opts.rounds, opts.roundMs);
     const ns = (v) => (v === undefined ? 'n/a' : v.toFixed(0));
     const ratio = (v) => (v === undefined ? 'n/a' : v.toFixed(2));
     rows.push([
