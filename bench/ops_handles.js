@@ -6,6 +6,7 @@
  * leaves it to the GC; no libtorch is involved.
  *
  *   node bench/ops_handles.js [--rounds 5] [--n 2000000]      CPU ns per iteration, min over rounds
+ *     (after a warm-up; the order of the cases rotates every round)
  *   node bench/ops_handles.js --case external --n 200000       one case, for a profiler:
  *   valgrind --tool=callgrind node bench/ops_handles.js --case external --n 200000
  *     (instructions per iteration = the difference against --n 0, divided by n)
@@ -85,9 +86,12 @@ function main() {
     for (let i = 0; i < opts.n; i++) f();
     return;
   }
+  const entries = Object.entries(all);
+  for (const [, f] of entries) for (let i = 0; i < opts.n / 10; i++) f(); // warm-up, not counted
   const best = {};
   for (let r = 0; r < opts.rounds; r++) {
-    for (const [name, f] of Object.entries(all)) {
+    for (let c = 0; c < entries.length; c++) {
+      const [name, f] = entries[(r + c) % entries.length]; // the order rotates every round
       const start = cpuNs();
       for (let i = 0; i < opts.n; i++) f();
       best[name] = Math.min(best[name] ?? Infinity, (cpuNs() - start) / opts.n);
