@@ -64,10 +64,7 @@ class OptimizeWorker : public PromiseWorker {
 Napi::Value OptimizeForInference(const Napi::CallbackInfo& info) {
   auto m = ModelArg(info, 0);
   std::vector<SubmoduleSource> subs = SubmoduleSourcesArg(info, 1, "optimizeForInference");
-  auto* worker = new OptimizeWorker(info.Env(), std::move(m), std::move(subs), StringArg(info, 2));
-  Napi::Promise p = worker->Promise();
-  worker->StartThread();
-  return p;
+  return (new OptimizeWorker(info.Env(), std::move(m), std::move(subs), StringArg(info, 2)))->StartThread();
 }
 
 // (model) → whether predictions run through a current frozen forward

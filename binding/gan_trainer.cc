@@ -346,10 +346,7 @@ Napi::Value Train(const Napi::CallbackInfo& info) {
   }
   auto busy = std::make_unique<Exclusive>(info, *gan);
   gan->stopRequested = false;
-  auto* worker = new GanTrainWorker(info.Env(), gan, std::move(o), info[2].As<Napi::Function>(), std::move(busy));
-  Napi::Promise promise = worker->Promise();
-  worker->StartThread();
-  return promise;
+  return (new GanTrainWorker(info.Env(), gan, std::move(o), info[2].As<Napi::Function>(), std::move(busy)))->StartThread();
 }
 
 Napi::Value Stop(const Napi::CallbackInfo& info) {

@@ -130,10 +130,7 @@ class LoadStateWorker : public PromiseWorker {
 
 // (model, names[], tensors[]) → Promise<void>
 Napi::Value LoadStateAsync(const CallbackInfo& info) {
-  auto* w = new LoadStateWorker(info.Env(), ModelArg(info, 0), NamesArg(info, 1), TensorListArg(info, 2));
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  return (new LoadStateWorker(info.Env(), ModelArg(info, 0), NamesArg(info, 1), TensorListArg(info, 2)))->Queue();
 }
 
 // A consistent copy of the weights (and, when asked, the optimizer state), taken off the event
@@ -170,10 +167,7 @@ class SnapshotWorker : public PromiseWorker {
 
 // (model, withOptimizer) → Promise<{ entries: [name, tensor, isParameter][], optimizer: tensor | null }>
 Napi::Value Snapshot(const CallbackInfo& info) {
-  auto* w = new SnapshotWorker(info.Env(), ModelArg(info, 0), BoolArg(info, 1));
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  return (new SnapshotWorker(info.Env(), ModelArg(info, 0), BoolArg(info, 1)))->Queue();
 }
 
 // Moves the weights; refused while anything is in flight (work holds tensors on the old device).

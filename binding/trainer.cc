@@ -453,21 +453,15 @@ Napi::Value Fit(const Napi::CallbackInfo& info) {
   m->stopRequested = false;
   // From here the worker owns the reservation: it ends the session when Run() ends (or, should
   // the thread not start, when it is deleted unrun).
-  auto* worker = new FitWorker(info.Env(), m, std::move(o), info[2].As<Napi::Function>(), info[3]);
-  Napi::Promise promise = worker->Promise();
-  worker->StartThread();
-  return promise;
+  return (new FitWorker(info.Env(), m, std::move(o), info[2].As<Napi::Function>(), info[3]))->StartThread();
 }
 
-// Predict and evaluate over tensors are short and run on libuv's pool; over a Dataset they may be
-// long and wait on its producer (JS decoding images with sharp, itself on the pool), so they get
-// a thread of their own.
-void StartReading(PromiseWorker* w, const Napi::CallbackInfo& info, size_t dataArg) {
-  if (IsDatasetArg(info, dataArg)) {
-    w->StartThread();
-  } else {
-    w->Queue();
-  }
+// Over a Dataset, predict and evaluate may be long and wait on its producer (JS decoding images
+// with sharp, itself on the pool), so they get a thread of their own; over tensors they are short:
+// evaluate runs on libuv's pool, predict on the model's own thread (warm from its last call).
+Napi::Promise StartReading(PromiseWorker* w, const Napi::CallbackInfo& info, size_t dataArg, NativeModel* predicting) {
+  if (IsDatasetArg(info, dataArg)) return w->StartThread();
+  return predicting != nullptr ? w->RunOn(predicting->PredictThread()) : w->Queue();
 }
 
 int64_t BatchSizeArg(const Napi::CallbackInfo& info, size_t i) {
@@ -486,10 +480,8 @@ const OpSpec kTrainerOps[] = {
        } else {
          source = std::make_shared<TensorBatchSource>(TensorsArg(i, 1), Tensors{}, BatchSizeArg(i, 2), false);
        }
-       auto* w = new PredictWorker(i.Env(), ModelArg(i, 0), std::move(source), BoolArg(i, 3));
-       Napi::Promise p = w->Promise();
-       StartReading(w, i, 1);
-       return p;
+       auto m = ModelArg(i, 0);
+       return StartReading(new PredictWorker(i.Env(), m, std::move(source), BoolArg(i, 3)), i, 1, m.get());
      }},
     // (model, x, y, batchSize, customLoss?) → Promise<logs>
     {"modelEvaluate",
@@ -500,20 +492,14 @@ const OpSpec kTrainerOps[] = {
        } else {
          source = std::make_shared<TensorBatchSource>(TensorsArg(i, 1), TensorsArg(i, 2), BatchSizeArg(i, 3), false);
        }
-       auto* w = new EvaluateWorker(i.Env(), ModelArg(i, 0), std::move(source), i[4]);
-       Napi::Promise p = w->Promise();
-       StartReading(w, i, 1);
-       return p;
+       return StartReading(new EvaluateWorker(i.Env(), ModelArg(i, 0), std::move(source), i[4]), i, 1, nullptr);
      }},
     // (model, x, y, classWeight | null, customLoss?) → Promise<logs>
     {"modelTrainOnBatch",
      [](const Napi::CallbackInfo& i) -> Napi::Value {
        auto m = ModelArg(i, 0);
        RefuseDuringSession(i, *m, "trainOnBatch");
-       auto* w = new TrainOnBatchWorker(i.Env(), m, TensorsArg(i, 1), TensorsArg(i, 2), OptionalTensor(i, 3), i[4]);
-       Napi::Promise p = w->Promise();
-       w->Queue();
-       return p;
+       return (new TrainOnBatchWorker(i.Env(), m, TensorsArg(i, 1), TensorsArg(i, 2), OptionalTensor(i, 3), i[4]))->Queue();
      }},
     // (model, x, y, classWeight | null, customLoss?) → logs, on the calling thread
     {"modelTrainOnBatchSync",

@@ -50,10 +50,7 @@ class LoadOptimizerWorker : public PromiseWorker {
 
 // (model, bytes) → Promise<void>
 Napi::Value ModelLoadOptimizerState(const CallbackInfo& info) {
-  auto* w = new LoadOptimizerWorker(info.Env(), ModelArg(info, 0), ByteArg(info, 1));
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  return (new LoadOptimizerWorker(info.Env(), ModelArg(info, 0), ByteArg(info, 1)))->Queue();
 }
 
 // () → uint8 tensor of the default CPU generator's state.
