@@ -121,7 +121,7 @@ Napi::Promise PromiseWorker::StartReporting(const std::function<void(std::functi
   if (status != napi_ok) AbandonAndThrow(status);
   try {
     start([this] {
-      RunCaught();
+      if (!abandoned_) RunCaught();
       ran_.set_value();
       napi_call_threadsafe_function(done_, nullptr, napi_tsfn_blocking);
       napi_release_threadsafe_function(done_, napi_tsfn_release);
@@ -142,11 +142,14 @@ void PromiseWorker::CompleteOnThread(napi_env env, napi_value, void* self, void*
 }
 
 // After the body released the function, or when the environment shuts down. In the first case
-// the body is returning; in the second Run() may still be going (or, on a WorkThread, not have
-// started): Cancel() makes it end soon.
+// the body is returning; in the second Run() may still be going (Cancel() makes it end soon) or,
+// queued on a WorkThread, not have started (it then skips Run()).
 void PromiseWorker::FinalizeThread(napi_env, void* self, void*) {
   auto* w = static_cast<PromiseWorker*>(self);
-  if (!w->settled_) w->Cancel();
+  if (!w->settled_) {
+    w->abandoned_ = true;
+    w->Cancel();
+  }
   if (w->thread_.joinable()) {
     w->thread_.join();
   } else {

@@ -4,6 +4,7 @@
 #pragma once
 #include <napi.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -96,6 +97,7 @@ class PromiseWorker {
   std::thread thread_;     // StartThread()
   std::promise<void> ran_;  // StartThread(), RunOn(): the body ended (after Run())
   bool settled_ = false;    // the body's report reached the JS thread
+  std::atomic<bool> abandoned_{false};  // the environment shut down first: skip Run() if not begun
   std::vector<Owner::Use> uses_;
 };
 

@@ -5,7 +5,6 @@
 // a JS loss runs while the step lends the model to the JS thread for reads.
 #include "trainer.h"
 
-#include <chrono>
 #include <cmath>
 
 #include "args.h"
@@ -238,23 +237,6 @@ class TrainOnBatchWorker : public PromiseWorker {
 };
 
 // ---- fit ----------------------------------------------------------------------------------
-
-// Whether a batch's logs are due: every batch, or (for a progress bar) once per interval.
-class BatchLogClock {
- public:
-  explicit BatchLogClock(double everyMs) : every_(std::chrono::duration<double, std::milli>(everyMs)) {}
-  bool Due() {
-    if (every_.count() <= 0) return true;
-    auto now = std::chrono::steady_clock::now();
-    if (now - last_ < every_) return false;
-    last_ = now;
-    return true;
-  }
-
- private:
-  std::chrono::duration<double, std::milli> every_;
-  std::chrono::steady_clock::time_point last_{};
-};
 
 struct FitOptions {
   std::shared_ptr<BatchSource> train, validation;  // validation may be null
