@@ -120,14 +120,15 @@ Napi::Promise PromiseWorker::StartReporting(const std::function<void(std::functi
                                                        CompleteOnThread, &done_);
   if (status != napi_ok) AbandonAndThrow(status);
   try {
-    start([this] {
+    // The body's last act, after which the worker may be gone: it signals through its own copy.
+    start([this, ran = ran_] {
       if (!abandoned_) RunCaught();
-      ran_.set_value();
       napi_call_threadsafe_function(done_, nullptr, napi_tsfn_blocking);
       napi_release_threadsafe_function(done_, napi_tsfn_release);
+      ran->set_value();
     });
   } catch (...) {
-    ran_.set_value();  // the body never started
+    ran_->set_value();  // the body never started
     napi_release_threadsafe_function(done_, napi_tsfn_release);  // FinalizeThread deletes the worker
     throw;
   }
@@ -153,7 +154,7 @@ void PromiseWorker::FinalizeThread(napi_env, void* self, void*) {
   if (w->thread_.joinable()) {
     w->thread_.join();
   } else {
-    w->ran_.get_future().wait();
+    w->ran_->get_future().wait();
   }
   delete w;
 }

@@ -9,6 +9,7 @@
 #include <deque>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -95,7 +96,8 @@ class PromiseWorker {
   napi_async_work work_ = nullptr;
   napi_threadsafe_function done_ = nullptr;
   std::thread thread_;     // StartThread()
-  std::promise<void> ran_;  // StartThread(), RunOn(): the body ended (after Run())
+  // StartThread(), RunOn(): the body has ended (it no longer touches the worker or the function).
+  std::shared_ptr<std::promise<void>> ran_ = std::make_shared<std::promise<void>>();
   bool settled_ = false;    // the body's report reached the JS thread
   std::atomic<bool> abandoned_{false};  // the environment shut down first: skip Run() if not begun
   std::vector<Owner::Use> uses_;

@@ -196,7 +196,7 @@ describe('optimizeForInference', () => {
     for (const out of outs) expect(maxDiff(single(out), ref)).toBeLessThan(1e-6);
   });
 
-  it('predictions queued on a model's thread all settle, in order, when the model is disposed meanwhile', async () => {
+  it("predictions queued on a model's thread all settle, in order, when the model is disposed meanwhile", async () => {
     const { model, x } = await bnClassifier(10);
     const ref = single(model.predictSync(x));
     const settled: number[] = [];
