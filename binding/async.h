@@ -9,8 +9,8 @@
 #include <deque>
 #include <exception>
 #include <functional>
-#include <memory>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
