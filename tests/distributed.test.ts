@@ -21,7 +21,7 @@ const root = path.join(__dirname, '..');
 const WORKER = path.join(__dirname, 'helpers', 'dist_worker.js');
 const PYTHON_RANK = path.join(__dirname, 'helpers', 'dist_python.py');
 const CLI = path.join(root, 'dist', 'cli', 'main.js');
-const { stepsSetup } = createRequire(__filename)(WORKER);
+const { stepsSetup, syncBnSetup } = createRequire(__filename)(WORKER);
 const hasTorch = spawnSync('/usr/bin/python3', ['-c', 'import torch.distributed as d; assert d.is_available()']).status === 0;
 const baseEnv = { ...process.env, GLOO_SOCKET_IFNAME: 'lo', OMP_NUM_THREADS: '1' };
 
@@ -146,6 +146,29 @@ describe('nt.distributed on 2 processes', () => {
       await expectWholeBatchWeights(opt, results(run.stdout), tolerance);
     });
   }
+
+  it('syncBatchNorm: 2 ranks × half of each batch = 1 process with plain BatchNorm on the whole batch (losses, weights, running statistics, predictions ≤ 1e-5 relative)', async () => {
+    const run = launch(2, ['syncbn']);
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    const r = results(run.stdout);
+    const { x, y, model } = syncBnSetup();
+    const losses: number[] = [];
+    for (let s = 0; s < 5; s++) losses.push((await model.trainOnBatch(x.select(0, s), y.select(0, s))).loss as number);
+    const weights = model.getWeights().map((t: nt.Tensor) => Array.from(t.dataSync() as Float32Array, Number));
+    const names: string[] = model.weightNames();
+    expect(names.filter((n) => /running_var/.test(n)).length).toBe(2);
+    const predictions = Array.from(model.predict(x.select(0, 0)).dataSync() as Float32Array);
+    for (const rank of [0, 1]) {
+      const sync = r[rank].sync;
+      // Each rank's loss is the mean over its half: their mean is the whole batch's loss.
+      const meanLoss = sync.losses.map((l: number, s: number) => (l + r[1 - rank].sync.losses[s]) / 2);
+      expect(maxRelDiff(meanLoss, losses)).toBeLessThanOrEqual(1e-5);
+      for (let k = 0; k < weights.length; k++) expect(maxRelDiff(sync.weights[k], weights[k]), names[k]).toBeLessThanOrEqual(1e-5);
+      expect(maxRelDiff(sync.predictions, predictions)).toBeLessThanOrEqual(1e-5);
+    }
+    // Plain DDP (each rank normalizes with its half's statistics) does not match: the test can fail.
+    expect(Math.max(...weights.map((w: number[], k: number) => maxRelDiff(r[0].plain.weights[k], w)))).toBeGreaterThan(1e-3);
+  });
 
   it('a data-parallel fit: equal step counts, logs averaged over ranks, the same earlyStopping decision, one voice, hand-run collectives refused meanwhile', () => {
     const run = launch(2, ['fit']);

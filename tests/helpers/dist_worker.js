@@ -3,6 +3,8 @@
 //   collectives  every collective; prints RESULT {...} with the values this rank saw
 //   steps OPT    20 trainOnBatch steps (OPT 'sgd' or 'adam'), this rank taking its half of each
 //                batch of 64; prints RESULT with the final weights
+//   syncbn       5 trainOnBatch steps of a model with BatchNorm, each rank on its half of every
+//                batch, wrapped plainly and with syncBatchNorm; prints RESULT with losses, weights, predictions
 //   fit          a data-parallel fit with validation data and earlyStopping (and an allReduce tried
 //                from a batch callback); prints RESULT with its history
 //   gan          nt.gan.train with both DCGAN networks wrapped; prints RESULT with the history and parameters
@@ -10,7 +12,8 @@
 //   interop      the collectives tests/helpers/dist_python.py runs, for a group with a Python rank
 //   join         init with worldSize+1 expected ranks: prints the error
 // Children load the compiled dist/ (`npm test` builds it first). The test builds its single-process
-// reference with this file's stepsSetup (main runs only when the file is the process's script).
+// references with this file's stepsSetup and syncBnSetup (main runs only when the file is the
+// process's script).
 'use strict';
 const nt = require('../../dist');
 
@@ -25,6 +28,28 @@ function stepsSetup(opt) {
   const model = nt.sequential({ layers: [nt.layers.dense({ inputShape: [8], units: 16, activation: 'tanh' }), nt.layers.dense({ units: 4 })] });
   const optimizer = opt === 'adam' ? nt.optimizers.adam({ lr: 0.01 }) : nt.optimizers.sgd({ lr: 0.1, momentum: 0.9 });
   model.compile({ optimizer, loss: nt.losses.sparseCategoricalCrossentropy({ fromLogits: true }) });
+  return { x, y, model };
+}
+
+/**
+ * The SyncBatchNorm test's data and model (BatchNorm after a conv and after a dense layer): 5
+ * batches of 32 images with mean 1 and std 2, in every process (helpers/dist_worker.js and the test).
+ */
+function syncBnSetup() {
+  nt.manualSeed(9);
+  const x = nt.randn([5, 32, 3, 6, 6]).mul(2).add(1);
+  const y = nt.randint(0, 4, [5, 32]);
+  const model = nt.sequential({
+    layers: [
+      nt.layers.conv2d({ inputShape: [3, 6, 6], filters: 4, kernelSize: 3, padding: 'same' }),
+      nt.layers.batchNormalization(),
+      nt.layers.flatten(),
+      nt.layers.dense({ units: 8, activation: 'relu' }),
+      nt.layers.batchNormalization(),
+      nt.layers.dense({ units: 4 }),
+    ],
+  });
+  model.compile({ optimizer: nt.optimizers.sgd({ lr: 0.1, momentum: 0.9 }), loss: nt.losses.sparseCategoricalCrossentropy({ fromLogits: true }) });
   return { x, y, model };
 }
 
@@ -86,6 +111,18 @@ async function main() {
       await model.trainOnBatch(x.select(0, s).narrow(0, rank * half, half), y.select(0, s).narrow(0, rank * half, half));
     }
     result({ rank, weights: model.getWeights().map(values), agentStore: process.env.TORCHELASTIC_USE_AGENT_STORE });
+  } else if (mode === 'syncbn') {
+    // The same 5 steps, each rank on its half of every batch of 32: plain DDP, then SyncBatchNorm.
+    const half = 32 / world;
+    const out = { rank };
+    for (const syncBatchNorm of [false, true]) {
+      const { x, y, model } = syncBnSetup();
+      await nt.distributed.wrap(model, { syncBatchNorm });
+      const losses = [];
+      for (let s = 0; s < 5; s++) losses.push((await model.trainOnBatch(x.select(0, s).narrow(0, rank * half, half), y.select(0, s).narrow(0, rank * half, half))).loss);
+      out[syncBatchNorm ? 'sync' : 'plain'] = { losses, weights: model.getWeights().map(values), predictions: values(model.predict(x.select(0, 0))) };
+    }
+    result(out);
   } else if (mode === 'fit') {
     nt.manualSeed(3);
     const x = nt.randn([200, 8]);
@@ -160,4 +197,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { stepsSetup };
+module.exports = { stepsSetup, syncBnSetup };
