@@ -1,10 +1,11 @@
-// distributed_sync_bn.cc — PyTorch's SyncBatchNorm algorithm on CPU tensors (PyTorch's own kernels
+// distributed_sync_bn.cc — PyTorch's SyncBatchNorm algorithm on any device (PyTorch's own kernels
 // for it are CUDA-only): in a training forward each rank sums its per-channel x and x² (in
 // float64) and its sample count, one all-reduce makes them the global batch's, and the mean and
 // biased variance of the global batch normalize the input; the running statistics take the
-// unbiased global variance, as BatchNorm does. The all-reduce is differentiable (its backward
-// all-reduces the gradients of those sums), so backward adds every rank's share of the gradient
-// through the statistics: the same sums of dy and dy·(x - mean) PyTorch's backward all-reduces.
+// unbiased variance over the global count, as BatchNorm does. The all-reduce is differentiable
+// (its backward all-reduces the gradients of those sums), so backward adds every rank's share of
+// the gradient through the statistics: the sums of dy and dy·(x - mean) PyTorch's backward
+// all-reduces. Evaluation runs the BatchNorm module itself (running statistics, no collective).
 #include "distributed_sync_bn.h"
 
 #include <torch/csrc/autograd/function.h>
@@ -29,10 +30,10 @@ void AllReduceInPlace(ProcessGroupState& g, at::Tensor& t) {
 // The backward of AllReduceSum: the gradient of a sum over ranks is the sum of the ranks' gradients.
 class AllReduceSumBackward : public torch::autograd::Node {
  public:
-  AllReduceSumBackward(std::shared_ptr<ProcessGroupState> g, const at::Tensor& like) : g_(std::move(g)), like_(at::zeros_like(like)) {}
+  AllReduceSumBackward(std::shared_ptr<ProcessGroupState> g, const at::Tensor& like) : g_(std::move(g)), zeros_(at::zeros_like(like)) {}
   torch::autograd::variable_list apply(torch::autograd::variable_list&& grads) override {
-    // Every rank all-reduces here (an unused output's gradient counts as zeros) so the collectives pair up.
-    at::Tensor sum = grads[0].defined() ? grads[0].contiguous().clone() : like_.clone();
+    // Every rank all-reduces here (an undefined gradient counts as zeros) so the collectives pair up.
+    at::Tensor sum = grads[0].defined() ? grads[0].contiguous().clone() : zeros_.clone();
     AllReduceInPlace(*g_, sum);
     return {sum};
   }
@@ -40,7 +41,7 @@ class AllReduceSumBackward : public torch::autograd::Node {
 
  private:
   std::shared_ptr<ProcessGroupState> g_;
-  at::Tensor like_;
+  at::Tensor zeros_;
 };
 
 // The sum of `x` over the ranks, differentiable.
@@ -55,9 +56,9 @@ at::Tensor AllReduceSum(const std::shared_ptr<ProcessGroupState>& g, const at::T
   return out;
 }
 
-// Stands in for a BatchNorm1d/2d module (`Impl`) in the graph: the same tensors, registered under
-// the same names (so exports see them); the module itself stays registered in the model, which
-// keeps its mode, its device moves and its state_dict.
+// Stands in for a BatchNorm1d/2d module (`Impl`) in the graph's call slots: it registers the same
+// tensors under the same names (so exports see them); the BatchNorm module stays registered in the
+// model, which keeps its mode, its device moves and its state_dict.
 template <typename Impl>
 class SyncBatchNormImpl : public torch::nn::Module {
  public:
@@ -75,22 +76,22 @@ class SyncBatchNormImpl : public torch::nn::Module {
     for (int64_t d = 2; d < x.dim(); ++d) dims.push_back(d);
     const double count = static_cast<double>(x.numel() / channels);
     at::Tensor local = at::cat({at::sum(x, dims, false, at::kDouble), at::sum(x * x, dims, false, at::kDouble),
-                                at::full({1}, count, x.options().dtype(at::kDouble).requires_grad(false))});
+                                at::full({1}, count, x.options().dtype(at::kDouble))});
     at::Tensor global = AllReduceSum(g_, local);
     const double n = global[2 * channels].item<double>();
     TORCH_CHECK(n > 1, "SyncBatchNorm: expected more than 1 value per channel in the global batch when training, got ", n);
     at::Tensor mean = global.narrow(0, 0, channels) / n;
-    at::Tensor var = global.narrow(0, channels, channels) / n - mean * mean;  // biased, as normalization uses
+    at::Tensor var = (global.narrow(0, channels, channels) / n - mean * mean).clamp_min(0);  // biased, as normalization uses
     at::Tensor invstd = at::rsqrt(var + bn_->options.eps());
     if (bn_->options.track_running_stats()) UpdateRunningStats(mean.detach(), var.detach() * (n / (n - 1)));
-    std::vector<int64_t> shape(x.dim(), 1);
-    shape[1] = channels;
     at::Tensor scale = invstd;
     at::Tensor shift = -mean * invstd;
     if (bn_->options.affine()) {
       scale = scale * bn_->weight;
       shift = shift * bn_->weight + bn_->bias;
     }
+    std::vector<int64_t> shape(x.dim(), 1);
+    shape[1] = channels;
     return x * scale.to(x.scalar_type()).view(shape) + shift.to(x.scalar_type()).view(shape);
   }
 

@@ -2,8 +2,9 @@
  * distributed.test.ts — nt.distributed on 2 processes over loopback (Gloo), started by
  * `nodetorch launch` or directly: collectives, data-parallel trainOnBatch equal to one process on
  * the whole batch (SGD-momentum and Adam), a data-parallel fit (sharding, reduced logs, the same
- * earlyStopping decision, progress on rank 0 only), a Python torch.distributed rank in the same
- * group, Node ranks started by Python's torchrun, a rank that never joins, a rank killed mid-fit.
+ * earlyStopping decision, progress on rank 0 only), SyncBatchNorm, a Python torch.distributed rank
+ * in the same group (collectives, and DistributedDataParallel training beside a nodetorch rank),
+ * Node ranks started by Python's torchrun, a rank that never joins, a rank killed mid-fit.
  * The ranks are tests/helpers/dist_worker.js; they load the compiled dist/ (`npm test` builds it
  * first). NCCL needs GPUs: skipped here.
  */
@@ -20,6 +21,7 @@ import { LIBTORCH2 } from './helpers/torch';
 const root = path.join(__dirname, '..');
 const WORKER = path.join(__dirname, 'helpers', 'dist_worker.js');
 const PYTHON_RANK = path.join(__dirname, 'helpers', 'dist_python.py');
+const PYTHON_DDP_RANK = path.join(__dirname, 'helpers', 'dist_python_ddp.py');
 const CLI = path.join(root, 'dist', 'cli', 'main.js');
 const { stepsSetup, syncBnSetup } = createRequire(__filename)(WORKER);
 const hasTorch = spawnSync('/usr/bin/python3', ['-c', 'import torch.distributed as d; assert d.is_available()']).status === 0;
@@ -147,7 +149,7 @@ describe('nt.distributed on 2 processes', () => {
     });
   }
 
-  it('syncBatchNorm: 2 ranks × half of each batch = 1 process with plain BatchNorm on the whole batch (losses, weights, running statistics, predictions ≤ 1e-5 relative)', async () => {
+  it('syncBatchNorm: 2 ranks × half of each batch = 1 process with plain BatchNorm on the whole batch (losses, weights, running statistics, eval-mode predictions without a collective ≤ 1e-5 relative)', async () => {
     const run = launch(2, ['syncbn']);
     expect(run.code, run.stderr + run.stdout).toBe(0);
     const r = results(run.stdout);
@@ -156,7 +158,9 @@ describe('nt.distributed on 2 processes', () => {
     for (let s = 0; s < 5; s++) losses.push((await model.trainOnBatch(x.select(0, s), y.select(0, s))).loss as number);
     const weights = model.getWeights().map((t: nt.Tensor) => Array.from(t.dataSync() as Float32Array, Number));
     const names: string[] = model.weightNames();
-    expect(names.filter((n) => /running_var/.test(n)).length).toBe(2);
+    // getWeights holds the buffers too: running_mean, running_var (Bessel's correction over the
+    // global count) and num_batches_tracked of both BatchNorm layers.
+    for (const buffer of ['running_mean', 'running_var', 'num_batches_tracked']) expect(names.filter((n) => n.endsWith(buffer)).length, buffer).toBe(2);
     const predictions = Array.from(model.predict(x.select(0, 0)).dataSync() as Float32Array);
     for (const rank of [0, 1]) {
       const sync = r[rank].sync;
@@ -222,6 +226,23 @@ describe.skipIf(!hasTorch || LIBTORCH2)('a Python torch.distributed rank in the 
       for (const key of ['sum', 'max', 'broadcast0', 'broadcast1', 'allGather']) expect(fromNode[key], key).toEqual(fromPy[key]);
       expect(fromNode.sum).toEqual([4.5, -6, 1.5]);
       expect(fromNode.broadcast1).toEqual([1.5, 2, 7, 0]);
+    });
+  }
+
+  for (const pyRank of [1, 0]) {
+    it(`a nodetorch data-parallel rank and a Python DistributedDataParallel rank train together: identical weights after 20 steps (Python as rank ${pyRank})`, async () => {
+      const port = await freePort();
+      const py = start('/usr/bin/python3', [PYTHON_DDP_RANK, String(pyRank), '2', String(port)], baseEnv);
+      const node = start(process.execPath, [WORKER, 'pyddp'], rankEnv(1 - pyRank, 2, port));
+      const [p, n] = await Promise.all([py.done, node.done]);
+      expect(p.code, p.stderr).toBe(0);
+      expect(n.code, n.stderr).toBe(0);
+      const fromPy = resultOf(p.stdout).weights;
+      const fromNode = resultOf(n.stdout).weights;
+      expect(fromNode.map((w: number[]) => w.length)).toEqual([128, 16, 64, 4]);
+      for (let k = 0; k < 4; k++) expect(maxRelDiff(fromNode[k], fromPy[k]), `weight ${k}`).toBeLessThanOrEqual(1e-5);
+      // nodetorch's rank 0 gave the batches and the initial weights: both equal 1 process on the whole batches.
+      if (pyRank === 1) await expectWholeBatchWeights('sgd', { 0: { weights: fromNode }, 1: { weights: fromPy } }, 1e-5);
     });
   }
 });

@@ -5,6 +5,8 @@
 //                batch of 64; prints RESULT with the final weights
 //   syncbn       5 trainOnBatch steps of a model with BatchNorm, each rank on its half of every
 //                batch, wrapped plainly and with syncBatchNorm; prints RESULT with losses, weights, predictions
+//   pyddp        the steps of 'steps sgd' with a Python DDP rank (helpers/dist_python_ddp.py) in the
+//                group, on rank 0's batches; prints RESULT with the final weights
 //   fit          a data-parallel fit with validation data and earlyStopping (and an allReduce tried
 //                from a batch callback); prints RESULT with its history
 //   gan          nt.gan.train with both DCGAN networks wrapped; prints RESULT with the history and parameters
@@ -111,6 +113,18 @@ async function main() {
       await model.trainOnBatch(x.select(0, s).narrow(0, rank * half, half), y.select(0, s).narrow(0, rank * half, half));
     }
     result({ rank, weights: model.getWeights().map(values), agentStore: process.env.TORCHELASTIC_USE_AGENT_STORE });
+  } else if (mode === 'pyddp') {
+    // With a Python DistributedDataParallel rank (helpers/dist_python_ddp.py): rank 0's batches,
+    // rank 0's initial weights, each rank its half of every batch.
+    const { x, y, model } = stepsSetup('sgd');
+    await nt.distributed.broadcast(x, 0);
+    await nt.distributed.broadcast(y, 0);
+    await nt.distributed.wrap(model);
+    const half = 64 / world;
+    for (let s = 0; s < 20; s++) {
+      await model.trainOnBatch(x.select(0, s).narrow(0, rank * half, half), y.select(0, s).narrow(0, rank * half, half));
+    }
+    result({ rank, weights: model.getWeights().map(values) });
   } else if (mode === 'syncbn') {
     // The same 5 steps, each rank on its half of every batch of 32: plain DDP, then SyncBatchNorm.
     const half = 32 / world;
@@ -120,7 +134,13 @@ async function main() {
       await nt.distributed.wrap(model, { syncBatchNorm });
       const losses = [];
       for (let s = 0; s < 5; s++) losses.push((await model.trainOnBatch(x.select(0, s).narrow(0, rank * half, half), y.select(0, s).narrow(0, rank * half, half))).loss);
-      out[syncBatchNorm ? 'sync' : 'plain'] = { losses, weights: model.getWeights().map(values), predictions: values(model.predict(x.select(0, 0))) };
+      // Evaluation uses the running statistics, no collective: rank 0 predicts while rank 1 waits
+      // at the barrier (a collective in predict would pair with it and fail), then rank 1 predicts.
+      let predictions;
+      if (rank === 0) predictions = values(model.predict(x.select(0, 0)));
+      await nt.distributed.barrier();
+      if (rank !== 0) predictions = values(model.predict(x.select(0, 0)));
+      out[syncBatchNorm ? 'sync' : 'plain'] = { losses, weights: model.getWeights().map(values), predictions };
     }
     result(out);
   } else if (mode === 'fit') {
