@@ -96,11 +96,12 @@ class SyncBatchNormImpl : public torch::nn::Module {
   }
 
  private:
-  // As BatchNorm: an exponential average with `momentum`, or the cumulative one when it has none.
+  // As BatchNorm: an exponential average with `momentum` (nodetorch's BatchNorm always has one;
+  // PyTorch's momentum None, a cumulative average, is not offered).
   void UpdateRunningStats(const at::Tensor& mean, const at::Tensor& unbiasedVar) {
     torch::NoGradGuard noGrad;
     bn_->num_batches_tracked.add_(1);
-    const double m = bn_->options.momentum().has_value() ? *bn_->options.momentum() : 1.0 / bn_->num_batches_tracked.template item<double>();
+    const double m = bn_->options.momentum().value();
     bn_->running_mean.mul_(1 - m).add_(mean.to(bn_->running_mean.scalar_type()), m);
     bn_->running_var.mul_(1 - m).add_(unbiasedVar.to(bn_->running_var.scalar_type()), m);
   }

@@ -137,9 +137,9 @@ async function main() {
       // Evaluation uses the running statistics, no collective: rank 0 predicts while rank 1 waits
       // at the barrier (a collective in predict would pair with it and fail), then rank 1 predicts.
       let predictions;
-      if (rank === 0) predictions = values(model.predict(x.select(0, 0)));
+      if (rank === 0) predictions = values(await model.predict(x.select(0, 0)));
       await nt.distributed.barrier();
-      if (rank !== 0) predictions = values(model.predict(x.select(0, 0)));
+      if (rank !== 0) predictions = values(await model.predict(x.select(0, 0)));
       out[syncBatchNorm ? 'sync' : 'plain'] = { losses, weights: model.getWeights().map(values), predictions };
     }
     result(out);
