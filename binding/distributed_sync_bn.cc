@@ -10,6 +10,7 @@
 
 #include <torch/csrc/autograd/function.h>
 #include <torch/csrc/autograd/functions/utils.h>
+#include <torch/version.h>
 
 #include <stdexcept>
 #include <string>
@@ -49,7 +50,11 @@ at::Tensor AllReduceSum(const std::shared_ptr<ProcessGroupState>& g, const at::T
   at::Tensor out = x.detach().contiguous().clone();
   AllReduceInPlace(*g, out);
   if (torch::autograd::compute_requires_grad(x)) {
+#if TORCH_VERSION_MAJOR >= 2
+    auto node = c10::make_intrusive<AllReduceSumBackward>(g, out);  // libtorch 2.13's nodes are intrusive_ptr targets
+#else
     std::shared_ptr<AllReduceSumBackward> node(new AllReduceSumBackward(g, out), torch::autograd::deleteNode);
+#endif
     node->set_next_edges(torch::autograd::collect_next_edges(x));
     torch::autograd::set_history(out, node);
   }
