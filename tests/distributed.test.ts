@@ -202,18 +202,24 @@ describe('nt.distributed on 2 processes', () => {
     expect(run.stdout).not.toMatch(/^\[1\] Epoch/m);
   });
 
-  it('nt.gan.train with both networks wrapped: each rank trains on its shard, the networks stay identical, logs are averaged', () => {
-    const run = launch(2, ['gan']);
-    expect(run.code, run.stderr + run.stdout).toBe(0);
-    const r = results(run.stdout);
-    // 128 images, 64 per rank, batches of 16: 4 steps per epoch on each rank.
-    expect(r[0].steps).toEqual([0, 1, 2, 3, 0, 1, 2, 3]);
-    expect(r[1].steps).toEqual(r[0].steps);
-    expect(r[1].history).toEqual(r[0].history);
-    expect(r[1].g).toEqual(r[0].g);
-    expect(r[1].d).toEqual(r[0].d);
-    expect(maxRelDiff(r[0].g[0], r[0].gBefore[0])).toBeGreaterThan(1e-4);
-  });
+  for (const syncBn of [false, true]) {
+    it(`nt.gan.train with both networks wrapped${syncBn ? ' with syncBatchNorm (no buffer broadcast)' : ''}: each rank trains on its shard, the networks stay identical, logs are averaged`, () => {
+      const run = launch(2, syncBn ? ['gan', 'syncbn'] : ['gan']);
+      expect(run.code, run.stderr + run.stdout).toBe(0);
+      const r = results(run.stdout);
+      // 128 images, 64 per rank, batches of 16: 4 steps per epoch on each rank.
+      expect(r[0].steps).toEqual([0, 1, 2, 3, 0, 1, 2, 3]);
+      expect(r[1].steps).toEqual(r[0].steps);
+      expect(r[1].history).toEqual(r[0].history);
+      expect(r[1].g).toEqual(r[0].g);
+      expect(r[1].d).toEqual(r[0].d);
+      expect(maxRelDiff(r[0].g[0], r[0].gBefore[0])).toBeGreaterThan(1e-4);
+      // Global batch statistics: every rank's running statistics are the same without a broadcast
+      // (plain DDP's are each rank's own after the last step).
+      if (syncBn) expect(r[1].buffers).toEqual(r[0].buffers);
+      else expect(r[1].buffers).not.toEqual(r[0].buffers);
+    });
+  }
 
   it('init rejects after timeoutMs naming the rank that never joined', () => {
     const run = launch(1, ['join'], { DIST_TIMEOUT_MS: '3000' });

@@ -9,7 +9,8 @@
 //                group, on rank 0's batches; prints RESULT with the final weights
 //   fit          a data-parallel fit with validation data and earlyStopping (and an allReduce tried
 //                from a batch callback); prints RESULT with its history
-//   gan          nt.gan.train with both DCGAN networks wrapped; prints RESULT with the history and parameters
+//   gan [syncbn] nt.gan.train with both DCGAN networks wrapped (with SyncBatchNorm and no buffer
+//                broadcast); prints RESULT with the history, parameters and buffers
 //   long         a long fit that prints 'training' once running (a test kills a rank meanwhile)
 //   interop      the collectives tests/helpers/dist_python.py runs, for a group with a Python rank
 //   join         init with worldSize+1 expected ranks: prints the error
@@ -175,8 +176,10 @@ async function main() {
   } else if (mode === 'gan') {
     nt.manualSeed(5 + rank); // different on each rank: wrap() makes them rank 0's
     const { generator, discriminator } = nt.builders.dcgan({ imageSize: 28, channels: 1, ngf: 8, ndf: 8, latentDim: 8 });
-    await nt.distributed.wrap(generator);
-    await nt.distributed.wrap(discriminator);
+    // 'gan syncbn': SyncBatchNorm, and no buffer broadcast (the running statistics agree by themselves).
+    const wrapOptions = process.argv[3] === 'syncbn' ? { syncBatchNorm: true, broadcastBuffers: false } : {};
+    await nt.distributed.wrap(generator, wrapOptions);
+    await nt.distributed.wrap(discriminator, wrapOptions);
     const before = generator.getWeights().map(values);
     const images = nt.rand([128, 1, 28, 28]).mul(2).sub(1);
     const steps = [];
@@ -189,9 +192,12 @@ async function main() {
       verbose: 0,
       callbacks: [{ onBatchEnd: (b) => steps.push(b) }],
     });
-    // Parameters only: buffers (BatchNorm running statistics) follow rank 0 at each step's start.
-    const params = (m) => m.getWeights().map(values).filter((_, i) => !/running_|num_batches/.test(m.weightNames()[i]));
-    result({ rank, history: history.history, steps, g: params(generator), d: params(discriminator), gBefore: before.filter((_, i) => !/running_|num_batches/.test(generator.weightNames()[i])) });
+    // Parameters apart: buffers (BatchNorm running statistics) follow rank 0 at each step's start
+    // (so they may differ after the last step), unless SyncBatchNorm makes them global.
+    const isBuffer = (m, i) => /running_|num_batches/.test(m.weightNames()[i]);
+    const params = (m) => m.getWeights().map(values).filter((_, i) => !isBuffer(m, i));
+    const buffers = (m) => m.getWeights().map(values).filter((_, i) => isBuffer(m, i));
+    result({ rank, history: history.history, steps, g: params(generator), d: params(discriminator), gBefore: before.filter((_, i) => !isBuffer(generator, i)), buffers: [...buffers(generator), ...buffers(discriminator)] });
   } else if (mode === 'long') {
     nt.setNumThreads(1);
     const x = nt.randn([4096, 32]);
