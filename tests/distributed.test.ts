@@ -202,6 +202,18 @@ describe('nt.distributed on 2 processes', () => {
     expect(run.stdout).not.toMatch(/^\[1\] Epoch/m);
   });
 
+  it('a stop on one rank (AbortSignal) stops every rank after the same batch, at a stop vote (every 8 batches)', () => {
+    const run = launch(2, ['stop']);
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    const r = results(run.stdout);
+    const ran: number = r[0].batches.length;
+    expect(r[1].batches).toEqual(r[0].batches);
+    expect(ran % 8).toBe(0);
+    expect(ran).toBeGreaterThanOrEqual(8);
+    expect(ran).toBeLessThan(400);
+    expect(r[1].weights).toEqual(r[0].weights);
+  });
+
   for (const syncBn of [false, true]) {
     it(`nt.gan.train with both networks wrapped${syncBn ? ' with syncBatchNorm (no buffer broadcast)' : ''}: each rank trains on its shard, the networks stay identical, logs are averaged`, () => {
       const run = launch(2, syncBn ? ['gan', 'syncbn'] : ['gan']);

@@ -7,6 +7,7 @@
 //                batch, wrapped plainly and with syncBatchNorm; prints RESULT with losses, weights, predictions
 //   pyddp        the steps of 'steps sgd' with a Python DDP rank (helpers/dist_python_ddp.py) in the
 //                group, on rank 0's batches; prints RESULT with the final weights
+//   stop         a data-parallel fit that rank 1 alone aborts; prints RESULT with the batches run and the weights
 //   fit          a data-parallel fit with validation data and earlyStopping (and an allReduce tried
 //                from a batch callback); prints RESULT with its history
 //   gan [syncbn] nt.gan.train with both DCGAN networks wrapped (with SyncBatchNorm and no buffer
@@ -144,6 +145,18 @@ async function main() {
       out[syncBatchNorm ? 'sync' : 'plain'] = { losses, weights: model.getWeights().map(values), predictions };
     }
     result(out);
+  } else if (mode === 'stop') {
+    // An AbortSignal on rank 1 only, at its first batchEnd, in an epoch of 400 steps per rank.
+    const { model } = stepsSetup('sgd');
+    await nt.distributed.wrap(model, { seed: 1 });
+    const abort = new AbortController();
+    const batches = [];
+    const onBatchEnd = (b) => {
+      batches.push(b);
+      if (rank === 1) abort.abort();
+    };
+    await model.fit(nt.randn([12800, 8]), nt.randint(0, 4, [12800]), { epochs: 1, batchSize: 16, verbose: 0, signal: abort.signal, callbacks: [{ onBatchEnd }] });
+    result({ rank, batches, weights: model.getWeights().map(values) });
   } else if (mode === 'fit') {
     nt.manualSeed(3);
     const x = nt.randn([200, 8]);
