@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * predict.js — inference latency and throughput: nodetorch's model.predict (eager, and after
- * model.optimizeForInference(), each also with { channelsLast: true }) against PyTorch-Python
+ * model.optimizeForInference(), each also with { channelsLast: true }; and eager predictSync, on
+ * the calling thread) against PyTorch-Python
  * eager under torch.no_grad() and PyTorch's torch.jit.freeze + optimize_for_inference, on the same
  * model and weights (nodetorch exports it with exportTorchScript; bench/predict_torch.py loads it),
  * one thread each, at batch 1, 8 and 64, for the benchmark CNN and the CIFAR ResNet-20.
@@ -30,9 +31,9 @@ const MODELS = {
   cnn: { build: () => benchCnn(nt), shape: [1, 28, 28] },
   resnet20: { build: () => nt.builders.resnet({ depth: 20 }), shape: [3, 32, 32] },
 };
-const SIDES = ['eager', 'eagerCL', 'optimized', 'optimizedCL', 'torch', 'torchFrozen'];
+const SIDES = ['eager', 'eagerCL', 'eagerSync', 'optimized', 'optimizedCL', 'torch', 'torchFrozen'];
 const LABELS = {
-  eager: 'nt eager', eagerCL: 'nt eager CL', optimized: 'nt optimized', optimizedCL: 'nt optimized CL', torch: 'PyTorch eager', torchFrozen: 'PyTorch frozen',
+  eager: 'nt eager', eagerCL: 'nt eager CL', eagerSync: 'nt eager sync', optimized: 'nt optimized', optimizedCL: 'nt optimized CL', torch: 'PyTorch eager', torchFrozen: 'PyTorch frozen',
 };
 
 function parseArgs(argv) {
@@ -72,12 +73,16 @@ async function nodetorchSides(name, exportPath) {
   optimized.setWeights(eager.getWeights());
   await optimized.optimizeForInference();
   await eager.exportTorchScript(exportPath);
-  const models = { eager, eagerCL: eager, optimized, optimizedCL: optimized };
+  const models = { eager, eagerCL: eager, eagerSync: eager, optimized, optimizedCL: optimized };
   const run = (side, x, calls) =>
     timed(async () => {
       const model = models[side];
       const options = { batchSize: x.shape[0], channelsLast: side.endsWith('CL') };
-      for (let i = 0; i < calls; i++) (await model.predict(x, options)).dispose();
+      if (side === 'eagerSync') {
+        for (let i = 0; i < calls; i++) model.predictSync(x).dispose();
+      } else {
+        for (let i = 0; i < calls; i++) (await model.predict(x, options)).dispose();
+      }
     });
   /** Largest |optimized - eager| on x, with and without channels_last (a sanity check). */
   const check = async (x) => {
@@ -126,7 +131,7 @@ async function benchModel(name, opts, python, dir) {
     rows.push({
       latency: [name, String(batch), String(calls), ...SIDES.map((s) => lat(s).toFixed(lat(s) < 10 ? 3 : 1))],
       throughput: [name, String(batch), ...SIDES.map((s) => String(Math.round((batch * 1e3) / lat(s))))],
-      ratios: [name, String(batch), ratio('torch', 'eager'), ratio('torch', 'eagerCL'), ratio('torch', 'optimized'), ratio('torch', 'optimizedCL'),
+      ratios: [name, String(batch), ratio('torch', 'eager'), ratio('torch', 'eagerCL'), ratio('torch', 'eagerSync'), ratio('torch', 'optimized'), ratio('torch', 'optimizedCL'),
         ratio('torchFrozen', 'optimized')],
       check: [name, String(batch), ...diffs.map((d) => d.toExponential(1)), eagerDiff, frozenDiff],
     });
@@ -155,7 +160,7 @@ async function main() {
     console.log('\nThroughput, img/s:');
     console.log(table(rows.map((r) => r.throughput), ['model', 'batch', ...SIDES.map((s) => LABELS[s])], 2));
     console.log('\nSpeed ratios, median (min–max over rounds); >= 1.00: nodetorch as fast or faster:');
-    console.log(table(rows.map((r) => r.ratios), ['model', 'batch', 'eager / Py eager', 'eager CL / Py eager', 'optimized / Py eager',
+    console.log(table(rows.map((r) => r.ratios), ['model', 'batch', 'eager / Py eager', 'eager CL / Py eager', 'eager sync / Py eager', 'optimized / Py eager',
       'optimized CL / Py eager', 'optimized / Py frozen'], 2));
     console.log('\nSanity: max |difference| of outputs (nt: vs nt eager; Py: vs the loaded export):');
     console.log(table(rows.map((r) => r.check), ['model', 'batch', 'nt optimized', 'nt optimized CL', 'nt eager CL', 'Py eager', 'Py frozen'], 2));

@@ -1,9 +1,17 @@
 // async.h — Promise-returning native work (sharp's baton style): a worker copies its inputs on the
-// main thread, runs on another thread, and settles a Promise back on the main thread.
+// main thread, runs on another thread, and settles a Promise back on the main thread; and
+// WorkThread, a long-lived thread that runs such work in order (a model's predictions).
 #pragma once
 #include <napi.h>
 
+#include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <exception>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -11,11 +19,33 @@
 
 namespace nt {
 
+// A thread that runs posted jobs one after another, kept for the life of its owner. Work posted
+// to it finds the same thread every time: warm caches and the same malloc arena (glibc gives each
+// thread its own), where libuv's pool hands consecutive calls to any of its threads, each of which
+// faults its own arena's pages back in. Destruction waits for the posted jobs.
+class WorkThread {
+ public:
+  WorkThread();
+  ~WorkThread();
+  WorkThread(const WorkThread&) = delete;
+  WorkThread& operator=(const WorkThread&) = delete;
+  void Post(std::function<void()> job);
+
+ private:
+  void Loop();
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> jobs_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
 // Native work that settles a Promise. Subclasses copy their inputs in the constructor (main
 // thread), do the work in Run() (another thread, no N-API), and build the result in Result()
 // (main thread). Any exception from Run() or Result() rejects the Promise with a JS error named
 // after `op`; libtorch warnings raised in Run() reach the environment's warning handler
-// (warnings.h). Started with Queue() or StartThread(), the worker deletes itself once settled.
+// (warnings.h). Made with `new` and started with Queue(), StartThread() or RunOn() — each returns
+// the Promise (`return (new XWorker(...))->Queue();`) — the worker deletes itself once settled.
 class PromiseWorker {
  public:
   PromiseWorker(Napi::Env env, const char* op);
@@ -26,11 +56,14 @@ class PromiseWorker {
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
   // Runs on one of libuv's pool threads: for short work (one batch, a file).
-  void Queue();
+  Napi::Promise Queue();
   // Runs on a thread of its own: for work that may last (fit, evaluate, predict, GAN training) or
   // that waits on JS (datasets decoded by sharp), so it never holds one of the few pool threads
   // that fs, crypto, zlib and sharp need.
-  void StartThread();
+  Napi::Promise StartThread();
+  // Runs on `thread` after the work posted there before it: for short work that recurs on one
+  // object (a model's predictions), which then finds a warm thread.
+  Napi::Promise RunOn(WorkThread& thread);
 
  protected:
   virtual void Run() = 0;
@@ -45,6 +78,9 @@ class PromiseWorker {
 
  private:
   void RunCaught();
+  // Starts Run() through `start` (given the body to run on another thread); settled through a
+  // thread-safe function that the body calls last.
+  Napi::Promise StartReporting(const std::function<void(std::function<void()>)>& start);
   void Settle(Napi::Env env);
   void AbandonAndThrow(napi_status status);
 
@@ -59,8 +95,11 @@ class PromiseWorker {
   std::exception_ptr failure_;
   napi_async_work work_ = nullptr;
   napi_threadsafe_function done_ = nullptr;
-  std::thread thread_;
-  bool settled_ = false;  // StartThread(): the thread's report reached the JS thread
+  std::thread thread_;     // StartThread()
+  // StartThread(), RunOn(): the body has ended (it no longer touches the worker or the function).
+  std::shared_ptr<std::promise<void>> ran_ = std::make_shared<std::promise<void>>();
+  bool settled_ = false;    // the body's report reached the JS thread
+  std::atomic<bool> abandoned_{false};  // the environment shut down first: skip Run() if not begun
   std::vector<Owner::Use> uses_;
 };
 

@@ -4,6 +4,7 @@
 
 #include "async.h"
 #include "args.h"
+#include "external.h"
 #include "jit_export.h"
 
 namespace nt {
@@ -64,15 +65,14 @@ class OptimizeWorker : public PromiseWorker {
 Napi::Value OptimizeForInference(const Napi::CallbackInfo& info) {
   auto m = ModelArg(info, 0);
   std::vector<SubmoduleSource> subs = SubmoduleSourcesArg(info, 1, "optimizeForInference");
-  auto* worker = new OptimizeWorker(info.Env(), std::move(m), std::move(subs), StringArg(info, 2));
-  Napi::Promise p = worker->Promise();
-  worker->StartThread();
-  return p;
+  return (new OptimizeWorker(info.Env(), std::move(m), std::move(subs), StringArg(info, 2)))->StartThread();
 }
 
-// (model) → whether predictions run through a current frozen forward
+// (model) → whether predictions run through a current frozen forward (false once the model is
+// disposed: like the model's other state getters, this one never throws)
 Napi::Value IsOptimized(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), CurrentFrozen(*ModelArg(info, 0)) != nullptr);
+  const std::shared_ptr<NativeModel>& model = ExternalOf<ModelHandle>(info.Env(), info[0], OpName(info), "a model")->model;
+  return Napi::Boolean::New(info.Env(), model && CurrentFrozen(*model) != nullptr);
 }
 
 const OpSpec kFrozenForwardOps[] = {

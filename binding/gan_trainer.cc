@@ -14,7 +14,9 @@
 // data-parallel (nt.distributed.wrap), each rank trains on its shard, c10d averages each network's
 // gradients in its backward, and the epoch logs are averaged over the ranks. With mixedPrecision the
 // forwards and losses run under autocast, and a loss scaler (fp16) scales both losses, skips the
-// D or G step whose gradients hold inf/NaN, and updates its scale once per iteration.
+// D or G step whose gradients hold inf/NaN, and updates its scale once per iteration. A step's
+// statistics stay on the device (no sync per step): the epoch sums them there and reads them at
+// its end, and per-step logs are read only when they are due.
 #include <atomic>
 
 #include "args.h"
@@ -91,29 +93,33 @@ bool BackwardAndStep(NativeGan& gan, NativeModel& net, torch::optim::Optimizer& 
   return true;
 }
 
-struct StepStats {
-  double dLoss = 0, gLoss = 0, dReal = 0, dFake = 0;
-};
+// A step's statistics, one float64 tensor on D's device: its losses and D's mean outputs (as
+// probabilities) on the real and the fake batch, of the last D step.
+const char* const kStatNames[] = {"dLoss", "gLoss", "dReal", "dFake"};
+
+at::Tensor StepStats(const at::Tensor& dLoss, const at::Tensor& gLoss, const at::Tensor& realLogits, const at::Tensor& fakeLogits) {
+  torch::NoGradGuard noGrad;
+  return at::stack({dLoss.detach().to(at::kDouble), gLoss.detach().to(at::kDouble), at::sigmoid(realLogits.detach()).mean().to(at::kDouble),
+                    at::sigmoid(fakeLogits.detach()).mean().to(at::kDouble)});
+}
 
 // One G step after `realBatches.size()` D steps. `noise` (optional) replaces the sampled z of
 // each D step ([dSteps, batch, latentDim]); the G step uses the last D step's fake images.
 // Holds both models for writing: waits for them on a worker thread, or (`onJsThread`) takes them
 // now or throws. Only GAN training holds two models, and its session excludes other GANs.
-StepStats Step(NativeGan& gan, const std::vector<at::Tensor>& realBatches, const at::Tensor& noise, bool onJsThread) {
+at::Tensor Step(NativeGan& gan, const std::vector<at::Tensor>& realBatches, const at::Tensor& noise, bool onJsThread) {
   NativeModel& g = *gan.g;
   NativeModel& d = *gan.d;
   const char* op = onJsThread ? "gan.trainStep" : "gan.train()";
   Owner::Hold gHold = onJsThread ? g.owner.TryWrite(op) : g.owner.Write(op);
   Owner::Hold dHold = onJsThread ? d.owner.TryWrite(op) : d.owner.Write(op);
   ModeGuard gMode(g, true), dMode(d, true);
-  StepStats stats;
-  at::Tensor fake;
+  at::Tensor fake, realLogits, fakeLogits, dLoss;
   bool finite = true;  // every step of this iteration had finite gradients
   for (size_t k = 0; k < realBatches.size(); ++k) {
     at::Tensor real = realBatches[k].to(d.device);
     at::Tensor z = noise.defined() ? noise[k].to(g.device) : at::randn({real.size(0), gan.latentDim}, at::TensorOptions().device(g.device));
     gan.dOpt->zero_grad();
-    at::Tensor realLogits, fakeLogits, dLoss;
     {
       GanAutocast autocast(gan);
       if (g.dataParallel) g.dataParallel->BeforeForward();
@@ -124,9 +130,6 @@ StepStats Step(NativeGan& gan, const std::vector<at::Tensor>& realBatches, const
       dLoss = DiscriminatorLoss(gan, realLogits, fakeLogits);
     }
     finite = BackwardAndStep(gan, d, *gan.dOpt, dLoss) && finite;
-    stats.dLoss = dLoss.item<double>();
-    stats.dReal = at::sigmoid(realLogits.detach()).mean().item<double>();
-    stats.dFake = at::sigmoid(fakeLogits.detach()).mean().item<double>();
   }
   gan.gOpt->zero_grad();
   at::Tensor gLoss;
@@ -137,13 +140,16 @@ StepStats Step(NativeGan& gan, const std::vector<at::Tensor>& realBatches, const
   // D's gradients from this backward are discarded (its reducer is not armed; zero_grad before its step).
   finite = BackwardAndStep(gan, g, *gan.gOpt, gLoss) && finite;
   gan.scaler.Update(finite);
-  stats.gLoss = gLoss.item<double>();
-  return stats;
+  return StepStats(dLoss, gLoss, realLogits, fakeLogits);
 }
 
-// The logs of a step (or an epoch's means), with the current loss scale when there is one.
-Logs StatsLogs(const StepStats& s, const NativeGan& gan) {
-  Logs logs{{"dLoss", s.dLoss}, {"gLoss", s.gLoss}, {"dReal", s.dReal}, {"dFake", s.dFake}};
+// The logs of a step's statistics (or of their sum over `steps` steps: their means), with the
+// current loss scale when there is one. Copies them to the host: one device sync.
+Logs StatsLogs(const at::Tensor& stats, double steps, const NativeGan& gan) {
+  at::Tensor host = stats.to(at::kCPU);
+  const double* v = host.data_ptr<double>();
+  Logs logs;
+  for (size_t k = 0; k < 4; ++k) logs.emplace_back(kStatNames[k], v[k] / steps);
   if (gan.scaler.enabled) logs.emplace_back("lossScale", gan.scaler.scale);
   return logs;
 }
@@ -191,6 +197,7 @@ struct TrainOptions {
   int64_t initialEpoch = 0;
   int64_t stepsPerEpoch = 0;
   bool batchLogs = false;
+  double batchLogsEveryMs = 0;  // > 0: at most one batchEnd event per this many ms (a progress bar's reads)
   bool hasSchedule = false;
   LrSchedule schedule;  // applied to both optimizers, from their lrs when training starts
 };
@@ -214,6 +221,7 @@ class GanTrainWorker : public PromiseWorker {
       SetLr(*gan.dOpt, o_.schedule.LrAt(dBaseLr, step));
     };
     int64_t globalStep = -1;  // G steps; set from the first epoch's length
+    BatchLogClock batchLogClock(o_.batchLogsEveryMs);
     bool stop = false;
     for (int64_t epoch = o_.initialEpoch; epoch < o_.epochs && !stop; ++epoch) {
       if (o_.hasSchedule && !o_.schedule.perBatch) scheduleLr(epoch);
@@ -224,7 +232,7 @@ class GanTrainWorker : public PromiseWorker {
       if (steps >= 0) steps /= gan.dSteps;
       if (o_.stepsPerEpoch > 0) steps = steps < 0 ? o_.stepsPerEpoch : std::min(steps, o_.stepsPerEpoch);
       if (globalStep < 0) globalStep = o_.initialEpoch * std::max<int64_t>(steps, 0);
-      StepStats sum;
+      at::Tensor sum;  // of the steps' statistics, on the device
       int64_t done = 0;
       for (int64_t b = 0; steps < 0 || b < steps; ++b) {
         if (StopBeforeBatch(gan.g->dataParallel.get(), b, gan.stopRequested.load())) {  // all ranks stop together
@@ -236,20 +244,16 @@ class GanTrainWorker : public PromiseWorker {
         while (static_cast<int64_t>(real.size()) < gan.dSteps && o_.data->Next(batch)) real.push_back(batch.x.at(0));
         if (static_cast<int64_t>(real.size()) < gan.dSteps) break;
         if (o_.hasSchedule && o_.schedule.perBatch) scheduleLr(globalStep);
-        StepStats s = Step(gan, real, at::Tensor(), false);
+        at::Tensor stats = Step(gan, real, at::Tensor(), false);
         ++globalStep;
-        sum.dLoss += s.dLoss;
-        sum.gLoss += s.gLoss;
-        sum.dReal += s.dReal;
-        sum.dFake += s.dFake;
+        sum = sum.defined() ? sum + stats : stats;
         ++done;
-        if (o_.batchLogs) events_.Emit("batchEnd", b, StatsLogs(s, gan), false);
+        if (o_.batchLogs && batchLogClock.Due()) events_.Emit("batchEnd", b, StatsLogs(stats, 1.0, gan), false);
       }
       TORCH_CHECK(done > 0 || stop, "the training data yielded no batches (", gan.dSteps, " needed per step)");
       if (done == 0) break;
-      double n = static_cast<double>(done);
       ++epochsRun_;
-      Logs logs = StatsLogs({sum.dLoss / n, sum.gLoss / n, sum.dReal / n, sum.dFake / n}, gan);
+      Logs logs = StatsLogs(sum, static_cast<double>(done), gan);
       if (gan.g->dataParallel) AverageLogs(*gan.g->dataParallel, logs);
       if (events_.Emit("epochEnd", epoch, std::move(logs), true)) stop = true;
       if (gan.g->dataParallel) stop = gan.g->dataParallel->Any(stop);
@@ -312,10 +316,10 @@ Napi::Value StepSync(const Napi::CallbackInfo& info) {
     throw PlainErr(info.Env(), "gan.trainStep", "data-parallel networks wait on the other ranks; use gan.train (a Promise)");
   }
   Exclusive busy(info, *gan);
-  return LogsObject(info.Env(), StatsLogs(Step(*gan, real, noise ? *noise : at::Tensor(), true), *gan));
+  return LogsObject(info.Env(), StatsLogs(Step(*gan, real, noise ? *noise : at::Tensor(), true), 1.0, *gan));
 }
 
-// (gan, { x | dataset, batchSize, shuffle, epochs, initialEpoch, stepsPerEpoch, batchLogs, lrSchedule }, onEvent) → Promise<{ epochsRun }>
+// (gan, { x | dataset, batchSize, shuffle, epochs, initialEpoch, stepsPerEpoch, batchLogs, batchLogsEveryMs, lrSchedule }, onEvent) → Promise<{ epochsRun }>
 Napi::Value Train(const Napi::CallbackInfo& info) {
   auto gan = GanArg(info, 0);
   if (!info[1].IsObject()) throw TypeErr(info.Env(), "gan.train", "options must be an object");
@@ -340,16 +344,14 @@ Napi::Value Train(const Napi::CallbackInfo& info) {
   o.initialEpoch = s.Int("initialEpoch", 0);
   o.stepsPerEpoch = s.Int("stepsPerEpoch", 0);
   o.batchLogs = s.Bool("batchLogs", false);
+  o.batchLogsEveryMs = s.Number("batchLogsEveryMs", 0);
   if (s.Has("lrSchedule")) {
     o.hasSchedule = true;
     o.schedule = ReadLrSchedule(s.Object("lrSchedule"), "gan.train");
   }
   auto busy = std::make_unique<Exclusive>(info, *gan);
   gan->stopRequested = false;
-  auto* worker = new GanTrainWorker(info.Env(), gan, std::move(o), info[2].As<Napi::Function>(), std::move(busy));
-  Napi::Promise promise = worker->Promise();
-  worker->StartThread();
-  return promise;
+  return (new GanTrainWorker(info.Env(), gan, std::move(o), info[2].As<Napi::Function>(), std::move(busy)))->StartThread();
 }
 
 Napi::Value Stop(const Napi::CallbackInfo& info) {

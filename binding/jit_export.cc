@@ -94,9 +94,7 @@ class ExportWorker : public PromiseWorker {
 Napi::Value ExportModel(const Napi::CallbackInfo& info) {
   auto model = ModelArg(info, 0);
   std::vector<SubmoduleSource> subs = SubmoduleSourcesArg(info, 1, "exportTorchScript");
-  auto* worker = new ExportWorker(info.Env(), std::move(model), std::move(subs), StringArg(info, 2), StringArg(info, 3));
-  worker->Queue();
-  return worker->Promise();
+  return (new ExportWorker(info.Env(), std::move(model), std::move(subs), StringArg(info, 2), StringArg(info, 3)))->Queue();
 }
 
 const OpSpec kJitExportOps[] = {

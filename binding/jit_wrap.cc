@@ -120,9 +120,7 @@ Napi::Value Load(const CallbackInfo& info) {
   std::string path = StringArg(info, 0);
   c10::optional<at::Device> device;
   if (!IsNullish(info[1])) device = at::Device(StringArg(info, 1));
-  auto* worker = new LoadWorker(info.Env(), std::move(path), device);
-  worker->Queue();
-  return worker->Promise();
+  return (new LoadWorker(info.Env(), std::move(path), device))->Queue();
 }
 
 // ---- method calls ---------------------------------------------------------------------------
@@ -208,9 +206,7 @@ Napi::Value NamedAfterMethod(const CallbackInfo& info, Body body) {
 // (module, name, args[]) → Promise<result>, computed on a worker thread without autograd
 Napi::Value RunMethod(const CallbackInfo& info) {
   return NamedAfterMethod(info, [&]() -> Napi::Value {
-    auto* worker = new CallWorker(info.Env(), Prepare(info, true));
-    worker->Queue();
-    return worker->Promise();
+    return (new CallWorker(info.Env(), Prepare(info, true)))->Queue();
   });
 }
 
@@ -305,9 +301,7 @@ class SaveWorker : public PromiseWorker {
 
 // (module, path) → Promise<void>
 Napi::Value Save(const CallbackInfo& info) {
-  auto* worker = new SaveWorker(info.Env(), JitArg(info, 0, "save"), StringArg(info, 1));
-  worker->Queue();
-  return worker->Promise();
+  return (new SaveWorker(info.Env(), JitArg(info, 0, "save"), StringArg(info, 1)))->Queue();
 }
 
 // Drops the handle's reference (calls in flight keep the module alive until they finish).

@@ -130,10 +130,7 @@ class LoadStateWorker : public PromiseWorker {
 
 // (model, names[], tensors[]) → Promise<void>
 Napi::Value LoadStateAsync(const CallbackInfo& info) {
-  auto* w = new LoadStateWorker(info.Env(), ModelArg(info, 0), NamesArg(info, 1), TensorListArg(info, 2));
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  return (new LoadStateWorker(info.Env(), ModelArg(info, 0), NamesArg(info, 1), TensorListArg(info, 2)))->Queue();
 }
 
 // A consistent copy of the weights (and, when asked, the optimizer state), taken off the event
@@ -151,6 +148,7 @@ class SnapshotWorker : public PromiseWorker {
       if (!m_->optimizer) throw std::logic_error("the model must be compiled first (call compile())");
       m_->ApplyLr();
       optimizer_ = SaveOptimizerState(*m_->optimizer);
+      scaler_ = m_->scaler;
     }
     entries_ = CollectState(*m_, true);
   }
@@ -158,6 +156,14 @@ class SnapshotWorker : public PromiseWorker {
     Napi::Object out = Napi::Object::New(env);
     out.Set("entries", EntriesArray(env, entries_));
     out.Set("optimizer", optimizer_.defined() ? Wrap(env, optimizer_) : env.Null());
+    Napi::Value lossScale = env.Null();
+    if (scaler_.enabled) {
+      Napi::Object state = Napi::Object::New(env);
+      state.Set("scale", scaler_.scale);
+      state.Set("goodSteps", static_cast<double>(scaler_.goodSteps));
+      lossScale = state;
+    }
+    out.Set("lossScale", lossScale);
     return out;
   }
 
@@ -166,14 +172,13 @@ class SnapshotWorker : public PromiseWorker {
   bool withOptimizer_;
   std::vector<StateEntry> entries_;
   at::Tensor optimizer_;
+  LossScaler scaler_;  // with the optimizer: its state then (disabled otherwise)
 };
 
-// (model, withOptimizer) → Promise<{ entries: [name, tensor, isParameter][], optimizer: tensor | null }>
+// (model, withOptimizer) → Promise<{ entries: [name, tensor, isParameter][], optimizer: tensor | null,
+//   lossScale: { scale, goodSteps } | null (with the optimizer, of a model trained with a loss scaler) }>
 Napi::Value Snapshot(const CallbackInfo& info) {
-  auto* w = new SnapshotWorker(info.Env(), ModelArg(info, 0), BoolArg(info, 1));
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  return (new SnapshotWorker(info.Env(), ModelArg(info, 0), BoolArg(info, 1)))->Queue();
 }
 
 // Moves the weights; refused while anything is in flight (work holds tensors on the old device).

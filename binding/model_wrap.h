@@ -9,8 +9,10 @@
 #include <atomic>
 #include <cmath>
 #include <memory>
+#include <mutex>
 #include <vector>
 
+#include "async.h"
 #include "data_parallel.h"
 #include "losses.h"
 #include "metrics.h"
@@ -52,6 +54,12 @@ struct NativeModel {
   std::shared_ptr<const FrozenForward> frozen;
 
   std::vector<at::Tensor> Parameters() { return graph.Parameters(); }
+  // Where predictions over tensors run: the model's own thread, made at the first one (async.h
+  // says why); calls on one model run in order there, calls on different models in parallel.
+  WorkThread& PredictThread() {
+    std::call_once(predictThreadMade_, [this] { predictThread_ = std::make_unique<WorkThread>(); });
+    return *predictThread_;
+  }
   // Sets the learning rate to apply with the next write hold.
   void RequestLr(double value) {
     lr = value;
@@ -61,6 +69,10 @@ struct NativeModel {
   void ApplyLr() {
     if (lrChanged.exchange(false) && optimizer) SetLr(*optimizer, lr.load());
   }
+
+ private:
+  std::once_flag predictThreadMade_;
+  std::unique_ptr<WorkThread> predictThread_;  // last: its jobs end before the rest goes
 };
 
 struct ModelHandle {

@@ -726,10 +726,7 @@ class LoadWorker : public PromiseWorker {
 };
 
 Napi::Value Save(const Napi::CallbackInfo& info) {
-  auto* worker = new SaveWorker(info.Env(), ReadSaveArgs(info));
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  return (new SaveWorker(info.Env(), ReadSaveArgs(info)))->Queue();
 }
 
 Napi::Value SaveSync(const Napi::CallbackInfo& info) {
@@ -739,10 +736,7 @@ Napi::Value SaveSync(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Load(const Napi::CallbackInfo& info) {
-  auto* worker = new LoadWorker(info.Env(), StringArg(info, 0));
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  return (new LoadWorker(info.Env(), StringArg(info, 0)))->Queue();
 }
 
 Napi::Value LoadSync(const Napi::CallbackInfo& info) {

@@ -5,7 +5,6 @@
 // a JS loss runs while the step lends the model to the JS thread for reads.
 #include "trainer.h"
 
-#include <chrono>
 #include <cmath>
 
 #include "args.h"
@@ -239,23 +238,6 @@ class TrainOnBatchWorker : public PromiseWorker {
 
 // ---- fit ----------------------------------------------------------------------------------
 
-// Whether a batch's logs are due: every batch, or (for a progress bar) once per interval.
-class BatchLogClock {
- public:
-  explicit BatchLogClock(double everyMs) : every_(std::chrono::duration<double, std::milli>(everyMs)) {}
-  bool Due() {
-    if (every_.count() <= 0) return true;
-    auto now = std::chrono::steady_clock::now();
-    if (now - last_ < every_) return false;
-    last_ = now;
-    return true;
-  }
-
- private:
-  std::chrono::duration<double, std::milli> every_;
-  std::chrono::steady_clock::time_point last_{};
-};
-
 struct FitOptions {
   std::shared_ptr<BatchSource> train, validation;  // validation may be null
   at::Tensor classWeight;
@@ -451,21 +433,15 @@ Napi::Value Fit(const Napi::CallbackInfo& info) {
   m->stopRequested = false;
   // From here the worker owns the reservation: it ends the session when Run() ends (or, should
   // the thread not start, when it is deleted unrun).
-  auto* worker = new FitWorker(info.Env(), m, std::move(o), info[2].As<Napi::Function>(), info[3]);
-  Napi::Promise promise = worker->Promise();
-  worker->StartThread();
-  return promise;
+  return (new FitWorker(info.Env(), m, std::move(o), info[2].As<Napi::Function>(), info[3]))->StartThread();
 }
 
-// Predict and evaluate over tensors are short and run on libuv's pool; over a Dataset they may be
-// long and wait on its producer (JS decoding images with sharp, itself on the pool), so they get
-// a thread of their own.
-void StartReading(PromiseWorker* w, const Napi::CallbackInfo& info, size_t dataArg) {
-  if (IsDatasetArg(info, dataArg)) {
-    w->StartThread();
-  } else {
-    w->Queue();
-  }
+// Over a Dataset, predict and evaluate may be long and wait on its producer (JS decoding images
+// with sharp, itself on the pool), so they get a thread of their own; over tensors they are short:
+// evaluate runs on libuv's pool, predict on the model's own thread (warm from its last call).
+Napi::Promise StartReading(PromiseWorker* w, const Napi::CallbackInfo& info, size_t dataArg, NativeModel* predicting) {
+  if (IsDatasetArg(info, dataArg)) return w->StartThread();
+  return predicting != nullptr ? w->RunOn(predicting->PredictThread()) : w->Queue();
 }
 
 int64_t BatchSizeArg(const Napi::CallbackInfo& info, size_t i) {
@@ -484,10 +460,8 @@ const OpSpec kTrainerOps[] = {
        } else {
          source = std::make_shared<TensorBatchSource>(TensorsArg(i, 1), Tensors{}, BatchSizeArg(i, 2), false);
        }
-       auto* w = new PredictWorker(i.Env(), ModelArg(i, 0), std::move(source), BoolArg(i, 3));
-       Napi::Promise p = w->Promise();
-       StartReading(w, i, 1);
-       return p;
+       auto m = ModelArg(i, 0);
+       return StartReading(new PredictWorker(i.Env(), m, std::move(source), BoolArg(i, 3)), i, 1, m.get());
      }},
     // (model, x, y, batchSize, customLoss?) → Promise<logs>
     {"modelEvaluate",
@@ -498,20 +472,14 @@ const OpSpec kTrainerOps[] = {
        } else {
          source = std::make_shared<TensorBatchSource>(TensorsArg(i, 1), TensorsArg(i, 2), BatchSizeArg(i, 3), false);
        }
-       auto* w = new EvaluateWorker(i.Env(), ModelArg(i, 0), std::move(source), i[4]);
-       Napi::Promise p = w->Promise();
-       StartReading(w, i, 1);
-       return p;
+       return StartReading(new EvaluateWorker(i.Env(), ModelArg(i, 0), std::move(source), i[4]), i, 1, nullptr);
      }},
     // (model, x, y, classWeight | null, customLoss?) → Promise<logs>
     {"modelTrainOnBatch",
      [](const Napi::CallbackInfo& i) -> Napi::Value {
        auto m = ModelArg(i, 0);
        RefuseDuringSession(i, *m, "trainOnBatch");
-       auto* w = new TrainOnBatchWorker(i.Env(), m, TensorsArg(i, 1), TensorsArg(i, 2), OptionalTensor(i, 3), i[4]);
-       Napi::Promise p = w->Promise();
-       w->Queue();
-       return p;
+       return (new TrainOnBatchWorker(i.Env(), m, TensorsArg(i, 1), TensorsArg(i, 2), OptionalTensor(i, 3), i[4]))->Queue();
      }},
     // (model, x, y, classWeight | null, customLoss?) → logs, on the calling thread
     {"modelTrainOnBatchSync",

@@ -1,11 +1,12 @@
 // training_events.h — how native training loops (fit, the GAN trainer) report to JS from their
 // worker thread: events (type, index, logs) through a JsCaller. Blocking events wait for JS to
 // call the `done(stop)` it receives and return "stop"; non-blocking ones (per-batch logs) queue
-// and return at once.
+// and return at once. BatchLogClock says when per-batch logs are due.
 #pragma once
 #include <napi.h>
 
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,6 +33,23 @@ class TrainingEvents {
  private:
   JsCaller caller_;
   std::atomic<bool> abandoned_{false};
+};
+
+// Whether a batch's logs are due: every batch, or (for a progress bar) once per interval.
+class BatchLogClock {
+ public:
+  explicit BatchLogClock(double everyMs) : every_(std::chrono::duration<double, std::milli>(everyMs)) {}
+  bool Due() {
+    if (every_.count() <= 0) return true;
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_ < every_) return false;
+    last_ = now;
+    return true;
+  }
+
+ private:
+  std::chrono::duration<double, std::milli> every_;
+  std::chrono::steady_clock::time_point last_{};
 };
 
 }  // namespace nt

@@ -1,16 +1,20 @@
 // training_state.cc — the training state a checkpoint needs besides the weights, as uint8 tensors:
 // the optimizer (momenta, Adam moments, step counts and learning rates; see SaveOptimizerState —
-// loaded here, read by modelSnapshot in model_wrap.cc so it matches the weights),
+// loaded here with the loss scaler's state, both read by modelSnapshot in model_wrap.cc so they
+// match the weights),
 // the default CPU generator (dropout masks, fit()'s shuffling) and the default generator of each
 // CUDA device (dropout on CUDA; none where CUDA is unavailable).
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Context.h>
 #include <torch/cuda.h>
 
+#include <cmath>
+
 #include "args.h"
 #include "async.h"
 #include "model_wrap.h"
 #include "optimizer_wrap.h"
+#include "spec_reader.h"
 #include "tensor_wrap.h"
 
 namespace nt {
@@ -26,12 +30,34 @@ at::Tensor ByteArg(const CallbackInfo& info, size_t i) {
   return t.to(at::kCPU).contiguous();
 }
 
+// A loss scaler's state as a checkpoint keeps it (torch.cuda.amp.GradScaler's scale and growth tracker).
+struct ScalerState {
+  bool given = false;
+  double scale = 0;
+  int64_t goodSteps = 0;
+};
+
+// { scale > 0, goodSteps >= 0 } | null | undefined
+ScalerState ScalerStateArg(const CallbackInfo& info, size_t i) {
+  if (IsNullish(info[i])) return {};
+  if (!info[i].IsObject()) throw TypeErr(info.Env(), OpName(info), "the loss scale state must be an object");
+  SpecReader s(info[i].As<Napi::Object>(), OpName(info), "the loss scale state");
+  ScalerState out{true, s.Number("scale"), s.Int("goodSteps")};
+  if (!(out.scale > 0 && std::isfinite(out.scale)) || out.goodSteps < 0) {
+    throw RangeErr(info.Env(), OpName(info), "the loss scale state needs a finite scale > 0 and goodSteps >= 0");
+  }
+  return out;
+}
+
 // Replaces the optimizer's state and learning rate with those serialized in `bytes` (the state is
-// read by modelSnapshot), off the event loop once the model is free.
+// read by modelSnapshot), and the loss scaler's state when one is given and the model trains with
+// a scaler, off the event loop once the model is free.
 class LoadOptimizerWorker : public PromiseWorker {
  public:
-  LoadOptimizerWorker(Napi::Env env, std::shared_ptr<NativeModel> m, at::Tensor bytes)
-      : PromiseWorker(env, "loadOptimizerState"), m_(std::move(m)), bytes_(std::move(bytes)) { Uses(m_->owner, "loadOptimizerState"); }
+  LoadOptimizerWorker(Napi::Env env, std::shared_ptr<NativeModel> m, at::Tensor bytes, ScalerState scaler)
+      : PromiseWorker(env, "loadOptimizerState"), m_(std::move(m)), bytes_(std::move(bytes)), scaler_(scaler) {
+    Uses(m_->owner, "loadOptimizerState");
+  }
 
  protected:
   void Run() override {
@@ -40,20 +66,22 @@ class LoadOptimizerWorker : public PromiseWorker {
     LoadOptimizerState(*m_->optimizer, bytes_);
     m_->lr = GetLr(*m_->optimizer);
     m_->lrChanged = false;
+    if (scaler_.given && m_->scaler.enabled) {
+      m_->scaler.scale = scaler_.scale;
+      m_->scaler.goodSteps = scaler_.goodSteps;
+    }
   }
   Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
 
  private:
   std::shared_ptr<NativeModel> m_;
   at::Tensor bytes_;
+  ScalerState scaler_;
 };
 
-// (model, bytes) → Promise<void>
+// (model, bytes, lossScale: { scale, goodSteps } | null) → Promise<void>
 Napi::Value ModelLoadOptimizerState(const CallbackInfo& info) {
-  auto* w = new LoadOptimizerWorker(info.Env(), ModelArg(info, 0), ByteArg(info, 1));
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  return (new LoadOptimizerWorker(info.Env(), ModelArg(info, 0), ByteArg(info, 1), ScalerStateArg(info, 2)))->Queue();
 }
 
 // () → uint8 tensor of the default CPU generator's state.

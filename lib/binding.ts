@@ -23,6 +23,8 @@ export type GanHandle = { readonly __nodetorchGan: unique symbol };
 export type ScalerHandle = { readonly __nodetorchScaler: unique symbol };
 /** Opaque native TorchScript module handle (shared ownership of a `torch::jit::Module`). */
 export type JitHandle = { readonly __nodetorchJit: unique symbol };
+/** A loss scaler's state as checkpoints keep it: its scale and the finite steps since it last changed. */
+export type LossScaleState = { scale: number; goodSteps: number };
 /** What TorchScript method calls take and return natively: tensor handles inside JS values. */
 export type NativeScriptValue = Handle | number | bigint | boolean | string | null | undefined | NativeScriptValue[] | { [key: string]: NativeScriptValue };
 /** A JS loss as the native trainer calls it: (predictions, targets) handles → loss handle (consumed). */
@@ -207,7 +209,7 @@ export interface NativeBinding {
   modelLoadState(m: ModelHandle, names: readonly string[], values: readonly H[], op: string): void;
   modelLoadStateAsync(m: ModelHandle, names: readonly string[], values: readonly H[]): Promise<void>;
   /** Copies of the weights (and the optimizer state), taken together once the model is free. */
-  modelSnapshot(m: ModelHandle, withOptimizer: boolean): Promise<{ entries: [string, H, boolean][]; optimizer: Hn }>;
+  modelSnapshot(m: ModelHandle, withOptimizer: boolean): Promise<{ entries: [string, H, boolean][]; optimizer: Hn; lossScale: LossScaleState | null }>;
   modelTo(m: ModelHandle, device: string): void;
   modelSetTraining(m: ModelHandle, training: boolean): void;
   modelPredictSync(m: ModelHandle, x: readonly H[], channelsLast: boolean): H | H[];
@@ -274,7 +276,7 @@ export interface NativeBinding {
   loadSafetensors(path: string): Promise<{ tensors: [string, H][]; metadata: [string, string][] }>;
   loadSafetensorsSync(path: string): { tensors: [string, H][]; metadata: [string, string][] };
   // training_state.cc
-  modelLoadOptimizerState(m: ModelHandle, bytes: H): Promise<void>;
+  modelLoadOptimizerState(m: ModelHandle, bytes: H, lossScale: LossScaleState | null): Promise<void>;
   rngGetCpuState(): H;
   rngSetCpuState(state: H): void;
   rngGetCudaStates(): H[];

@@ -2,7 +2,8 @@
  * gan.test.ts — DCGAN builders (layout, parameter counts and outputs against the PyTorch DCGAN,
  * init statistics), the native GAN trainer (one iteration equals PyTorch's for each loss; epochs
  * off the event loop with logs, sample grids, checkpoints and AbortSignal; losses move on
- * generated data), nt.gan.sample, the PNG writer, and bad calls.
+ * generated data; epoch logs the exact means of the step logs), nt.gan.sample, the PNG writer,
+ * and bad calls.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -234,6 +235,32 @@ describe('GAN trainer', () => {
     }
     expect(runs[1].history).toEqual(runs[0].history);
     runs[0].weights.forEach((w, k) => expect(runs[1].weights[k].eq(w).all().item()).toBe(true));
+  });
+
+  it('epoch logs are the exact means of the step logs; reading the step logs (a device sync each) changes nothing', async () => {
+    nt.manualSeed(7);
+    const arch = { imageSize: 28 as const, channels: 1, ngf: 8, ndf: 8, latentDim: 8 };
+    const initial = nt.builders.dcgan(arch);
+    const images = squares(96, 28);
+    const run = async (withStepLogs: boolean): Promise<{ history: Record<string, number[]>; steps: nt.Logs[] }> => {
+      const { generator, discriminator } = nt.builders.dcgan(arch);
+      generator.setWeights(initial.generator.getWeights());
+      discriminator.setWeights(initial.discriminator.getWeights());
+      const steps: nt.Logs[] = [];
+      const callbacks = withStepLogs ? [{ onBatchEnd: (_b: number, logs: nt.Logs) => void steps.push(logs) }] : [];
+      const history = await nt.gan.train({ generator, discriminator, images, epochs: 2, batchSize: 16, verbose: 0, seed: 9, callbacks });
+      return { history: history.history, steps };
+    };
+    const logged = await run(true);
+    expect(logged.steps.length).toBe(2 * 6);
+    for (const key of ['dLoss', 'gLoss', 'dReal', 'dFake']) {
+      for (let e = 0; e < 2; e++) {
+        let sum = 0;
+        for (const step of logged.steps.slice(e * 6, e * 6 + 6)) sum += step[key];
+        expect(logged.history[key][e], `${key}, epoch ${e}`).toBe(sum / 6);
+      }
+    }
+    expect((await run(false)).history).toEqual(logged.history);
   });
 
   it('lrScheduler steps both optimizers per epoch or per generator step', async () => {

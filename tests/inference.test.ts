@@ -196,12 +196,27 @@ describe('optimizeForInference', () => {
     for (const out of outs) expect(maxDiff(single(out), ref)).toBeLessThan(1e-6);
   });
 
+  it("predictions queued on a model's thread all settle, in order, when the model is disposed meanwhile", async () => {
+    const { model, x } = await bnClassifier(10);
+    const ref = single(model.predictSync(x));
+    const settled: number[] = [];
+    const calls = Array.from({ length: 16 }, (_, i) => model.predict(x, { batchSize: 1 + (i % 3) }).then((out) => (settled.push(i), out)));
+    model.dispose(); // the queued calls keep the native model until they end; its thread goes with it
+    for (const out of await Promise.all(calls)) expect(maxDiff(single(out), ref)).toBeLessThan(1e-6);
+    expect(settled).toEqual(Array.from({ length: 16 }, (_, i) => i));
+    expect(() => model.predictSync(x)).toThrow(/disposed/);
+  });
+
   it('bad calls: an unbuilt model, a disposed one', async () => {
     const unbuilt = nt.sequential({ layers: [L.dense({ units: 2 })] });
     await expect(unbuilt.optimizeForInference()).rejects.toThrow(/^optimizeForInference: model '.*' is not built yet/);
     expect(unbuilt.inferenceOptimized).toBe(false);
     const { model } = await bnClassifier(8);
+    await model.optimizeForInference();
+    expect(model.inferenceOptimized).toBe(true);
     model.dispose();
+    // Like the model's other state getters, it does not throw: a disposed model predicts nothing.
+    expect(model.inferenceOptimized).toBe(false);
     await expect(model.optimizeForInference()).rejects.toThrow(/^model\.optimizeForInference: the model was disposed/);
   });
 });

@@ -3,8 +3,12 @@
  * (per-op dtypes and values, and the reference CNN's bf16 forward with identical weights), bf16
  * training of the reference CNN on Fashion-MNIST against fp32, the loss scaler's skip/back-off and
  * growth paths with injected inf/NaN gradients (compile, nt.amp.GradScaler), the GAN trainer with
- * mixedPrecision, and bad options. fp16 needs CUDA (tested where present).
+ * mixedPrecision, checkpoints keeping the scaler's state, and bad options. fp16 needs CUDA
+ * (tested where present).
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as nt from '../lib';
 import { expectTensorClose, LIBTORCH2, refValue, torchReference, type RefTensor } from './helpers/torch';
@@ -219,6 +223,30 @@ describe('the loss scaler (injected inf/NaN gradients)', () => {
     });
     expect(batches.map((l) => l.lossScale)).toEqual([256, 64, 64, 64, 64, 64, 64, 64]);
     expect(history.history.lossScale).toEqual([64, 64]);
+  });
+
+  it('a checkpoint keeps the scale and its count of good steps; fit({ resumeFrom }) restores both', async () => {
+    nt.manualSeed(6);
+    const x = nt.randn([8, 4]);
+    const y = nt.randn([8, 3]);
+    const options = { initScale: 8, growthInterval: 2 };
+    const first = setup(options).model;
+    const scales = Array.from({ length: 5 }, () => first.trainOnBatchSync(x, y).lossScale);
+    expect(scales).toEqual([8, 16, 16, 32, 32]); // and one good step towards the next growth
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodetorch-amp-ckpt-'));
+    try {
+      await first.saveCheckpoint(dir);
+      const fitOnce = async (model: nt.Model, resumeFrom?: string): Promise<number[]> =>
+        (await model.fit(x, y, { epochs: 1, batchSize: 8, verbose: 0, resumeFrom })).history.lossScale;
+      // Restored: 32 with one good step, so the next good step grows it; a fresh model starts at 8.
+      expect(await fitOnce(setup(options).model, dir)).toEqual([64]);
+      expect(await fitOnce(setup(options).model)).toEqual([8]);
+      // A model compiled without a scaler ignores the saved state.
+      const plain = setup(false).model;
+      expect((await plain.fit(x, y, { epochs: 1, batchSize: 8, verbose: 0, resumeFrom: dir })).history.lossScale).toBeUndefined();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('nt.amp.GradScaler in a custom loop over nt.optim', () => {

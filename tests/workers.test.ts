@@ -2,7 +2,8 @@
  * workers.test.ts — the addon in worker_threads: several workers load nodetorch at once and
  * run matmul, conv2d and backward with correct results, exit cleanly, and a second wave works
  * too (per-environment native state); memory() counts and error classes are per thread;
- * terminating a busy worker leaves the process healthy. Workers load the compiled dist/
+ * terminating a busy worker (computing, or with predictions queued on a model's thread) leaves
+ * the process healthy. Workers load the compiled dist/
  * (`npm test` builds it first).
  */
 import { describe, expect, it } from 'vitest';
@@ -83,16 +84,18 @@ describe('worker_threads', () => {
     await wave([4, 5, 6, 7]);
   });
 
-  it('terminating a busy worker leaves the process and later workers healthy', async () => {
-    const worker = new Worker(WORKER, { workerData: { k: 1, spin: true } });
-    await new Promise<void>((resolve, reject) => {
-      worker.once('message', () => resolve());
-      worker.once('error', reject);
+  for (const [what, busy] of [['computing', { spin: true }], ['with predictions queued on a model\'s thread', { predicting: true }]] as const) {
+    it(`terminating a worker ${what} leaves the process and later workers healthy`, async () => {
+      const worker = new Worker(WORKER, { workerData: { k: 1, ...busy } });
+      await new Promise<void>((resolve, reject) => {
+        worker.once('message', () => resolve());
+        worker.once('error', reject);
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      const exitCode = await worker.terminate();
+      expect(exitCode).toBe(1);
+      await wave([8]);
+      expect(nt.ones([3]).sum().item()).toBe(3);
     });
-    await new Promise((r) => setTimeout(r, 100));
-    const exitCode = await worker.terminate();
-    expect(exitCode).toBe(1);
-    await wave([8]);
-    expect(nt.ones([3]).sum().item()).toBe(3);
-  });
+  }
 });

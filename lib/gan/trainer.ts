@@ -22,7 +22,7 @@ import { History } from '../training/callbacks';
 import { adam, OPTIMIZER_RULE, OPTIMIZERS, type OptimizerSpec } from '../training/optimizers';
 import { checkOptions, defineOptions, rule } from '../options';
 import { routeEvents } from '../training/events';
-import { ProgressLogger } from '../training/progress';
+import { ProgressLogger, REDRAW_MS } from '../training/progress';
 import { LR_SCHEDULER_RULE, type LrSchedulerSpec } from '../training/schedulers';
 import { LOSS_SCALE_RULE, MIXED_PRECISION_RULE, type LossScaleOptions, type MixedPrecision } from '../amp/policy';
 
@@ -282,6 +282,7 @@ export class GanTrainer {
           initialEpoch: options.initialEpoch ?? 0,
           stepsPerEpoch: steps,
           batchLogs: batchLogs || Boolean(progress?.wantsBatches),
+          batchLogsEveryMs: batchLogs ? 0 : REDRAW_MS, // a progress bar alone needs no per-step reads
           ...(schedule === undefined ? {} : { lrSchedule: schedule }),
         },
         events.onEvent,

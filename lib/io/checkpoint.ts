@@ -4,15 +4,16 @@
  * weights.safetensors, see save_model.ts; `nt.loadModel` reads it) plus training_state.safetensors:
  * the optimizer's serialized state (momenta, Adam moments and steps, learning rates), the CPU RNG
  * state, each CUDA device's RNG state (where CUDA is available), the tensors of the callbacks'
- * states, and in its metadata the last completed epoch, the base learning rate of the schedule
- * and the callbacks' other state values (JSON).
+ * states, and in its metadata the last completed epoch, the base learning rate of the schedule,
+ * the callbacks' other state values (JSON) and, for a model trained with a loss scaler
+ * (mixedPrecision 'fp16' or lossScale), the scaler's scale and good-step count (JSON).
  *
  * training_state.safetensors is removed first and written last, so a crash mid-save leaves a
  * directory that resuming refuses, never new weights next to the previous training state.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { native, type Handle, type ModelHandle } from '../binding';
+import { native, type Handle, type LossScaleState, type ModelHandle } from '../binding';
 import { Tensor } from '../tensor/tensor';
 import type { CallbackState } from '../training/callbacks';
 import { removeStaleTemps } from './atomic_file';
@@ -129,6 +130,7 @@ export async function saveCheckpoint(
           epoch: String(progress.epoch),
           baseLr: String(progress.baseLr),
           callbacks: callbacks.json,
+          ...(snapshot.lossScale === null ? {} : { lossScale: JSON.stringify(snapshot.lossScale) }),
         },
       );
       await removeStaleTemps(stateFile);
@@ -177,10 +179,11 @@ export async function loadCheckpoint(op: string, dir: string, handle: ModelHandl
     const rng = requiredTensor(tensors, RNG_KEY, bad);
     const cudaRng = cudaRngStates(tensors).slice(0, native.cudaDeviceCount());
     const savedCallbacks = readCallbackStates(meta.get('callbacks'), tensors, bad);
+    const lossScale = readLossScale(meta.get('lossScale'), bad);
 
     await loadModelWeights(op, handle, path.join(dir, WEIGHTS_FILE));
     try {
-      await native.modelLoadOptimizerState(handle, optimizer);
+      await native.modelLoadOptimizerState(handle, optimizer, lossScale);
     } catch (err) {
       throw bad(`the optimizer state does not load (damaged, or saved for other parameters): ${(err as Error).message}`, err);
     }
@@ -194,6 +197,22 @@ export async function loadCheckpoint(op: string, dir: string, handle: ModelHandl
   } finally {
     for (const h of tensors.values()) native.dispose(h);
   }
+}
+
+/** The saved loss scaler state (null when the model trained without one). */
+function readLossScale(json: string | undefined, bad: (what: string) => Error): LossScaleState | null {
+  if (json === undefined) return null;
+  let state: unknown;
+  try {
+    state = JSON.parse(json);
+  } catch (err) {
+    throw bad(`metadata lossScale is not valid JSON: ${(err as Error).message}`);
+  }
+  const { scale, goodSteps } = (state ?? {}) as Partial<LossScaleState>;
+  if (typeof scale !== 'number' || !(scale > 0 && Number.isFinite(scale)) || !Number.isInteger(goodSteps) || (goodSteps as number) < 0) {
+    throw bad(`metadata lossScale must be { scale: a finite number > 0, goodSteps: an integer >= 0 }, got ${json}`);
+  }
+  return { scale, goodSteps: goodSteps as number };
 }
 
 function requiredTensor(tensors: Map<string, Handle>, key: string, bad: (what: string) => Error): Handle {
