@@ -34,6 +34,19 @@ class DataParallel {
   virtual bool Any(bool mine) = 0;
 };
 
+// Data-parallel ranks vote on stopping (a collective) before every kStopVoteEvery-th batch of an
+// epoch, not every batch: the vote is a blocking round trip (~1% of a small model's step).
+constexpr int64_t kStopVoteEvery = 8;
+
+// Whether to stop before batch `b` of an epoch, given this rank's wish `mine`. With `dp`, all ranks
+// are at the same batch, so they vote at the same ones and stop together after the same batch; a
+// wish (a stop request stays set) waits for the next vote, at most kStopVoteEvery - 1 batches
+// (the epoch's end votes too).
+inline bool StopBeforeBatch(DataParallel* dp, int64_t b, bool mine) {
+  if (dp == nullptr) return mine;
+  return b % kStopVoteEvery == 0 && dp->Any(mine);
+}
+
 // Replaces every logged value by its mean over the ranks (every rank logs the same keys).
 inline void AverageLogs(DataParallel& dp, std::vector<std::pair<std::string, double>>& logs) {
   std::vector<double> values;

@@ -1,7 +1,8 @@
 // distributed_reducer.cc — data-parallel training as PyTorch's DistributedDataParallel does it,
 // on the same c10d machinery: at wrap, parameter shapes verified across ranks and parameters and
-// buffers broadcast from rank 0; each step, buffers broadcast from rank 0 and a c10d Reducer that
-// averages gradients in buckets (1 MiB first, then 25 MiB by default) while backward runs.
+// buffers broadcast from rank 0 (and, on request, BatchNorm made SyncBatchNorm); each step, buffers
+// broadcast from rank 0 and a c10d Reducer that averages gradients in buckets (1 MiB first, then
+// 25 MiB by default) while backward runs.
 #include <torch/csrc/distributed/c10d/comm.hpp>
 #include <torch/csrc/distributed/c10d/reducer.hpp>
 #include <torch/version.h>
@@ -11,6 +12,7 @@
 #include "args.h"
 #include "async.h"
 #include "distributed_group.h"
+#include "distributed_sync_bn.h"
 #include "model_wrap.h"
 #include "spec_reader.h"
 
@@ -32,6 +34,7 @@ auto WithPeers(F step) -> decltype(step()) {
 struct WrapOptions {
   bool findUnusedParameters = false;
   bool broadcastBuffers = true;
+  bool syncBatchNorm = false;
   int64_t bucketBytes = 25 << 20;
   int64_t firstBucketBytes = 1 << 20;
   c10::optional<uint64_t> seed;  // rank 0's is used by all
@@ -131,7 +134,9 @@ class WrapWorker : public PromiseWorker {
  protected:
   void Run() override {
     Owner::Hold hold = m_->owner.Write("distributed.wrap");  // the broadcast writes the weights
-    m_->dataParallel = std::make_shared<ReducerDataParallel>(g_, *m_, o_);
+    auto dataParallel = std::make_shared<ReducerDataParallel>(g_, *m_, o_);
+    if (o_.syncBatchNorm) ConvertSyncBatchNorm(m_->graph, g_);
+    m_->dataParallel = std::move(dataParallel);
   }
   Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
 
@@ -142,7 +147,7 @@ class WrapWorker : public PromiseWorker {
 };
 
 const OpSpec kDataParallelOps[] = {
-    // (model, { findUnusedParameters, broadcastBuffers, bucketCapMb, seed? }) → Promise<void>
+    // (model, { findUnusedParameters, broadcastBuffers, syncBatchNorm, bucketCapMb, seed? }) → Promise<void>
     {"distributedWrap",
      [](const Napi::CallbackInfo& i) -> Napi::Value {
        auto m = ModelArg(i, 0);
@@ -152,6 +157,7 @@ const OpSpec kDataParallelOps[] = {
        WrapOptions o;
        o.findUnusedParameters = s.Bool("findUnusedParameters", false);
        o.broadcastBuffers = s.Bool("broadcastBuffers", true);
+       o.syncBatchNorm = s.Bool("syncBatchNorm", false);
        o.bucketBytes = static_cast<int64_t>(s.Number("bucketCapMb", 25) * (1 << 20));
        if (s.Has("seed")) o.seed = static_cast<uint64_t>(s.Int("seed"));
        m->owner.RequireIdle("distributed.wrap");  // not while fit or another call uses the model

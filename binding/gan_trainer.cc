@@ -225,7 +225,9 @@ class GanTrainWorker : public PromiseWorker {
     bool stop = false;
     for (int64_t epoch = o_.initialEpoch; epoch < o_.epochs && !stop; ++epoch) {
       if (o_.hasSchedule && !o_.schedule.perBatch) scheduleLr(epoch);
-      if (events_.Emit("epochBegin", epoch, {}, true)) break;
+      bool stopAtBegin = events_.Emit("epochBegin", epoch, {}, true);
+      if (gan.g->dataParallel) stopAtBegin = gan.g->dataParallel->Any(stopAtBegin);
+      if (stopAtBegin) break;
       int64_t steps = o_.data->BeginEpoch(epoch);
       if (steps >= 0) steps /= gan.dSteps;
       if (o_.stepsPerEpoch > 0) steps = steps < 0 ? o_.stepsPerEpoch : std::min(steps, o_.stepsPerEpoch);
@@ -233,9 +235,7 @@ class GanTrainWorker : public PromiseWorker {
       at::Tensor sum;  // of the steps' statistics, on the device
       int64_t done = 0;
       for (int64_t b = 0; steps < 0 || b < steps; ++b) {
-        bool stopNow = gan.stopRequested.load();
-        if (gan.g->dataParallel) stopNow = gan.g->dataParallel->Any(stopNow);  // all ranks stop together
-        if (stopNow) {
+        if (StopBeforeBatch(gan.g->dataParallel.get(), b, gan.stopRequested.load())) {  // all ranks stop together
           stop = true;
           break;
         }

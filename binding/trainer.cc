@@ -285,9 +285,7 @@ class FitWorker : public PromiseWorker {
       Batch batch;
       for (int64_t b = 0; steps < 0 || b < steps; ++b) {
         // A data-parallel rank stops only with all the others (a rank that left would hang them).
-        bool stopNow = m.stopRequested.load() || stoppedOnNaN_;
-        if (m.dataParallel) stopNow = m.dataParallel->Any(stopNow);
-        if (stopNow) {
+        if (StopBeforeBatch(m.dataParallel.get(), b, m.stopRequested.load() || stoppedOnNaN_)) {
           stop = true;
           break;
         }

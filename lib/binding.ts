@@ -302,7 +302,7 @@ export interface NativeBinding {
   distributedAllGather(t: H): Promise<H[]>;
   distributedReduceScatter(t: H, op: string): Promise<H>;
   distributedBarrier(): Promise<void>;
-  distributedWrap(m: ModelHandle, options: { findUnusedParameters: boolean; broadcastBuffers: boolean; bucketCapMb: number; seed?: number }): Promise<void>;
+  distributedWrap(m: ModelHandle, options: { findUnusedParameters: boolean; broadcastBuffers: boolean; syncBatchNorm: boolean; bucketCapMb: number; seed?: number }): Promise<void>;
   distributedIsWrapped(m: ModelHandle): boolean;
   // jit_wrap.cc, jit_export.cc
   jitLoad(path: string, device: string | null): Promise<JitHandle>;

@@ -2,8 +2,9 @@
  * distributed.test.ts — nt.distributed on 2 processes over loopback (Gloo), started by
  * `nodetorch launch` or directly: collectives, data-parallel trainOnBatch equal to one process on
  * the whole batch (SGD-momentum and Adam), a data-parallel fit (sharding, reduced logs, the same
- * earlyStopping decision, progress on rank 0 only), a Python torch.distributed rank in the same
- * group, Node ranks started by Python's torchrun, a rank that never joins, a rank killed mid-fit.
+ * earlyStopping decision, progress on rank 0 only), SyncBatchNorm, a Python torch.distributed rank
+ * in the same group (collectives, and DistributedDataParallel training beside a nodetorch rank),
+ * Node ranks started by Python's torchrun, a rank that never joins, a rank killed mid-fit.
  * The ranks are tests/helpers/dist_worker.js; they load the compiled dist/ (`npm test` builds it
  * first). NCCL needs GPUs: skipped here.
  */
@@ -20,8 +21,9 @@ import { LIBTORCH2 } from './helpers/torch';
 const root = path.join(__dirname, '..');
 const WORKER = path.join(__dirname, 'helpers', 'dist_worker.js');
 const PYTHON_RANK = path.join(__dirname, 'helpers', 'dist_python.py');
+const PYTHON_DDP_RANK = path.join(__dirname, 'helpers', 'dist_python_ddp.py');
 const CLI = path.join(root, 'dist', 'cli', 'main.js');
-const { stepsSetup } = createRequire(__filename)(WORKER);
+const { stepsSetup, syncBnSetup } = createRequire(__filename)(WORKER);
 const hasTorch = spawnSync('/usr/bin/python3', ['-c', 'import torch.distributed as d; assert d.is_available()']).status === 0;
 const baseEnv = { ...process.env, GLOO_SOCKET_IFNAME: 'lo', OMP_NUM_THREADS: '1' };
 
@@ -75,6 +77,17 @@ function maxRelDiff(a: number[], b: number[]): number {
   let worst = 0;
   for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(Math.abs(b[i]), 1e-3));
   return worst;
+}
+
+/** max |a - b| over max |b|: a difference relative to the tensor's scale (float32 rounding stays near 1e-7). */
+function scaledDiff(a: number[], b: number[]): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return diff / Math.max(scale, 1e-12);
 }
 
 /** Each rank's final weights (`steps` mode) equal one process's trained on the whole batches (≤ `tolerance` relative). */
@@ -147,6 +160,32 @@ describe('nt.distributed on 2 processes', () => {
     });
   }
 
+  it('syncBatchNorm: 2 ranks × half of each batch = 1 process with plain BatchNorm on the whole batch (losses, weights, running statistics, eval-mode predictions without a collective ≤ 1e-5 of their scale)', async () => {
+    const run = launch(2, ['syncbn']);
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    const r = results(run.stdout);
+    const { x, y, model } = syncBnSetup();
+    const losses: number[] = [];
+    for (let s = 0; s < 5; s++) losses.push((await model.trainOnBatch(x.select(0, s), y.select(0, s))).loss as number);
+    const weights = model.getWeights().map((t: nt.Tensor) => Array.from(t.dataSync() as Float32Array, Number));
+    const names: string[] = model.weightNames();
+    // getWeights holds the buffers too: running_mean, running_var (Bessel's correction over the
+    // global count) and num_batches_tracked of both BatchNorm layers.
+    for (const buffer of ['running_mean', 'running_var', 'num_batches_tracked']) expect(names.filter((n) => n.endsWith(buffer)).length, buffer).toBe(2);
+    const predictions = Array.from(((await model.predict(x.select(0, 0))) as nt.Tensor).dataSync() as Float32Array, Number);
+    for (const rank of [0, 1]) {
+      const sync = r[rank].sync;
+      // Each rank's loss is the mean over its half: their mean is the whole batch's loss.
+      const meanLoss = sync.losses.map((l: number, s: number) => (l + r[1 - rank].sync.losses[s]) / 2);
+      expect(maxRelDiff(meanLoss, losses)).toBeLessThanOrEqual(1e-5);
+      // Relative to each tensor's scale: elementwise, biases near 0 differ by float32 rounding (~2e-8) alone.
+      for (let k = 0; k < weights.length; k++) expect(scaledDiff(sync.weights[k], weights[k]), names[k]).toBeLessThanOrEqual(1e-5);
+      expect(scaledDiff(sync.predictions, predictions)).toBeLessThanOrEqual(1e-5);
+    }
+    // Plain DDP (each rank normalizes with its half's statistics) does not match: the test can fail.
+    expect(Math.max(...weights.map((w: number[], k: number) => scaledDiff(r[0].plain.weights[k], w)))).toBeGreaterThan(1e-3);
+  });
+
   it('a data-parallel fit: equal step counts, logs averaged over ranks, the same earlyStopping decision, one voice, hand-run collectives refused meanwhile', () => {
     const run = launch(2, ['fit']);
     expect(run.code, run.stderr + run.stdout).toBe(0);
@@ -163,18 +202,36 @@ describe('nt.distributed on 2 processes', () => {
     expect(run.stdout).not.toMatch(/^\[1\] Epoch/m);
   });
 
-  it('nt.gan.train with both networks wrapped: each rank trains on its shard, the networks stay identical, logs are averaged', () => {
-    const run = launch(2, ['gan']);
+  it('a stop on one rank (AbortSignal) stops every rank after the same batch, at a stop vote (every 8 batches)', () => {
+    const run = launch(2, ['stop']);
     expect(run.code, run.stderr + run.stdout).toBe(0);
     const r = results(run.stdout);
-    // 128 images, 64 per rank, batches of 16: 4 steps per epoch on each rank.
-    expect(r[0].steps).toEqual([0, 1, 2, 3, 0, 1, 2, 3]);
-    expect(r[1].steps).toEqual(r[0].steps);
-    expect(r[1].history).toEqual(r[0].history);
-    expect(r[1].g).toEqual(r[0].g);
-    expect(r[1].d).toEqual(r[0].d);
-    expect(maxRelDiff(r[0].g[0], r[0].gBefore[0])).toBeGreaterThan(1e-4);
+    const ran: number = r[0].batches.length;
+    expect(r[1].batches).toEqual(r[0].batches);
+    expect(ran % 8).toBe(0);
+    expect(ran).toBeGreaterThanOrEqual(8);
+    expect(ran).toBeLessThan(400);
+    expect(r[1].weights).toEqual(r[0].weights);
   });
+
+  for (const syncBn of [false, true]) {
+    it(`nt.gan.train with both networks wrapped${syncBn ? ' with syncBatchNorm (no buffer broadcast)' : ''}: each rank trains on its shard, the networks stay identical, logs are averaged`, () => {
+      const run = launch(2, syncBn ? ['gan', 'syncbn'] : ['gan']);
+      expect(run.code, run.stderr + run.stdout).toBe(0);
+      const r = results(run.stdout);
+      // 128 images, 64 per rank, batches of 16: 4 steps per epoch on each rank.
+      expect(r[0].steps).toEqual([0, 1, 2, 3, 0, 1, 2, 3]);
+      expect(r[1].steps).toEqual(r[0].steps);
+      expect(r[1].history).toEqual(r[0].history);
+      expect(r[1].g).toEqual(r[0].g);
+      expect(r[1].d).toEqual(r[0].d);
+      expect(maxRelDiff(r[0].g[0], r[0].gBefore[0])).toBeGreaterThan(1e-4);
+      // Global batch statistics: every rank's running statistics are the same without a broadcast
+      // (plain DDP's are each rank's own after the last step).
+      if (syncBn) expect(r[1].buffers).toEqual(r[0].buffers);
+      else expect(r[1].buffers).not.toEqual(r[0].buffers);
+    });
+  }
 
   it('init rejects after timeoutMs naming the rank that never joined', () => {
     const run = launch(1, ['join'], { DIST_TIMEOUT_MS: '3000' });
@@ -199,6 +256,23 @@ describe.skipIf(!hasTorch || LIBTORCH2)('a Python torch.distributed rank in the 
       for (const key of ['sum', 'max', 'broadcast0', 'broadcast1', 'allGather']) expect(fromNode[key], key).toEqual(fromPy[key]);
       expect(fromNode.sum).toEqual([4.5, -6, 1.5]);
       expect(fromNode.broadcast1).toEqual([1.5, 2, 7, 0]);
+    });
+  }
+
+  for (const pyRank of [1, 0]) {
+    it(`a nodetorch data-parallel rank and a Python DistributedDataParallel rank train together: identical weights after 20 steps (Python as rank ${pyRank})`, async () => {
+      const port = await freePort();
+      const py = start('/usr/bin/python3', [PYTHON_DDP_RANK, String(pyRank), '2', String(port)], baseEnv);
+      const node = start(process.execPath, [WORKER, 'pyddp'], rankEnv(1 - pyRank, 2, port));
+      const [p, n] = await Promise.all([py.done, node.done]);
+      expect(p.code, p.stderr).toBe(0);
+      expect(n.code, n.stderr).toBe(0);
+      const fromPy = resultOf(p.stdout).weights;
+      const fromNode = resultOf(n.stdout).weights;
+      expect(fromNode.map((w: number[]) => w.length)).toEqual([128, 16, 64, 4]);
+      for (let k = 0; k < 4; k++) expect(maxRelDiff(fromNode[k], fromPy[k]), `weight ${k}`).toBeLessThanOrEqual(1e-5);
+      // nodetorch's rank 0 gave the batches and the initial weights: both equal 1 process on the whole batches.
+      if (pyRank === 1) await expectWholeBatchWeights('sgd', { 0: { weights: fromNode }, 1: { weights: fromPy } }, 1e-5);
     });
   }
 });

@@ -19,6 +19,12 @@ export interface WrapOptions {
   findUnusedParameters?: boolean;
   /** Copy buffers (BatchNorm running statistics) from rank 0 before each training step (default true). */
   broadcastBuffers?: boolean;
+  /**
+   * Make the model's BatchNorm layers SyncBatchNorm (PyTorch's `convert_sync_batchnorm`): in
+   * training they normalize with the mean and variance of the global batch (every rank's samples),
+   * one all-reduce per layer forward and one backward; evaluation is unchanged (default false).
+   */
+  syncBatchNorm?: boolean;
   /** Gradient bucket size in MiB (default 25; the first bucket is 1 MiB). */
   bucketCapMb?: number;
   /** Seed of the per-epoch shuffle all ranks share (default: drawn by rank 0). */
@@ -28,6 +34,7 @@ export interface WrapOptions {
 const WRAP_OPTIONS = defineOptions<WrapOptions>({
   findUnusedParameters: rule.boolean(),
   broadcastBuffers: rule.boolean(),
+  syncBatchNorm: rule.boolean(),
   bucketCapMb: rule.number({ min: 0, gt: true }),
   seed: rule.int({ min: 0 }),
 });
@@ -47,6 +54,7 @@ export async function wrap<M extends Model>(model: M, options: WrapOptions = {})
   await native.distributedWrap(model.nativeHandle('distributed.wrap'), {
     findUnusedParameters: options.findUnusedParameters ?? false,
     broadcastBuffers: options.broadcastBuffers ?? true,
+    syncBatchNorm: options.syncBatchNorm ?? false,
     bucketCapMb: options.bucketCapMb ?? 25,
     seed: options.seed,
   });
