@@ -198,13 +198,14 @@ describe('memory() accounting', () => {
 
 describe('GC backstop', () => {
   it('RSS and the live count stay flat over 150k undisposed ops on small tensors', () => {
-    // In a process of its own (tests/helpers/gc_churn.js): a warm-up round, then a measured round.
+    // In a process of its own (tests/helpers/gc_churn.js): a warm-up round, then three measured rounds.
     const out = execFileSync(process.execPath, [path.join(__dirname, 'helpers', 'gc_churn.js')], { encoding: 'utf8', timeout: 60_000 });
-    const { rssBefore, rssGrowth, peak, liveAtStart } = JSON.parse(out) as Record<string, number>;
+    const { rssBefore, rssGrowths, peak, liveAtStart } = JSON.parse(out) as { rssBefore: number; rssGrowths: number[]; peak: number; liveAtStart: number };
     // Each op leaves a 256-byte result plus its native tensor and handle (~700 bytes in all):
-    // leaking them would add over 100 MB here, far over this bound.
+    // leaking them would add over 100 MB in every round, far over this bound. V8 growing its young
+    // generation adds a one-time step (once 55 MB in CI), so one round of the three must stay flat.
     const bound = Math.max(0.05 * rssBefore, 30 * 1024 * 1024);
-    expect(rssGrowth).toBeLessThan(bound);
+    expect(Math.min(...rssGrowths), `RSS growth per round: ${rssGrowths.join(', ')} bytes`).toBeLessThan(bound);
     // 300k tensors were created; without finalizers all of them would still be alive.
     expect(peak - liveAtStart).toBeLessThan(150_000);
   }, 90_000);
@@ -225,12 +226,13 @@ describe('GC backstop', () => {
     const a = nt.randn([8, 8]);
     const liveAtStart = live();
     let peak = 0;
-    // 300k results, never disposed, no await: finalizers deferred to the event loop would leave all
-    // of them alive until the loop ends.
-    for (let chunk = 0; chunk < 300; chunk++) {
+    // 600k results, never disposed, no await: finalizers deferred to the event loop would leave all
+    // of them alive until the loop ends. Run in the GC, they leave at most what one young
+    // generation holds between scavenges (up to ~160k in the test runner's grown heap).
+    for (let chunk = 0; chunk < 600; chunk++) {
       for (let i = 0; i < 1000; i++) a.add(i);
       peak = Math.max(peak, live() - liveAtStart);
     }
-    expect(peak).toBeLessThan(150_000);
+    expect(peak).toBeLessThan(300_000);
   }, 60_000);
 });
