@@ -3,7 +3,7 @@
 // user's process does): a warm-up round, then three measured rounds of 150k undisposed ops each on
 // an [8, 8] tensor, yielding every 1,000; prints {rssBefore, rssGrowths (one per measured round),
 // peak, liveAtStart} as JSON. V8 may grow its young generation once, in any round (a one-time
-// step in RSS); a leak grows RSS in every round.
+// step in RSS), as may glibc keeping a higher peak; a leak grows RSS in every round.
 'use strict';
 const nt = require('../../dist');
 
