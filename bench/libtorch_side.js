@@ -60,8 +60,8 @@ const handlers = {
   },
   // nodetorch's train step of the bench CNN: trainOnBatchSync ('sync') or one fit epoch ('fit').
   train: async ({ kind, batch, n }) => ({ ns: (await side(`train ${batch}`, () => train.nodetorchSides(batch, 'cnn'))[kind](n)).wall }),
-  // One small op, each result disposed.
-  op: ({ name, n }) => ({ ns: side('ops', ops.nodeSide)[name].dispose(n) * n }),
+  // One small op, each result disposed (wall time, as the other workloads).
+  op: async ({ name, n }) => ({ ns: (await side('ops', () => ops.nodeSide('wall'))[name].dispose(n)) * n }),
   // One of KERNELS.
   kernel: ({ name, n }) => {
     const run = side(`kernel ${name}`, KERNELS[name]);
