@@ -53,8 +53,6 @@ class PromiseWorker {
   PromiseWorker(const PromiseWorker&) = delete;
   PromiseWorker& operator=(const PromiseWorker&) = delete;
 
-  Napi::Promise Promise() const { return deferred_.Promise(); }
-
   // Runs on one of libuv's pool threads: for short work (one batch, a file).
   Napi::Promise Queue();
   // Runs on a thread of its own: for work that may last (fit, evaluate, predict, GAN training) or

@@ -248,10 +248,7 @@ class WaitWorker : public PromiseWorker {
 
 Napi::Value StartWait(const Napi::CallbackInfo& info, std::shared_ptr<ProcessGroupState> g, c10::intrusive_ptr<c10d::Work> work,
                       std::function<void()> finish = {}, std::vector<at::Tensor> result = {}, bool many = false) {
-  auto* w = new WaitWorker(info.Env(), OpName(info), std::move(g), std::move(work), std::move(finish), std::move(result), many);
-  Napi::Promise p = w->Promise();
-  w->StartThread();
-  return p;
+  return (new WaitWorker(info.Env(), OpName(info), std::move(g), std::move(work), std::move(finish), std::move(result), many))->StartThread();
 }
 
 InitOptions ReadInitOptions(const Napi::CallbackInfo& info) {
@@ -276,10 +273,7 @@ const OpSpec kDistributedOps[] = {
          std::lock_guard<std::mutex> lock(groupMutex);
          if (current) throw std::logic_error("the process group is already initialized (call destroy() first)");
        }
-       auto* w = new InitWorker(i.Env(), ReadInitOptions(i));
-       Napi::Promise p = w->Promise();
-       w->StartThread();
-       return p;
+       return (new InitWorker(i.Env(), ReadInitOptions(i)))->StartThread();
      }},
     {"distributedDestroy",
      [](const Napi::CallbackInfo& i) -> Napi::Value {

@@ -162,10 +162,7 @@ const OpSpec kDataParallelOps[] = {
        if (s.Has("seed")) o.seed = static_cast<uint64_t>(s.Int("seed"));
        m->owner.RequireIdle("distributed.wrap");  // not while fit or another call uses the model
        g->AddDataParallel(std::shared_ptr<const Owner>(m, &m->owner));
-       auto* w = new WrapWorker(i.Env(), m, g, o);
-       Napi::Promise p = w->Promise();
-       w->StartThread();
-       return p;
+       return (new WrapWorker(i.Env(), m, g, o))->StartThread();
      }},
     {"distributedIsWrapped", [](const Napi::CallbackInfo& i) -> Napi::Value { return Napi::Boolean::New(i.Env(), ModelArg(i, 0)->dataParallel != nullptr); }},
 };

@@ -125,12 +125,10 @@ bool Convert(torch::nn::AnyModule& slot, const std::shared_ptr<ProcessGroupState
 
 }  // namespace
 
-int ConvertSyncBatchNorm(ModuleGraph& graph, const std::shared_ptr<ProcessGroupState>& g) {
-  int converted = 0;
+void ConvertSyncBatchNorm(ModuleGraph& graph, const std::shared_ptr<ProcessGroupState>& g) {
   for (auto& slot : graph.modules) {
-    if (Convert<torch::nn::BatchNorm1dImpl>(slot, g) || Convert<torch::nn::BatchNorm2dImpl>(slot, g)) ++converted;
+    if (!Convert<torch::nn::BatchNorm1dImpl>(slot, g)) Convert<torch::nn::BatchNorm2dImpl>(slot, g);
   }
-  return converted;
 }
 
 }  // namespace nt

@@ -10,8 +10,8 @@
 namespace nt {
 
 // Makes every batchNorm1d/batchNorm2d module of `graph` synchronized over `g` in training mode
-// (same tensors, same state_dict names; evaluation is unchanged). Returns how many it converted.
-// Call with the model held for writing.
-int ConvertSyncBatchNorm(ModuleGraph& graph, const std::shared_ptr<ProcessGroupState>& g);
+// (same tensors, same state_dict names; evaluation is unchanged). Call with the model held for
+// writing.
+void ConvertSyncBatchNorm(ModuleGraph& graph, const std::shared_ptr<ProcessGroupState>& g);
 
 }  // namespace nt

@@ -84,10 +84,7 @@ const OpSpec kDataOps[] = {
     {"dataSync", [](const Napi::CallbackInfo& i) -> Napi::Value { return AsTypedArray(i.Env(), ReadableCopy(TensorArg(i, 0)), "dataSync"); }},
     {"data",
      [](const Napi::CallbackInfo& i) -> Napi::Value {
-       auto* worker = new ReadWorker(i.Env(), TensorArg(i, 0));
-       Napi::Promise promise = worker->Promise();
-       worker->Queue();
-       return promise;
+       return (new ReadWorker(i.Env(), TensorArg(i, 0)))->Queue();
      }},
     {"item",
      [](const Napi::CallbackInfo& i) -> Napi::Value {
