@@ -22,6 +22,8 @@
 'use strict';
 const os = require('node:os');
 const path = require('node:path');
+const v8 = require('node:v8');
+const vm = require('node:vm');
 const { setImmediate: tick } = require('node:timers/promises');
 const { LineChild, pythonCommand, cppBinary, median, table, root } = require('./common');
 
@@ -130,6 +132,18 @@ function clockNs(clock) {
 }
 
 /** The nodetorch side: one timing function per op and disposal style (each returns ns/op). */
+/**
+ * A young-generation collection, run at the end of every nodetorch round and timed with it: each
+ * round pays for collecting its own garbage. Without it, the handles a GC-path round leaves behind
+ * were collected (finalizers and all) during whichever round allocated next, usually a dispose or
+ * tidy round.
+ */
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc');
+function collectYoungGarbage() {
+  gc({ type: 'minor' });
+}
+
 function nodeSide(clock) {
   nt.setNumThreads(1);
   nt.manualSeed(0);
@@ -151,6 +165,7 @@ function nodeSide(clock) {
     const time = (fn) => async (n) => {
       const start = clockNs(clock);
       await fn(nt, F, tick, ...names.map((k) => inputs[k]), n);
+      collectYoungGarbage();
       return (clockNs(clock) - start) / n;
     };
     timers[op.name] = { dispose: time(dispose), tidy: time(tidy), gc: time(gc) };

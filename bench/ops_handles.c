@@ -89,6 +89,71 @@ static napi_value readNumber(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// A pool of disposed handles, for the dispose path: a handle given back (disposed) is kept alive by
+// a reference and handed out again as the next result, instead of a new external.
+#define POOL_MAX 1024
+static napi_ref strongPool[POOL_MAX], weakPool[POOL_MAX];
+static int strongPooled = 0, weakPooled = 0;
+
+// Variant "strong": a strong reference per stay in the pool, created on give, deleted on take.
+static napi_value poolTakeStrong(napi_env env, napi_callback_info info) {
+  if (strongPooled == 0) return external(env, info);
+  napi_ref ref = strongPool[--strongPooled];
+  napi_value v;
+  napi_get_reference_value(env, ref, &v);
+  napi_delete_reference(env, ref);
+  return v;
+}
+
+static napi_value poolGiveStrong(napi_env env, napi_callback_info info) {
+  napi_value v = arg0(env, info);
+  void* data;
+  napi_get_value_external(env, v, &data);
+  if (strongPooled < POOL_MAX) napi_create_reference(env, v, 1, &strongPool[strongPooled++]);
+  return NULL;
+}
+
+// Variant "weak": one reference per handle for its whole life (kept in its slot), strong while
+// pooled and weak while a JS object holds the handle (napi_reference_ref / unref).
+typedef struct RefSlot {
+  uint64_t tag;
+  napi_ref ref;
+} RefSlot;
+
+static void freeRefSlot(node_api_basic_env env, void* data, void* hint) {
+  free(data);  // a real pool would defer deleting the slot's reference to the JS thread
+}
+
+static napi_value poolTakeWeak(napi_env env, napi_callback_info info) {
+  if (weakPooled == 0) {
+    RefSlot* s = calloc(1, sizeof(RefSlot));
+    napi_value v;
+    napi_create_external(env, s, freeRefSlot, NULL, &v);
+    return v;
+  }
+  napi_ref ref = weakPool[--weakPooled];
+  napi_value v;
+  napi_get_reference_value(env, ref, &v);
+  uint32_t count;
+  napi_reference_unref(env, ref, &count);
+  return v;
+}
+
+static napi_value poolGiveWeak(napi_env env, napi_callback_info info) {
+  napi_value v = arg0(env, info);
+  RefSlot* s;
+  napi_get_value_external(env, v, (void**)&s);
+  if (weakPooled >= POOL_MAX) return NULL;
+  if (s->ref == NULL) {
+    napi_create_reference(env, v, 1, &s->ref);
+  } else {
+    uint32_t count;
+    napi_reference_ref(env, s->ref, &count);
+  }
+  weakPool[weakPooled++] = s->ref;
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"external", NULL, external, NULL, NULL, NULL, napi_default, NULL},
@@ -98,6 +163,10 @@ NAPI_MODULE_INIT() {
       {"readExternal", NULL, readExternal, NULL, NULL, NULL, napi_default, NULL},
       {"readWrapped", NULL, readWrapped, NULL, NULL, NULL, napi_default, NULL},
       {"readNumber", NULL, readNumber, NULL, NULL, NULL, napi_default, NULL},
+      {"poolTakeStrong", NULL, poolTakeStrong, NULL, NULL, NULL, napi_default, NULL},
+      {"poolGiveStrong", NULL, poolGiveStrong, NULL, NULL, NULL, napi_default, NULL},
+      {"poolTakeWeak", NULL, poolTakeWeak, NULL, NULL, NULL, napi_default, NULL},
+      {"poolGiveWeak", NULL, poolGiveWeak, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -14,7 +14,11 @@
  * Cases: external (napi_create_external + finalizer: nodetorch's handle), externalNoFinalizer (its
  * floor, with no GC backstop), wrapped (napi_create_object + napi_wrap), number (a slot index, no
  * JS object), numberRegistered (a slot index whose Tensor registers in a FinalizationRegistry),
- * and the argument reads readExternal / readWrapped / readNumber.
+ * the dispose path (a result made and given back at once): externalDisposed (a new external each
+ * time, as before handles were recycled), pooledStrong (a disposed handle kept by a strong
+ * reference and handed out again: binding/tensor_wrap.cc's Recycle) and pooledWeak (the same with
+ * one lifelong reference toggled strong/weak), and the argument reads readExternal / readWrapped /
+ * readNumber.
  */
 'use strict';
 const { execFileSync } = require('node:child_process');
@@ -66,6 +70,9 @@ function cases(m) {
       registry.register(h, 7);
       return h;
     },
+    externalDisposed: () => m.readExternal(new Holder(m.external())._h),
+    pooledStrong: () => m.poolGiveStrong(new Holder(m.poolTakeStrong())._h),
+    pooledWeak: () => m.poolGiveWeak(new Holder(m.poolTakeWeak())._h),
     readExternal: () => m.readExternal(e),
     readWrapped: () => m.readWrapped(w),
     readNumber: () => m.readNumber(k),

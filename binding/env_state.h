@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 namespace nt {
@@ -12,6 +13,7 @@ struct TensorHandle;
 struct BoundOp;
 
 struct EnvState {
+  napi_env env = nullptr;
   // Live tensor handles and the native bytes attributed to them (memory()).
   int64_t numTensors = 0;
   int64_t numBytes = 0;
@@ -22,6 +24,12 @@ struct EnvState {
   // Handles whose externals the GC has collected, kept for reuse by the next results: this
   // saves a malloc/free pair per op, which the GC's batched frees make slow (tensor_wrap.cc).
   std::vector<TensorHandle*> spareHandles;
+  // Handles disposed through their JS Tensor (recycle), each kept alive by a strong reference and
+  // handed out again, external and all, as the next result: no external, weak handle and
+  // finalizer registration per op on the dispose and tidy paths (tensor_wrap.cc).
+  std::vector<std::pair<napi_ref, TensorHandle*>> recycled;
+  // What a disposed JS Tensor holds instead of its handle: a handle with no tensor, never reused.
+  std::unique_ptr<TensorHandle> disposedHandle;
   // The exported ops (their functions' data).
   std::vector<std::unique_ptr<BoundOp>> ops;
   ~EnvState();

@@ -71,6 +71,39 @@ void Finalize(node_api_basic_env /*env*/, void* data, void* /*hint*/) {
   }
 }
 
+// Recycled handles kept per environment; beyond this, disposed handles are left to the GC.
+constexpr size_t kMaxRecycled = 4096;
+
+// Disposes the tensor of handle `h` (JS value `value`) and keeps the handle for the next result,
+// for a caller that guarantees no JS object holds `value` any more (a Tensor's dispose() and
+// tidy swap their handle for the disposed one first). Only a handle this call freed is kept, so
+// the disposed handle, and a handle disposed twice, never are.
+void Recycle(napi_env env, napi_value value, TensorHandle* h) {
+  if (!h->tensor.defined()) return;
+  Release(h);
+  ReportBytes(env, h->state);
+  auto& recycled = h->state->recycled;
+  if (recycled.size() >= kMaxRecycled) return;
+  napi_ref ref;
+  if (napi_create_reference(env, value, 1, &ref) == napi_ok) recycled.emplace_back(ref, h);
+}
+
+// A recycled handle's external, taken out of the pool; nullptr when the pool is empty.
+napi_value TakeRecycled(napi_env env, EnvState* state, TensorHandle** handle) {
+  while (!state->recycled.empty()) {
+    auto [ref, h] = state->recycled.back();
+    state->recycled.pop_back();
+    napi_value ext = nullptr;
+    napi_get_reference_value(env, ref, &ext);
+    napi_delete_reference(env, ref);
+    if (ext != nullptr) {
+      *handle = h;
+      return ext;
+    }
+  }
+  return nullptr;
+}
+
 TensorHandle* NewHandle(EnvState* state) {
   if (state->spareHandles.empty()) return new TensorHandle();
   TensorHandle* h = state->spareHandles.back();
@@ -109,16 +142,19 @@ std::string PublicName(const std::string& name) {
 Napi::Value Wrap(Napi::Env env, at::Tensor tensor) {
   if (!tensor.defined()) return env.Null();
   auto* state = env.GetInstanceData<EnvState>();
-  TensorHandle* h = NewHandle(state);
+  TensorHandle* h = nullptr;
+  napi_value ext = TakeRecycled(env, state, &h);
+  if (ext == nullptr) {
+    h = NewHandle(state);
+    h->state = state;
+    napi_status status = napi_create_external(env, h, Finalize, nullptr, &ext);
+    if (status != napi_ok) {
+      delete h;
+      NAPI_THROW_IF_FAILED(env, status, Napi::Value());
+    }
+  }
   h->bytes = OwnedBytes(tensor);
   h->tensor = std::move(tensor);
-  h->state = state;
-  napi_value ext;
-  napi_status status = napi_create_external(env, h, Finalize, nullptr, &ext);
-  if (status != napi_ok) {
-    delete h;
-    NAPI_THROW_IF_FAILED(env, status, Napi::Value());
-  }
   state->numTensors += 1;
   CountBytes(state, h->bytes);
   ReportBytes(env, state);
@@ -156,9 +192,23 @@ EnvState::~EnvState() {
   for (TensorHandle* h : spareHandles) delete h;
 }
 
+namespace {
+
+// Frees the recycled handles' references as the environment ends (a cleanup hook: the env is
+// still whole); the handles themselves go with their externals' finalizers.
+void DropRecycled(void* data) {
+  auto* state = static_cast<EnvState*>(data);
+  for (const auto& [ref, h] : state->recycled) napi_delete_reference(state->env, ref);
+  state->recycled.clear();
+}
+
+}  // namespace
+
 EnvState* InitEnvState(Napi::Env env) {
   auto* state = new EnvState();
+  state->env = env;
   env.SetInstanceData<EnvState>(state);  // deleted by node-addon-api when the env tears down
+  napi_add_env_cleanup_hook(env, DropRecycled, state);
   return state;
 }
 
@@ -187,6 +237,34 @@ const OpSpec kTensorWrapOps[] = {
          Dispose(info.Env(), h);
        }
        return info.Env().Undefined();
+     }},
+    // recycle(handle) / recycleAll(...handles): dispose, and reuse each handle for a later result.
+    // Only for handles no JS object keeps (lib/tensor: a Tensor's dispose(), tidy).
+    {"recycle",
+     [](const Napi::CallbackInfo& info) -> Napi::Value {
+       TensorHandle* h = HandleOf(info.Env(), info[0]);
+       if (h == nullptr) throw TypeErr(info.Env(), "dispose", "expected a Tensor");
+       Recycle(info.Env(), info[0], h);
+       return info.Env().Undefined();
+     }},
+    {"recycleAll",
+     [](const Napi::CallbackInfo& info) -> Napi::Value {
+       for (size_t k = 0; k < info.Length(); ++k) {
+         TensorHandle* h = HandleOf(info.Env(), info[k]);
+         if (h == nullptr) throw TypeErr(info.Env(), "tidy", "expected Tensors");
+         Recycle(info.Env(), info[k], h);
+       }
+       return info.Env().Undefined();
+     }},
+    // The handle a disposed Tensor holds: no tensor (every op refuses it as disposed), never reused.
+    {"disposedHandle",
+     [](const Napi::CallbackInfo& info) -> Napi::Value {
+       auto* state = info.Env().GetInstanceData<EnvState>();
+       if (state->disposedHandle == nullptr) {
+         state->disposedHandle = std::make_unique<TensorHandle>();
+         state->disposedHandle->state = state;
+       }
+       return Napi::External<TensorHandle>::New(info.Env(), state->disposedHandle.get());
      }},
     {"isDisposed",
      [](const Napi::CallbackInfo& info) -> Napi::Value {

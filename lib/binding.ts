@@ -41,6 +41,9 @@ export interface NativeBinding {
   // tensor_wrap.cc
   dispose(h: H): void;
   disposeAll(...hs: H[]): void;
+  recycle(h: H): void;
+  recycleAll(...hs: H[]): void;
+  disposedHandle(): H;
   isDisposed(h: H): boolean;
   shape(h: H): number[];
   strides(h: H): number[];

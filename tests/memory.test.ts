@@ -54,6 +54,50 @@ describe('dispose()', () => {
   });
 });
 
+// A disposed tensor's native handle is reused for later results (binding/tensor_wrap.cc, Recycle):
+// the disposed Tensor must keep behaving as disposed, and never reach the tensor that reuses it.
+describe('handle reuse after dispose', () => {
+  it('a disposed tensor stays disposed while later results reuse its handle', () => {
+    const a = nt.tensor([1, 2, 3]);
+    const old = a.add(1);
+    old.dispose();
+    const fresh = a.mul(10); // takes the handle old gave up
+    expect(old.isDisposed).toBe(true);
+    expect(() => old.add(1)).toThrow(/^add: tensor was disposed$/);
+    expect(() => fresh.add(old)).toThrow(/^add: tensor was disposed$/);
+    old.dispose(); // a second dispose must not free the tensor that reuses the handle
+    expect(fresh.isDisposed).toBe(false);
+    expect(fresh.arraySync()).toEqual([10, 20, 30]);
+    fresh.dispose();
+    a.dispose();
+  });
+  it('tidy gives up its tensors the same way', () => {
+    const a = nt.tensor([1, 2]);
+    let inner: nt.Tensor | undefined;
+    nt.tidy(() => {
+      inner = a.add(1);
+      inner.mul(2);
+    });
+    const results = Array.from({ length: 4 }, (_, i) => a.add(i));
+    expect(inner?.isDisposed).toBe(true);
+    expect(() => inner?.sum()).toThrow(/^sum: tensor was disposed$/);
+    expect(results.map((t) => t.arraySync())).toEqual([[1, 2], [2, 3], [3, 4], [4, 5]]);
+    nt.tidy(() => results.forEach((t) => t.dispose()));
+    expect(results.every((t) => t.isDisposed)).toBe(true);
+    a.dispose();
+  });
+  it('keeps memory() exact over many dispose/create cycles', () => {
+    const before = nt.memory();
+    const a = nt.zeros([100]);
+    for (let i = 0; i < 10_000; i++) a.add(i).dispose();
+    nt.tidy(() => {
+      for (let i = 0; i < 10_000; i++) a.mul(i);
+    });
+    a.dispose();
+    expect(nt.memory()).toEqual(before);
+  });
+});
+
 describe('using / Symbol.dispose', () => {
   it('[Symbol.dispose] frees like dispose()', () => {
     const t = nt.ones([4]);

@@ -8,13 +8,25 @@ import { invalidType } from '../errors';
 
 /** What a tidy scope tracks: the tensors created while it is open. */
 export interface Scoped {
-  /** @internal */
-  readonly _h: Handle;
+  /** @internal The native handle; disposedHandle() once disposed. */
+  _h: Handle;
   /** Frees the native tensor. */
   dispose(): void;
 }
 
-/** Handles per native disposeAll call (they travel as call arguments, the cheapest way in). */
+let disposed: Handle | undefined;
+
+/**
+ * The handle a disposed Tensor holds: it has no tensor, so every op refuses it as disposed. A
+ * Tensor gives up its own handle as it is disposed, and the native side reuses that handle for a
+ * later result (native.recycle): no JS object may keep a disposed tensor's handle. Made on first
+ * use, since the addon loads lazily (the CLI's doctor and rebuild run without it).
+ */
+export function disposedHandle(): Handle {
+  return (disposed ??= native.disposedHandle());
+}
+
+/** Handles per native recycleAll call (they travel as call arguments, the cheapest way in). */
 const DISPOSE_BATCH = 1024;
 
 let activeScope: Scoped[] | null = null;
@@ -100,12 +112,13 @@ function disposeAllBut(scope: readonly Scoped[], survivors: ReadonlySet<unknown>
       if (into !== null) into.push(t);
     } else {
       doomed.push(t._h);
+      t._h = disposedHandle();
     }
   }
   if (doomed.length <= DISPOSE_BATCH) {
-    native.disposeAll(...doomed);
+    native.recycleAll(...doomed);
   } else {
-    for (let i = 0; i < doomed.length; i += DISPOSE_BATCH) native.disposeAll(...doomed.slice(i, i + DISPOSE_BATCH));
+    for (let i = 0; i < doomed.length; i += DISPOSE_BATCH) native.recycleAll(...doomed.slice(i, i + DISPOSE_BATCH));
   }
 }
 

@@ -8,7 +8,7 @@ import { checkInt, checkIntList, checkNumber, checkOneOf, checkShape, invalidTyp
 import { type Device, checkDevice } from './device';
 import { type Dtype, dtypeCode, dtypeName } from './dtype';
 import { formatTensor } from './format';
-import { trackTensor } from './memory';
+import { disposedHandle, trackTensor } from './memory';
 
 /** Nested JS arrays as read back from a tensor. */
 export type NestedArray = number | boolean | NestedArray[];
@@ -108,8 +108,8 @@ function shapeArgs(op: string, args: readonly (number | readonly number[])[]): r
 
 /** A tensor backed by libtorch. Create them with `nt.tensor`, `nt.zeros`, ... */
 export class Tensor {
-  /** @internal The native handle. */
-  readonly _h: Handle;
+  /** @internal The native handle (disposedHandle() once disposed: the native side reuses the old one). */
+  _h: Handle;
   private _shape: readonly number[] | undefined;
   private _dtype: Dtype | undefined;
   private _device: Device | undefined;
@@ -200,10 +200,12 @@ export class Tensor {
 
   /** Frees the native tensor now. Idempotent; using the tensor afterwards throws. */
   dispose(): void {
-    native.dispose(this._h);
+    const h = this._h;
+    this._h = disposedHandle();
+    native.recycle(h);
   }
   [Symbol.dispose](): void {
-    native.dispose(this._h);
+    this.dispose();
   }
 
   // ---- moving and converting ----------------------------------------------------------------
