@@ -3,7 +3,7 @@
  * ops.js — per-op latency of small tensor ops: nodetorch vs PyTorch-Python vs plain C++, all on
  * the same libtorch, one intra-op thread each.
  *
- *   npm run bench:ops    (or: node bench/ops.js [--rounds 9] [--only add,conv2d] [--clock cpu|wall] [--round-ms 200])
+ *   npm run bench:ops    (or: node bench/ops.js [--rounds 9] [--only add,conv2d] [--clock cpu|wall] [--round-ms 200] [--cpu 0|none])
  *
  * One run starts a persistent PyTorch-Python child (bench/ops_torch.py under /usr/bin/python3,
  * or $NODETORCH_BENCH_PYTHON) and a plain libtorch C++ child (bench/ops_cpp.cc, compiled with
@@ -11,6 +11,8 @@
  * sides (the order rotates every round), so that the machine's noise hits all of them alike.
  * Each side reports the median ns/op over its rounds; a ratio is the median, over the rounds, of
  * that round's time divided by the same round's PyTorch time (pairs measured moments apart).
+ * Every side runs on the same CPU (--cpu, default 0, through taskset): on this VM the two vCPUs
+ * differ in speed for minutes at a time, and sides on different vCPUs measured that.
  *
  * The nodetorch side is the public API as a user calls it (`a.add(b)`), with each result freed
  * the three ways real loops do: `.dispose()` right after the call, an `nt.tidy` scope around
@@ -25,7 +27,7 @@ const path = require('node:path');
 const v8 = require('node:v8');
 const vm = require('node:vm');
 const { setImmediate: tick } = require('node:timers/promises');
-const { LineChild, pythonCommand, cppBinary, median, table, root } = require('./common');
+const { LineChild, pythonCommand, cppBinary, median, table, root, rerunOnOneCpu } = require('./common');
 
 const nt = require(root);
 const F = nt.nn.functional;
@@ -106,16 +108,18 @@ const ROUND_MS = 200;
 const MIN_ITERS = 2 * GC_YIELD_EVERY;
 
 function parseArgs(argv) {
-  const opts = { rounds: 15, only: null, clock: 'cpu', roundMs: ROUND_MS };
+  const opts = { rounds: 15, only: null, clock: 'cpu', roundMs: ROUND_MS, cpu: 0 };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--rounds') opts.rounds = Number(argv[++i]);
     else if (argv[i] === '--only') opts.only = argv[++i].split(',');
     else if (argv[i] === '--clock') opts.clock = argv[++i];
     else if (argv[i] === '--round-ms') opts.roundMs = Number(argv[++i]);
-    else throw new Error(`bench/ops.js: unknown argument '${argv[i]}' (expected --rounds N, --only op,op, --clock cpu|wall, --round-ms MS)`);
+    else if (argv[i] === '--cpu') opts.cpu = argv[++i] === 'none' ? null : Number(argv[i]);
+    else throw new Error(`bench/ops.js: unknown argument '${argv[i]}' (expected --rounds N, --only op,op, --clock cpu|wall, --round-ms MS, --cpu N|none)`);
   }
   if (!Number.isInteger(opts.rounds) || opts.rounds < 1) throw new Error('bench/ops.js: --rounds must be a positive integer');
   if (!(opts.roundMs > 0)) throw new Error('bench/ops.js: --round-ms must be a positive number');
+  if (opts.cpu !== null && !Number.isInteger(opts.cpu)) throw new Error("bench/ops.js: --cpu must be a CPU number or 'none'");
   if (opts.clock !== 'cpu' && opts.clock !== 'wall') throw new Error("bench/ops.js: --clock must be 'cpu' or 'wall'");
   return opts;
 }
@@ -235,6 +239,7 @@ async function benchOp(op, node, python, cpp, rounds, roundMs) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  rerunOnOneCpu(opts.cpu);
   const ops = opts.only === null ? OPS : OPS.filter((op) => opts.only.includes(op.name));
   if (ops.length === 0) throw new Error(`bench/ops.js: --only matched no op (ops: ${OPS.map((o) => o.name).join(', ')})`);
   const loadBefore = loadAvg();
@@ -245,7 +250,8 @@ async function main() {
   console.log(`nodetorch ${info.nodetorchVersion} (libtorch ${info.libtorchVersion}) on Node ${process.version}; ` +
     `PyTorch ${python.version}; ${os.cpus()[0].model}, ${os.cpus().length} cores`);
   console.log(`threads: nodetorch ${nt.getNumThreads()} (OpenBLAS ${info.blasThreads ?? 'n/a'}), PyTorch ${python.threads}, C++ 1; ` +
-    `${opts.rounds} interleaved rounds per op, ~${opts.roundMs} ms each; clock: ${opts.clock === 'cpu' ? 'process CPU time' : 'wall time'}\n`);
+    `${opts.rounds} interleaved rounds per op, ~${opts.roundMs} ms each; clock: ${opts.clock === 'cpu' ? 'process CPU time' : 'wall time'}; ` +
+    `${opts.cpu === null ? 'unpinned' : `every side pinned to CPU ${opts.cpu}`}\n`);
 
   const rows = [];
   for (const op of ops) {
