@@ -114,21 +114,20 @@ function rerunWithPinnedMalloc() {
 }
 
 /**
- * Unless this process already runs pinned, runs it again under `taskset -c <cpu>` (its children,
- * the other sides, inherit the pin) and exits with its status. On this shared 2-vCPU VM one vCPU
- * is often up to 1.6× slower than the other for minutes at a time (its host core busy): unpinned,
- * the Node process and the Python child could sit on different vCPUs for a whole run and the
- * ratio measured that instead (relu's dispose ratio: 1.06 and 1.81 in runs minutes apart; pinned,
- * 1.09–1.22 on either vCPU). A null cpu leaves the process unpinned.
+ * Pins this process's main thread to CPU `cpu` (taskset -p: that thread only; V8's GC and platform
+ * threads, started earlier, stay free to run on any CPU as in an app), so that the children this
+ * process starts afterwards (the other sides) inherit the pin. On this shared 2-vCPU VM one vCPU is
+ * often up to 1.6× slower than the other for minutes at a time (its host core busy): unpinned, the
+ * Node process and the Python child could sit on different vCPUs for a whole run and the ratio
+ * measured that (relu's dispose ratio: 1.06 and 1.81 in runs minutes apart; pinned, 1.09–1.22 on
+ * either vCPU). A null cpu leaves everything unpinned.
  */
-function rerunOnOneCpu(cpu) {
-  if (cpu === null || process.env.NODETORCH_BENCH_CPU === String(cpu)) return;
-  const rerun = spawnSync('taskset', ['-c', String(cpu), process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: { ...process.env, NODETORCH_BENCH_CPU: String(cpu) },
-  });
-  if (rerun.error) throw new Error(`bench: taskset (util-linux) is needed to pin the run to one CPU: ${rerun.error.message} (or pass --cpu none)`);
-  process.exit(rerun.status ?? 1);
+function pinMainThread(cpu) {
+  if (cpu === null) return;
+  const pin = spawnSync('taskset', ['-p', '-c', String(cpu), String(process.pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (pin.error || pin.status !== 0) {
+    throw new Error(`bench: could not pin to CPU ${cpu} with taskset (util-linux): ${pin.error?.message ?? pin.stderr} (or pass --cpu none)`);
+  }
 }
 
-module.exports = { LineChild, pythonCommand, cppBinary, median, table, root, benchCnn, PINNED_MALLOC, rerunWithPinnedMalloc, rerunOnOneCpu };
+module.exports = { LineChild, pythonCommand, cppBinary, median, table, root, benchCnn, PINNED_MALLOC, rerunWithPinnedMalloc, pinMainThread };

@@ -11,8 +11,9 @@
  * sides (the order rotates every round), so that the machine's noise hits all of them alike.
  * Each side reports the median ns/op over its rounds; a ratio is the median, over the rounds, of
  * that round's time divided by the same round's PyTorch time (pairs measured moments apart).
- * Every side runs on the same CPU (--cpu, default 0, through taskset): on this VM the two vCPUs
- * differ in speed for minutes at a time, and sides on different vCPUs measured that.
+ * Every side's main thread runs on the same CPU (--cpu, default 0, through taskset; Node's GC
+ * threads stay free): on this VM the two vCPUs differ in speed for minutes at a time, and sides
+ * on different vCPUs measured that.
  *
  * The nodetorch side is the public API as a user calls it (`a.add(b)`), with each result freed
  * the three ways real loops do: `.dispose()` right after the call, an `nt.tidy` scope around
@@ -27,7 +28,7 @@ const path = require('node:path');
 const v8 = require('node:v8');
 const vm = require('node:vm');
 const { setImmediate: tick } = require('node:timers/promises');
-const { LineChild, pythonCommand, cppBinary, median, table, root, rerunOnOneCpu } = require('./common');
+const { LineChild, pythonCommand, cppBinary, median, table, root, pinMainThread } = require('./common');
 
 const nt = require(root);
 const F = nt.nn.functional;
@@ -239,7 +240,7 @@ async function benchOp(op, node, python, cpp, rounds, roundMs) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
-  rerunOnOneCpu(opts.cpu);
+  pinMainThread(opts.cpu);
   const ops = opts.only === null ? OPS : OPS.filter((op) => opts.only.includes(op.name));
   if (ops.length === 0) throw new Error(`bench/ops.js: --only matched no op (ops: ${OPS.map((o) => o.name).join(', ')})`);
   const loadBefore = loadAvg();
@@ -251,7 +252,7 @@ async function main() {
     `PyTorch ${python.version}; ${os.cpus()[0].model}, ${os.cpus().length} cores`);
   console.log(`threads: nodetorch ${nt.getNumThreads()} (OpenBLAS ${info.blasThreads ?? 'n/a'}), PyTorch ${python.threads}, C++ 1; ` +
     `${opts.rounds} interleaved rounds per op, ~${opts.roundMs} ms each; clock: ${opts.clock === 'cpu' ? 'process CPU time' : 'wall time'}; ` +
-    `${opts.cpu === null ? 'unpinned' : `every side pinned to CPU ${opts.cpu}`}\n`);
+    `${opts.cpu === null ? 'unpinned' : `every side's main thread pinned to CPU ${opts.cpu}`}\n`);
 
   const rows = [];
   for (const op of ops) {
