@@ -8,7 +8,7 @@
  * one thread each, at batch 1, 8 and 64, for the benchmark CNN and the CIFAR ResNet-20.
  *
  *   npm run bench:predict   (or: node bench/predict.js [--rounds 9] [--batch 1,8,64]
- *                                  [--model cnn,resnet20] [--round-ms 200] [--pin-malloc])
+ *                                  [--model cnn,resnet20] [--round-ms 200] [--pin-malloc] [--cpu 0|none])
  *
  * For each model and batch size every side runs untimed warm-up calls, then the timed rounds
  * alternate between the sides (the order rotates every round), each round the same number of
@@ -16,13 +16,17 @@
  * mean time per call; img/s = batch / latency; a ratio is the median of the per-round ratios
  * PyTorch time / nodetorch time (>= 1.00: nodetorch as fast or faster), shown with its min–max
  * over the rounds. --pin-malloc runs both processes under one fixed glibc malloc policy
- * (bench/train.js explains why it matters on this VM).
+ * (bench/train.js explains why it matters on this VM). The main thread is pinned to one CPU
+ * (--cpu, default 0; bench/common.js pinMainThread), and with it the threads it starts afterwards:
+ * each model's predict thread and the Python child. Unpinned, async predict (on the model's thread)
+ * and predictSync (on the JS thread) could run on different vCPUs of this VM, which differ in
+ * speed for minutes at a time.
  */
 'use strict';
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { LineChild, pythonCommand, median, table, root, benchCnn, PINNED_MALLOC, rerunWithPinnedMalloc } = require('./common');
+const { LineChild, pythonCommand, median, table, root, benchCnn, PINNED_MALLOC, rerunWithPinnedMalloc, pinMainThread } = require('./common');
 
 process.env.OPENBLAS_NUM_THREADS = '1'; // read by OpenBLAS when it loads (with nodetorch, and in the child)
 const nt = require(root);
@@ -37,13 +41,14 @@ const LABELS = {
 };
 
 function parseArgs(argv) {
-  const opts = { rounds: 9, batches: [1, 8, 64], models: ['cnn', 'resnet20'], roundMs: 200, pinMalloc: argv.includes('--pin-malloc') };
+  const opts = { rounds: 9, batches: [1, 8, 64], models: ['cnn', 'resnet20'], roundMs: 200, pinMalloc: argv.includes('--pin-malloc'), cpu: 0 };
   argv = argv.filter((a) => a !== '--pin-malloc');
   const flags = {
     '--rounds': (v) => (opts.rounds = Number(v)),
     '--batch': (v) => (opts.batches = v.split(',').map(Number)),
     '--model': (v) => (opts.models = v.split(',')),
     '--round-ms': (v) => (opts.roundMs = Number(v)),
+    '--cpu': (v) => (opts.cpu = v === 'none' ? null : Number(v)),
   };
   for (let i = 0; i < argv.length; i += 2) {
     if (!(argv[i] in flags) || argv[i + 1] === undefined) {
@@ -54,6 +59,7 @@ function parseArgs(argv) {
   if (![opts.rounds, opts.roundMs, ...opts.batches].every((n) => Number.isInteger(n) && n >= 1)) {
     throw new Error('bench/predict.js: --rounds, --round-ms and batch sizes must be positive integers');
   }
+  if (opts.cpu !== null && !Number.isInteger(opts.cpu)) throw new Error("bench/predict.js: --cpu must be a CPU number or 'none'");
   const unknown = opts.models.find((m) => !(m in MODELS));
   if (unknown !== undefined) throw new Error(`bench/predict.js: unknown model '${unknown}' (expected ${Object.keys(MODELS).join(', ')})`);
   return opts;
@@ -144,6 +150,7 @@ async function benchModel(name, opts, python, dir) {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.pinMalloc) rerunWithPinnedMalloc();
+  pinMainThread(opts.cpu);
   nt.setNumThreads(1);
   nt.manualSeed(0);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodetorch-bench-predict-'));
@@ -154,7 +161,7 @@ async function main() {
     const info = nt.info();
     console.log(`nodetorch ${info.nodetorchVersion} (libtorch ${info.libtorchVersion}) on Node ${process.version}; PyTorch ${pyInfo.version}; ` +
       `${os.cpus()[0].model}, ${os.cpus().length} cores; threads: nodetorch ${nt.getNumThreads()}, PyTorch ${pyInfo.threads}, OpenBLAS 1; ` +
-      `${opts.rounds} interleaved rounds; malloc: ${opts.pinMalloc ? Object.entries(PINNED_MALLOC).map(([k, v]) => `${k}=${v}`).join(' ') : 'glibc defaults'}\n`);
+      `${opts.rounds} interleaved rounds; ${opts.cpu === null ? 'unpinned' : `pinned to CPU ${opts.cpu}`}; malloc: ${opts.pinMalloc ? Object.entries(PINNED_MALLOC).map(([k, v]) => `${k}=${v}`).join(' ') : 'glibc defaults'}\n`);
     console.log('Latency, ms per predict call (median over rounds); CL = { channelsLast: true }:');
     console.log(table(rows.map((r) => r.latency), ['model', 'batch', 'calls/round', ...SIDES.map((s) => LABELS[s])], 2));
     console.log('\nThroughput, img/s:');
