@@ -6,6 +6,7 @@
 #include <string>
 
 #include "errors.h"
+#include "thread_count.h"
 #include "warnings.h"
 
 namespace nt {
@@ -54,6 +55,7 @@ PromiseWorker::~PromiseWorker() = default;
 
 void PromiseWorker::RunCaught() {
   WarningScope warnings(env_);  // libtorch warnings from Run() go to this environment's JS
+  ApplyThreadCount();
   try {
     Run();
   } catch (...) {

@@ -2,6 +2,7 @@
 // (datasetIterate / datasetNext: a promise the producer thread settles through the JS thread, so
 // no libuv pool thread waits for a batch while sharp may need the pool to decode it).
 #include "dataset.h"
+#include "thread_count.h"
 
 #include "args.h"
 #include "external.h"
@@ -182,6 +183,7 @@ int64_t DatasetSource::BeginEpoch(int64_t epoch) {
   }
   producer_ = std::thread([this, order, epoch, env = CurrentWarningEnv()] {
     WarningScope warnings(env);  // warnings from transforms go where the caller's would
+    ApplyThreadCount();
     Produce(order, epoch);
   });
   const int64_t count = order.size(0);

@@ -8,11 +8,13 @@
 
 #include <dlfcn.h>
 
+#include <atomic>
 #include <fstream>
 #include <string>
 
 #include "args.h"
 #include "tensor_wrap.h"
+#include "thread_count.h"
 #include "torch_library.h"
 
 #ifndef NODETORCH_BUILD_TYPE
@@ -105,6 +107,29 @@ Napi::Value Info(const CallbackInfo& i) {
   return out;
 }
 
+}  // namespace
+
+namespace {
+// Bumped by each SetThreadCount; a thread that has applied this version has the current count.
+std::atomic<int> threadCountVersion{0};
+}  // namespace
+
+void SetThreadCount(int n) {
+  at::set_num_threads(n);
+  if (BlasSetThreads setBlas = OpenBlasSetThreads()) setBlas(n);  // a process-wide setting
+  threadCountVersion.fetch_add(1, std::memory_order_release);
+}
+
+void ApplyThreadCount() {
+  thread_local int applied = -1;
+  const int version = threadCountVersion.load(std::memory_order_acquire);
+  if (applied == version) return;
+  applied = version;
+  at::init_num_threads();  // libtorch's count (or its default) onto this thread's OpenMP setting
+}
+
+namespace {
+
 const OpSpec kRuntimeOps[] = {
     {"info", Info},
     {"manualSeed",
@@ -116,8 +141,7 @@ const OpSpec kRuntimeOps[] = {
      [](const CallbackInfo& i) -> Napi::Value {
        int64_t n = IntArg(i, 0);
        if (n < 1) throw RangeErr(i.Env(), "setNumThreads", "expected a positive thread count, got " + std::to_string(n));
-       at::set_num_threads(static_cast<int>(n));
-       if (BlasSetThreads setBlas = OpenBlasSetThreads()) setBlas(static_cast<int>(n));
+       SetThreadCount(static_cast<int>(n));
        return i.Env().Undefined();
      }},
     {"getNumThreads", [](const CallbackInfo& i) -> Napi::Value { return Napi::Number::New(i.Env(), at::get_num_threads()); }},
