@@ -220,42 +220,30 @@ Napi::Value JsShape(Napi::Env env, at::IntArrayRef sizes) {
   return out;
 }
 
+// Disposes the tensor handles among the call's arguments (the first, or all), recycling them
+// (Recycle) or not (Dispose); a TypeError names `op` for anything else.
+Napi::Value DisposeArgs(const Napi::CallbackInfo& info, const char* op, bool all, bool recycle) {
+  const size_t count = all ? info.Length() : 1;
+  for (size_t k = 0; k < count; ++k) {
+    TensorHandle* h = HandleOf(info.Env(), info[k]);
+    if (h == nullptr) throw TypeErr(info.Env(), op, all ? "expected Tensors" : "expected a Tensor");
+    if (recycle) {
+      Recycle(info.Env(), info[k], h);
+    } else {
+      Dispose(info.Env(), h);
+    }
+  }
+  return info.Env().Undefined();
+}
+
 const OpSpec kTensorWrapOps[] = {
-    {"dispose",
-     [](const Napi::CallbackInfo& info) -> Napi::Value {
-       TensorHandle* h = HandleOf(info.Env(), info[0]);
-       if (h == nullptr) throw TypeErr(info.Env(), "dispose", "expected a Tensor");
-       Dispose(info.Env(), h);
-       return info.Env().Undefined();
-     }},
-    // disposeAll(...handles): a whole tidy scope in one call.
-    {"disposeAll",
-     [](const Napi::CallbackInfo& info) -> Napi::Value {
-       for (size_t k = 0; k < info.Length(); ++k) {
-         TensorHandle* h = HandleOf(info.Env(), info[k]);
-         if (h == nullptr) throw TypeErr(info.Env(), "disposeAll", "expected Tensors");
-         Dispose(info.Env(), h);
-       }
-       return info.Env().Undefined();
-     }},
+    {"dispose", [](const Napi::CallbackInfo& info) { return DisposeArgs(info, "dispose", false, false); }},
+    // disposeAll(...handles): many in one call.
+    {"disposeAll", [](const Napi::CallbackInfo& info) { return DisposeArgs(info, "disposeAll", true, false); }},
     // recycle(handle) / recycleAll(...handles): dispose, and reuse each handle for a later result.
     // Only for handles no JS object keeps (lib/tensor: a Tensor's dispose(), tidy).
-    {"recycle",
-     [](const Napi::CallbackInfo& info) -> Napi::Value {
-       TensorHandle* h = HandleOf(info.Env(), info[0]);
-       if (h == nullptr) throw TypeErr(info.Env(), "dispose", "expected a Tensor");
-       Recycle(info.Env(), info[0], h);
-       return info.Env().Undefined();
-     }},
-    {"recycleAll",
-     [](const Napi::CallbackInfo& info) -> Napi::Value {
-       for (size_t k = 0; k < info.Length(); ++k) {
-         TensorHandle* h = HandleOf(info.Env(), info[k]);
-         if (h == nullptr) throw TypeErr(info.Env(), "tidy", "expected Tensors");
-         Recycle(info.Env(), info[k], h);
-       }
-       return info.Env().Undefined();
-     }},
+    {"recycle", [](const Napi::CallbackInfo& info) { return DisposeArgs(info, "dispose", false, true); }},
+    {"recycleAll", [](const Napi::CallbackInfo& info) { return DisposeArgs(info, "tidy", true, true); }},
     // The handle a disposed Tensor holds: no tensor (every op refuses it as disposed), never reused.
     {"disposedHandle",
      [](const Napi::CallbackInfo& info) -> Napi::Value {
