@@ -3,7 +3,9 @@
 // A JS Tensor holds one external; every op takes handles and returns a new handle. Externals are
 // far cheaper to create than ObjectWrap instances (no JS constructor round trip), which keeps the
 // per-op overhead below PyTorch-Python's. The handle frees its tensor on dispose() or, as a
-// backstop, when the GC finalizes the external; its bytes are reported to V8 either way.
+// backstop, when the GC finalizes the external; its bytes are reported to V8 either way. A handle
+// disposed through its JS Tensor (recycle) is kept in a per-environment pool and becomes the next
+// result's handle, external and all (tensor_wrap.cc, Recycle).
 #pragma once
 #include <ATen/ATen.h>
 #include <napi.h>
