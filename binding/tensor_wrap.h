@@ -1,8 +1,8 @@
 // tensor_wrap.h — the native side of a JS Tensor: a handle (napi external) owning one at::Tensor.
 //
-// A JS Tensor holds one external; every op takes handles and returns a new handle. Externals are
-// far cheaper to create than ObjectWrap instances (no JS constructor round trip), which keeps the
-// per-op overhead below PyTorch-Python's. The handle frees its tensor on dispose() or, as a
+// A JS Tensor holds one external; every op takes handles and returns a handle. Externals are
+// cheaper to create and to read than ObjectWrap instances or napi_wrap'ed objects (no JS
+// constructor round trip; bench/ops_handles.js). The handle frees its tensor on dispose() or, as a
 // backstop, when the GC finalizes the external; its bytes are reported to V8 either way. A handle
 // disposed through its JS Tensor (recycle) is kept in a per-environment pool and becomes the next
 // result's handle, external and all (tensor_wrap.cc, Recycle).
