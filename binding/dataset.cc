@@ -2,7 +2,6 @@
 // (datasetIterate / datasetNext: a promise the producer thread settles through the JS thread, so
 // no libuv pool thread waits for a batch while sharp may need the pool to decode it).
 #include "dataset.h"
-#include "thread_count.h"
 
 #include "args.h"
 #include "external.h"
@@ -10,6 +9,7 @@
 #include "spec_reader.h"
 #include "tensor_batch_source.h"
 #include "tensor_wrap.h"
+#include "thread_count.h"
 #include "warnings.h"
 
 namespace nt {

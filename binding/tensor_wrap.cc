@@ -80,8 +80,7 @@ constexpr size_t kMaxRecycled = 4096;
 // the disposed handle, and a handle disposed twice, never are.
 void Recycle(napi_env env, napi_value value, TensorHandle* h) {
   if (!h->tensor.defined()) return;
-  Release(h);
-  ReportBytes(env, h->state);
+  Dispose(env, h);
   auto& recycled = h->state->recycled;
   if (recycled.size() >= kMaxRecycled) return;
   napi_ref ref;

@@ -2,7 +2,7 @@
 // is a per-thread setting, and at::set_num_threads sets it on the calling (JS) thread only, so a
 // worker thread kept OpenMP's default (every CPU) for whatever calls OpenMP directly (oneDNN in a
 // frozen graph): nt.setNumThreads(1) did not hold there, and where the process is pinned to fewer
-// CPUs than that default, its spinning OpenMP workers made a call ~100× slower.
+// CPUs than that default, its spinning OpenMP workers made a call ~400× slower.
 #pragma once
 
 namespace nt {
