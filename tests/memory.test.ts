@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as util from 'node:util';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 import * as nt from '../lib';
 
 const live = (): number => nt.memory().numTensors;
@@ -87,6 +89,9 @@ describe('handle reuse after dispose', () => {
     a.dispose();
   });
   it('keeps memory() exact over many dispose/create cycles', () => {
+    // Earlier tests' undisposed tensors go first, so that the GC backstop cannot free one mid-loop.
+    v8.setFlagsFromString('--expose-gc');
+    (vm.runInNewContext('gc') as () => void)();
     const before = nt.memory();
     const a = nt.zeros([100]);
     for (let i = 0; i < 10_000; i++) a.add(i).dispose();
