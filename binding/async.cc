@@ -1,9 +1,11 @@
 // async.cc — PromiseWorker: the same work and settlement, run on libuv's pool (napi async work),
-// on a thread of its own or on a WorkThread, whose end is signalled through a thread-safe function.
+// on a thread of its own, whose end is signalled through a thread-safe function made for it, or on
+// a WorkThread, which reports through the one thread-safe function it keeps (ReportChannel).
 #include "async.h"
 
 #include <stdexcept>
 #include <string>
+#include <unordered_set>
 
 #include "errors.h"
 #include "thread_count.h"
@@ -11,9 +13,100 @@
 
 namespace nt {
 
+// How a WorkThread's jobs reach the JS thread of one environment: a thread-safe function made
+// once, where a function per call would cost a libuv handle opened and closed, and an extra pass
+// of the event loop, per call (a tenth of a small model's predict). It holds the event loop open
+// only while work is in flight. The WorkThread owns one end (Close() at its destruction), the
+// function the other (Finalize, also when the environment shuts down first); the shared state
+// between them outlives both.
+class ReportChannel {
+ public:
+  // JS thread of `env`.
+  static std::shared_ptr<ReportChannel> Make(napi_env env) {
+    auto channel = std::make_shared<ReportChannel>(env);
+    auto* keep = new std::shared_ptr<ReportChannel>(channel);  // the function's own reference
+    napi_status status = napi_create_threadsafe_function(env, nullptr, nullptr, Napi::String::New(env, "nodetorch work thread"), 0, 1, keep, Finalize,
+                                                         channel.get(), Deliver, &channel->fn_);
+    if (status != napi_ok) {
+      delete keep;
+      NAPI_THROW_IF_FAILED(env, status, nullptr);
+    }
+    napi_unref_threadsafe_function(env, channel->fn_);
+    return channel;
+  }
+
+  explicit ReportChannel(napi_env env) : env_(env) {}
+  napi_env Env() const { return env_; }
+
+  // JS thread: `w` was posted and will Report(). The event loop stays open until it is delivered.
+  void Track(PromiseWorker* w) {
+    if (inFlight_.empty()) napi_ref_threadsafe_function(env_, fn_);
+    inFlight_.insert(w);
+  }
+  // JS thread: `w` was never posted after all.
+  void Untrack(PromiseWorker* w) {
+    inFlight_.erase(w);
+    if (inFlight_.empty() && fn_ != nullptr) napi_unref_threadsafe_function(env_, fn_);
+  }
+  // The work thread, as a job's last touch of `w`: queues its settlement on the JS thread. When the
+  // environment is shutting down the call is refused, and Finalize deletes `w` instead.
+  void Report(PromiseWorker* w) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (fn_ != nullptr) napi_call_threadsafe_function(fn_, w, napi_tsfn_blocking);
+  }
+  // The owner lets go (any thread): the function closes once its queue is delivered.
+  void Close() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (fn_ != nullptr) napi_release_threadsafe_function(fn_, napi_tsfn_release);
+  }
+
+ private:
+  static void Deliver(napi_env env, napi_value, void* self, void* data) {
+    if (env == nullptr) return;  // shutting down: Finalize already deleted the worker
+    auto* channel = static_cast<ReportChannel*>(self);
+    auto* w = static_cast<PromiseWorker*>(data);
+    channel->Untrack(w);
+    w->settled_ = true;
+    w->Settle(Napi::Env(env));
+    delete w;  // its job no longer touches it (it only signals `ran_`, through its own copy)
+  }
+
+  // JS thread: after Close() and the last delivery, or when the environment shuts down with work
+  // in flight. That work skips Run() if not begun (Cancel() ends the rest soon); each worker goes
+  // once its job has ended. Deleting the last one may destroy the WorkThread, whose Close() finds
+  // the function gone.
+  static void Finalize(napi_env, void* keep, void*) {
+    std::shared_ptr<ReportChannel> channel = std::move(*static_cast<std::shared_ptr<ReportChannel>*>(keep));
+    delete static_cast<std::shared_ptr<ReportChannel>*>(keep);
+    {
+      std::lock_guard<std::mutex> lock(channel->mu_);
+      channel->fn_ = nullptr;
+    }
+    std::unordered_set<PromiseWorker*> inFlight = std::move(channel->inFlight_);
+    channel->inFlight_.clear();
+    for (PromiseWorker* w : inFlight) {
+      w->abandoned_ = true;
+      w->Cancel();
+    }
+    for (PromiseWorker* w : inFlight) {
+      w->ran_->get_future().wait();
+      delete w;
+    }
+  }
+
+  napi_env env_;
+  std::mutex mu_;                              // guards fn_ against Finalize
+  napi_threadsafe_function fn_ = nullptr;      // null once finalized
+  std::unordered_set<PromiseWorker*> inFlight_;  // JS thread only: posted, not yet delivered
+};
+
 WorkThread::WorkThread() : thread_([this] { Loop(); }) {}
 
 WorkThread::~WorkThread() {
+  {
+    std::lock_guard<std::mutex> lock(reportsMu_);
+    if (reports_) reports_->Close();
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
@@ -34,6 +127,12 @@ void WorkThread::Post(std::function<void()> job) {
     jobs_.push_back(std::move(job));
   }
   wake_.notify_one();
+}
+
+std::shared_ptr<ReportChannel> WorkThread::Reports(napi_env env) {
+  std::lock_guard<std::mutex> lock(reportsMu_);
+  if (!reports_) reports_ = ReportChannel::Make(env);
+  return reports_->Env() == env ? reports_ : nullptr;
 }
 
 void WorkThread::Loop() {
@@ -112,7 +211,28 @@ Napi::Promise PromiseWorker::StartThread() {
 }
 
 Napi::Promise PromiseWorker::RunOn(WorkThread& thread) {
-  return StartReporting([&thread](std::function<void()> body) { thread.Post(std::move(body)); });
+  std::shared_ptr<ReportChannel> reports;
+  try {
+    reports = thread.Reports(env_);
+  } catch (...) {
+    delete this;
+    throw;
+  }
+  if (!reports) return StartReporting([&thread](std::function<void()> body) { thread.Post(std::move(body)); });
+  Napi::Promise promise = deferred_.Promise();
+  reports->Track(this);
+  try {
+    thread.Post([this, reports, ran = ran_] {
+      if (!abandoned_) RunCaught();
+      reports->Report(this);
+      ran->set_value();
+    });
+  } catch (...) {
+    reports->Untrack(this);
+    delete this;
+    throw;
+  }
+  return promise;
 }
 
 Napi::Promise PromiseWorker::StartReporting(const std::function<void(std::function<void()>)>& start) {

@@ -1,6 +1,7 @@
 // async.h — Promise-returning native work (sharp's baton style): a worker copies its inputs on the
 // main thread, runs on another thread, and settles a Promise back on the main thread; and
-// WorkThread, a long-lived thread that runs such work in order (a model's predictions).
+// WorkThread, a long-lived thread that runs such work in order (a model's predictions) and reports
+// it back through one thread-safe function it keeps (ReportChannel, async.cc).
 #pragma once
 #include <napi.h>
 
@@ -19,6 +20,8 @@
 
 namespace nt {
 
+class ReportChannel;
+
 // A thread that runs posted jobs one after another, kept for the life of its owner. Work posted
 // to it finds the same thread every time: warm caches and the same malloc arena (glibc gives each
 // thread its own), where libuv's pool hands consecutive calls to any of its threads, each of which
@@ -30,9 +33,14 @@ class WorkThread {
   WorkThread(const WorkThread&) = delete;
   WorkThread& operator=(const WorkThread&) = delete;
   void Post(std::function<void()> job);
+  // JS thread of `env`: the channel that reports this thread's work to `env`, made at the first
+  // call; null when the thread already reports to another environment.
+  std::shared_ptr<ReportChannel> Reports(napi_env env);
 
  private:
   void Loop();
+  std::mutex reportsMu_;
+  std::shared_ptr<ReportChannel> reports_;
   std::mutex mu_;
   std::condition_variable wake_;
   std::deque<std::function<void()>> jobs_;
@@ -75,6 +83,7 @@ class PromiseWorker {
   void Uses(Owner& owner, const char* who) { uses_.emplace_back(owner, who); }
 
  private:
+  friend class ReportChannel;
   void RunCaught();
   // Starts Run() through `start` (given the body to run on another thread); settled through a
   // thread-safe function that the body calls last.
