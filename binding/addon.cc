@@ -1,6 +1,7 @@
 // addon.cc — the addon's entry point: creates per-environment state and registers every export.
 #include <napi.h>
 
+#include "cpu_block_cache.h"
 #include "env_state.h"
 #include "tensor_wrap.h"
 #include "torch_library.h"
@@ -36,6 +37,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   nt::CheckLoadedTorch(env);
   nt::ConfigureLoadedTorch();
   nt::ApplyMallocPolicy();
+  nt::InstallCpuBlockCache();
   nt::InitEnvState(env);
   nt::RegisterTensorWrap(env, exports);
   nt::RegisterTensorCreation(env, exports);

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "args.h"
+#include "cpu_block_cache.h"
 #include "tensor_wrap.h"
 #include "thread_count.h"
 #include "torch_library.h"
@@ -91,6 +92,7 @@ Napi::Value Info(const CallbackInfo& i) {
   out.Set("openmp", at::hasOpenMP());
   out.Set("blas", LoadedBlas());
   out.Set("malloc", ApplyMallocPolicy());
+  out.Set("cpuAllocator", InstallCpuBlockCache());
   out.Set("numThreads", static_cast<double>(at::get_num_threads()));
   BlasGetThreads blasThreads = OpenBlasGetThreads();
   out.Set("blasThreads", blasThreads != nullptr ? Napi::Value(Napi::Number::New(env, blasThreads())) : env.Null());

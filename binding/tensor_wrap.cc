@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "args.h"
+#include "cpu_block_cache.h"
 #include "errors.h"
 
 namespace nt {
@@ -293,6 +294,7 @@ const OpSpec kTensorWrapOps[] = {
        Napi::Object out = Napi::Object::New(info.Env());
        out.Set("numTensors", Napi::Number::New(info.Env(), static_cast<double>(state->numTensors)));
        out.Set("numBytes", Napi::Number::New(info.Env(), static_cast<double>(state->numBytes)));
+       out.Set("cpuCachedBytes", Napi::Number::New(info.Env(), static_cast<double>(CpuBlockCacheBytes())));
        return out;
      }},
     {"setErrorClasses",

@@ -53,7 +53,7 @@ export interface NativeBinding {
   setRequiresGrad(h: H, value: boolean): void;
   isContiguous(h: H): boolean;
   isLeaf(h: H): boolean;
-  memory(): { numTensors: number; numBytes: number };
+  memory(): { numTensors: number; numBytes: number; cpuCachedBytes: number };
   setErrorClasses(classes: { OutOfMemoryError?: new (message: string) => Error }): void;
   // tensor_creation.cc
   fromTypedArray(data: ArrayBufferView, shape: readonly number[], dtype: number, device: string, requiresGrad: boolean): H;
@@ -354,6 +354,8 @@ export interface NativeInfo {
   blas: string;
   /** The malloc policy the addon applied at load (see binding/malloc_policy.cc). */
   malloc: string;
+  /** The allocator libtorch uses for CPU tensor data (see binding/cpu_block_cache.cc). */
+  cpuAllocator: string;
   numThreads: number;
   /** OpenBLAS's own thread count (capped by setNumThreads too), or null when the BLAS is not OpenBLAS. */
   blasThreads: number | null;

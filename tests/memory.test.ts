@@ -3,7 +3,7 @@
  * used), `using` / [Symbol.dispose], tidy() scopes (returned tensors survive, nesting, keep(),
  * errors, async functions refused), memory() counts and bytes, and the GC backstop (RSS and the
  * live count stay flat over 100k ops whose results are never disposed; GC-time finalizers survive
- * GC pressure with a fit running).
+ * GC pressure with a fit running), and the CPU block cache behind tensor data (memory().cpuCachedBytes).
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
@@ -15,15 +15,20 @@ import * as nt from '../lib';
 
 const live = (): number => nt.memory().numTensors;
 const bytes = (): number => nt.memory().numBytes;
+/** memory()'s tensor counts, without the block cache's figure (which any allocation may move). */
+const counts = (): { numTensors: number; numBytes: number } => {
+  const { numTensors, numBytes } = nt.memory();
+  return { numTensors, numBytes };
+};
 
 describe('dispose()', () => {
   it('frees the tensor and lowers the live count and bytes', () => {
-    const before = nt.memory();
+    const before = counts();
     const t = nt.zeros([1000]);
-    expect(nt.memory()).toEqual({ numTensors: before.numTensors + 1, numBytes: before.numBytes + 4000 });
+    expect(counts()).toEqual({ numTensors: before.numTensors + 1, numBytes: before.numBytes + 4000 });
     t.dispose();
     expect(t.isDisposed).toBe(true);
-    expect(nt.memory()).toEqual(before);
+    expect(counts()).toEqual(before);
   });
   it('is idempotent', () => {
     const t = nt.ones([3]);
@@ -92,14 +97,14 @@ describe('handle reuse after dispose', () => {
     // Earlier tests' undisposed tensors go first, so that the GC backstop cannot free one mid-loop.
     v8.setFlagsFromString('--expose-gc');
     (vm.runInNewContext('gc') as () => void)();
-    const before = nt.memory();
+    const before = counts();
     const a = nt.zeros([100]);
     for (let i = 0; i < 10_000; i++) a.add(i).dispose();
     nt.tidy(() => {
       for (let i = 0; i < 10_000; i++) a.mul(i);
     });
     a.dispose();
-    expect(nt.memory()).toEqual(before);
+    expect(counts()).toEqual(before);
   });
 });
 
@@ -203,7 +208,7 @@ describe('tidy()', () => {
     expect(() => nt.tidy(5 as unknown as () => void)).toThrow(/^tidy: fn must be a function/);
   });
   it('returns numTensors and numBytes to their start after a busy scope', () => {
-    const start = nt.memory();
+    const start = counts();
     nt.tidy(() => {
       const w = nt.randn([32, 32], { requiresGrad: true });
       for (let i = 0; i < 50; i++) w.matmul(w).relu().sum().backward();
@@ -211,7 +216,7 @@ describe('tidy()', () => {
       w.max(0);
       return 42;
     });
-    expect(nt.memory()).toEqual(start);
+    expect(counts()).toEqual(start);
   });
 });
 
@@ -225,26 +230,70 @@ describe('memory() accounting', () => {
   });
   it('counts a view as a tensor but not its shared bytes', () => {
     const t = nt.zeros([4, 8]);
-    const start = nt.memory();
+    const start = counts();
     const views = [t.t(), t.reshape([32]), t.select(0, 1), t.detach()];
-    expect(nt.memory()).toEqual({ numTensors: start.numTensors + 4, numBytes: start.numBytes });
+    expect(counts()).toEqual({ numTensors: start.numTensors + 4, numBytes: start.numBytes });
     views.forEach((v) => v.dispose());
-    expect(nt.memory()).toEqual(start);
+    expect(counts()).toEqual(start);
   });
   it('reading data creates no tensor', async () => {
     const t = nt.ones([100]);
     const one = nt.ones([1]);
-    const start = nt.memory();
+    const start = counts();
     t.dataSync();
     t.arraySync();
     one.item();
-    expect(nt.memory()).toEqual(start);
+    expect(counts()).toEqual(start);
     // Across an await, GC finalizers of earlier tests' garbage may run and lower the count.
     await t.data();
     expect(nt.memory().numTensors).toBeLessThanOrEqual(start.numTensors);
   });
 });
 
+describe('CPU block cache', () => {
+  const cached = (): number => nt.memory().cpuCachedBytes;
+  it('is libtorch\'s CPU allocator', () => {
+    expect(nt.info().cpuAllocator).toMatch(/^nodetorch's/);
+  });
+  it('keeps freed small blocks per size, up to 32, and hands them to the next tensors', () => {
+    // Earlier tests' undisposed tensors go first: a GC finalizer could free one mid-test.
+    v8.setFlagsFromString('--expose-gc');
+    (vm.runInNewContext('gc') as () => void)();
+    // [3, 7] float32: 84 bytes, kept as a 128-byte block. Forty tensors take every cached one.
+    const make = (): nt.Tensor[] => Array.from({ length: 40 }, () => nt.zeros([3, 7]));
+    const first = make();
+    const drained = cached();
+    first.forEach((t) => t.dispose());
+    expect(cached() - drained).toBe(32 * 128);
+    const second = make();
+    expect(cached()).toBe(drained);
+    expect(second.every((t) => t.sum().item() === 0)).toBe(true);
+    second.forEach((t) => t.dispose());
+    // Blocks over 64 KiB go straight back to glibc.
+    const before = cached();
+    nt.zeros([32768]).dispose();
+    expect(cached()).toBe(before);
+  });
+  it('gives tensors made and freed on other threads correct data', async () => {
+    const model = nt.sequential({ layers: [nt.layers.dense({ inputShape: [4], units: 3 })] });
+    const x = nt.randn([5, 4]);
+    const want = model.predictSync(x).arraySync();
+    for (let i = 0; i < 50; i++) {
+      const y = await model.predict(x);
+      expect(y.arraySync()).toEqual(want);
+      y.dispose();
+    }
+    x.dispose();
+    model.dispose();
+  });
+  it('is off, with glibc\'s settings, under NODETORCH_MALLOC=default', () => {
+    const script = `const nt = require(${JSON.stringify(path.join(__dirname, '..'))});
+      for (let i = 0; i < 10; i++) nt.zeros([8, 8]).dispose();
+      console.log(JSON.stringify([nt.info().cpuAllocator, nt.info().malloc, nt.memory().cpuCachedBytes]));`;
+    const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NODETORCH_MALLOC: 'default' } });
+    expect(JSON.parse(out)).toEqual(["libtorch's (NODETORCH_MALLOC=default)", 'glibc defaults (NODETORCH_MALLOC=default)', 0]);
+  });
+});
 describe('GC backstop', () => {
   it('RSS and the live count stay flat over 150k undisposed ops on small tensors', () => {
     // In a process of its own (tests/helpers/gc_churn.js): a warm-up round, then three measured rounds.

@@ -122,12 +122,17 @@ function disposeAllBut(scope: readonly Scoped[], survivors: ReadonlySet<unknown>
   }
 }
 
-/** Native tensors alive in this thread and the bytes of storage they own. */
+/** Native tensors alive in this thread, the bytes of storage they own, and the freed CPU memory this thread keeps for reuse. */
 export function memory(): {
   /** Live tensor handles. */
   numTensors: number;
   /** Bytes of storage they own. */
   numBytes: number;
+  /**
+   * Bytes of freed small CPU blocks (up to 64 KiB each) this thread keeps for its next tensors
+   * (at most ~1.3 MiB; 0 with NODETORCH_MALLOC=default), like PyTorch's CUDA "reserved" memory.
+   */
+  cpuCachedBytes: number;
 } {
   return native.memory();
 }
