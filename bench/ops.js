@@ -271,7 +271,7 @@ async function main() {
   ], 2));
   console.log(`\nns = median ${opts.clock === 'cpu' ? 'CPU' : 'wall'} ns per op over the rounds; ratio = median over the rounds of (that side / PyTorch-Python in the`);
   console.log('same round); <= 1.00: as fast or faster. nt dispose: `.dispose()` after each call; nt tidy: `nt.tidy` per 10 calls;');
-  console.log(`nt GC: no dispose, no tidy, the loop yields every ${GC_YIELD_EVERY} ops. malloc: nodetorch ${info.malloc}; PyTorch and C++ glibc defaults.`);
+  console.log(`nt GC: no dispose, no tidy, the loop yields every ${GC_YIELD_EVERY} ops. malloc: nodetorch ${info.malloc}; PyTorch and C++ glibc defaults. CPU allocator: nodetorch ${info.cpuAllocator}; PyTorch and C++ libtorch's own.`);
   console.log(`load average before / after: ${loadBefore} / ${loadAvg()} (${os.cpus().length} cores; noise grows with it)`);
   await Promise.all([python.child.close(), cpp?.close()]);
 }

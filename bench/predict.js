@@ -161,7 +161,7 @@ async function main() {
     const info = nt.info();
     console.log(`nodetorch ${info.nodetorchVersion} (libtorch ${info.libtorchVersion}) on Node ${process.version}; PyTorch ${pyInfo.version}; ` +
       `${os.cpus()[0].model}, ${os.cpus().length} cores; threads: nodetorch ${nt.getNumThreads()}, PyTorch ${pyInfo.threads}, OpenBLAS 1; ` +
-      `${opts.rounds} interleaved rounds; ${opts.cpu === null ? 'unpinned' : `pinned to CPU ${opts.cpu}`}; malloc: ${opts.pinMalloc ? Object.entries(PINNED_MALLOC).map(([k, v]) => `${k}=${v}`).join(' ') : 'glibc defaults'}\n`);
+      `${opts.rounds} interleaved rounds; ${opts.cpu === null ? 'unpinned' : `pinned to CPU ${opts.cpu}`}; malloc: ${opts.pinMalloc ? Object.entries(PINNED_MALLOC).map(([k, v]) => `${k}=${v}`).join(' ') : 'glibc defaults'}; nodetorch's CPU allocator: ${info.cpuAllocator}\n`);
     console.log('Latency, ms per predict call (median over rounds); CL = { channelsLast: true }:');
     console.log(table(rows.map((r) => r.latency), ['model', 'batch', 'calls/round', ...SIDES.map((s) => LABELS[s])], 2));
     console.log('\nThroughput, img/s:');

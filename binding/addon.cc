@@ -3,6 +3,7 @@
 
 #include "cpu_block_cache.h"
 #include "env_state.h"
+#include "malloc_policy.h"
 #include "tensor_wrap.h"
 #include "torch_library.h"
 
@@ -28,7 +29,6 @@ void RegisterWarnings(Napi::Env env, Napi::Object exports);
 void RegisterDistributedGroup(Napi::Env env, Napi::Object exports);
 void RegisterDistributedReducer(Napi::Env env, Napi::Object exports);
 void RegisterMixedPrecision(Napi::Env env, Napi::Object exports);
-const char* ApplyMallocPolicy();
 }  // namespace nt
 
 namespace {

@@ -9,6 +9,7 @@
 // ends. memory().cpuCachedBytes shows the calling thread's. NODETORCH_MALLOC=default keeps
 // libtorch's allocator (and glibc's settings, malloc_policy.cc).
 #include "cpu_block_cache.h"
+#include "malloc_policy.h"
 
 #include <c10/core/Allocator.h>
 #include <c10/core/CPUAllocator.h>
@@ -18,7 +19,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
 
 namespace nt {
 namespace {
@@ -119,19 +119,13 @@ size_t CpuBlockCacheBytes() {
 }
 
 const char* InstallCpuBlockCache() {
-  static const char* installed = nullptr;
-  static std::once_flag once;
-  std::call_once(once, [] {
-    const char* choice = std::getenv("NODETORCH_MALLOC");
-    if (choice != nullptr && std::strcmp(choice, "default") == 0) {
-      installed = "libtorch's (NODETORCH_MALLOC=default)";
-      return;
-    }
+  static const char* const installed = []() -> const char* {
+    if (MallocDefaultsRequested()) return "libtorch's (NODETORCH_MALLOC=default)";
     auto* cache = new CpuBlockCache();  // never deleted: tensors may outlive static destruction
     c10::SetCPUAllocator(cache, /*priority=*/1);
-    installed = c10::GetCPUAllocator() == cache ? "nodetorch's: libtorch's, with freed blocks up to 64 KiB kept per thread"
-                                                 : "libtorch's (another allocator has a higher priority)";
-  });
+    return c10::GetCPUAllocator() == cache ? "nodetorch's: libtorch's, with freed blocks up to 64 KiB kept per thread"
+                                           : "libtorch's (another allocator has a higher priority)";
+  }();
   return installed;
 }
 

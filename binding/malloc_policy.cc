@@ -5,6 +5,8 @@
 // same loop in Python (see BENCHMARKS.md). Keeping blocks up to 32 MiB on the heap and trimming
 // only above 256 MiB of free memory removes that. NODETORCH_MALLOC=default, or any MALLOC_*_
 // environment variable (the user's own glibc tuning), leaves malloc as it is.
+#include "malloc_policy.h"
+
 #include <malloc.h>
 
 #include <cstdlib>
@@ -15,12 +17,16 @@ extern char** environ;
 
 namespace nt {
 
+bool MallocDefaultsRequested() {
+  const char* choice = std::getenv("NODETORCH_MALLOC");
+  return choice != nullptr && std::strcmp(choice, "default") == 0;
+}
+
 const char* ApplyMallocPolicy() {
   static const char* applied = nullptr;
   static std::once_flag once;
   std::call_once(once, [] {
-    const char* choice = std::getenv("NODETORCH_MALLOC");
-    if (choice != nullptr && std::strcmp(choice, "default") == 0) {
+    if (MallocDefaultsRequested()) {
       applied = "glibc defaults (NODETORCH_MALLOC=default)";
       return;
     }

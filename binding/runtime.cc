@@ -14,6 +14,7 @@
 
 #include "args.h"
 #include "cpu_block_cache.h"
+#include "malloc_policy.h"
 #include "tensor_wrap.h"
 #include "thread_count.h"
 #include "torch_library.h"
@@ -29,7 +30,6 @@
 #endif
 
 namespace nt {
-const char* ApplyMallocPolicy();
 
 namespace {
 
