@@ -39,7 +39,7 @@ int SizeFor(size_t n) {
 }
 
 // A thread's freed blocks. Trivially destructible, so it stays readable while other thread-locals
-// (libtorch's, holding tensors) are destroyed at thread exit; `live` says whether it still caches.
+// (libtorch's, holding tensors) are destroyed at thread exit; `state` says whether it still caches.
 struct ThreadBlocks {
   void* blocks[kSizes][kMaxBlocks];
   uint8_t count[kSizes];
@@ -84,14 +84,15 @@ void Release(void* p) {
 
 void* Acquire(size_t n) {
   if (n == 0) return nullptr;
-  const bool small = n <= BlockBytes(kSizes - 1);
-  const int size = small ? SizeFor(n) : 0;
-  if (small) {
+  size_t bytes = n;
+  if (n <= BlockBytes(kSizes - 1)) {
+    const int size = SizeFor(n);
     ThreadBlocks* blocks = Blocks();
     if (blocks != nullptr && blocks->count[size] > 0) return blocks->blocks[size][--blocks->count[size]];
+    bytes = BlockBytes(size);  // the whole size, so that the block can serve any request of it later
   }
   void* p = nullptr;
-  TORCH_CHECK_WITH(OutOfMemoryError, posix_memalign(&p, kAlignment, small ? BlockBytes(size) : n) == 0, "CPU allocator: not enough memory: you tried to allocate ", n, " bytes");
+  TORCH_CHECK_WITH(OutOfMemoryError, posix_memalign(&p, kAlignment, bytes) == 0, "CPU allocator: not enough memory: you tried to allocate ", n, " bytes");
   return p;
 }
 

@@ -109,11 +109,9 @@ Napi::Value Info(const CallbackInfo& i) {
   return out;
 }
 
-}  // namespace
-
-namespace {
 // Bumped by each SetThreadCount; a thread that has applied this version has the current count.
 std::atomic<int> threadCountVersion{0};
+
 }  // namespace
 
 void SetThreadCount(int n) {
