@@ -69,19 +69,31 @@ inline std::string StringArg(const Napi::CallbackInfo& info, size_t i) {
   return info[i].As<Napi::String>().Utf8Value();
 }
 
+// Sizes (conv's stride, padding and dilation; view's shape) come on most calls: one call for the
+// length and two per element, since each N-API call costs about as much as a small op's arithmetic.
 inline std::vector<int64_t> IntListArg(const Napi::CallbackInfo& info, size_t i) {
-  if (!info[i].IsArray()) {
+  napi_env env = info.Env();
+  napi_value arr = info[i];
+  uint32_t n = 0;
+  if (napi_get_array_length(env, arr, &n) != napi_ok) {
     throw TypeErr(info.Env(), OpName(info), "argument " + std::to_string(i) + " must be an array of integers");
   }
-  Napi::Array arr = info[i].As<Napi::Array>();
-  std::vector<int64_t> out(arr.Length());
-  for (uint32_t k = 0; k < arr.Length(); ++k) {
-    napi_value el = arr.Get(k);
-    if (napi_get_value_int64(info.Env(), el, &out[k]) != napi_ok) {
+  std::vector<int64_t> out(n);
+  for (uint32_t k = 0; k < n; ++k) {
+    napi_value el;
+    if (napi_get_element(env, arr, k, &el) != napi_ok || napi_get_value_int64(env, el, &out[k]) != napi_ok) {
       throw TypeErr(info.Env(), OpName(info), "argument " + std::to_string(i) + " must be an array of integers");
     }
   }
   return out;
+}
+
+// Sizes per spatial dim (conv's stride, padding and dilation; a pool's kernel): one number, which
+// libtorch repeats for every dim, or a list per dim.
+inline std::vector<int64_t> SizesArg(const Napi::CallbackInfo& info, size_t i) {
+  int64_t size;
+  if (napi_get_value_int64(info.Env(), info[i], &size) == napi_ok) return {size};
+  return IntListArg(info, i);
 }
 
 inline c10::optional<std::vector<int64_t>> OptIntListArg(const Napi::CallbackInfo& info, size_t i) {
@@ -143,10 +155,6 @@ inline int64_t ReductionArg(const Napi::CallbackInfo& info, size_t i) {
   if (r == "none") return at::Reduction::None;
   throw RangeErr(info.Env(), OpName(info), "reduction must be 'mean', 'sum' or 'none', got '" + r + "'");
 }
-
-}  // namespace nt
-
-namespace nt {
 
 // The tensor behind argument i, or nullptr when that argument is not a tensor handle (e.g. a number).
 inline const at::Tensor* MaybeTensorArg(const Napi::CallbackInfo& info, size_t i) {

@@ -48,48 +48,49 @@ Napi::Value Interpolate(const CallbackInfo& i) {
 }
 
 const OpSpec kFunctionalOps[] = {
-    // conv1d/conv2d(x, weight, bias | null, stride[], padding[] | 'same' | 'valid', dilation[], groups)
+    // Sizes (stride, padding, ...) are a number for every dim or a list per dim (SizesArg).
+    // conv1d/conv2d(x, weight, bias | null, stride, padding | 'same' | 'valid', dilation, groups)
     {"conv1d",
      [](const CallbackInfo& i) -> Napi::Value {
        const at::Tensor& x = TensorArg(i, 0);
        if (i[4].IsString()) {
-         return Wrap(i.Env(), at::conv1d(x, TensorArg(i, 1), OptTensorArg(i, 2), IntListArg(i, 3), StringArg(i, 4),
-                                         IntListArg(i, 5), IntArg(i, 6)));
+         return Wrap(i.Env(), at::conv1d(x, TensorArg(i, 1), OptTensorArg(i, 2), SizesArg(i, 3), StringArg(i, 4),
+                                         SizesArg(i, 5), IntArg(i, 6)));
        }
-       return Wrap(i.Env(), at::conv1d(x, TensorArg(i, 1), OptTensorArg(i, 2), IntListArg(i, 3), IntListArg(i, 4),
-                                       IntListArg(i, 5), IntArg(i, 6)));
+       return Wrap(i.Env(), at::conv1d(x, TensorArg(i, 1), OptTensorArg(i, 2), SizesArg(i, 3), SizesArg(i, 4),
+                                       SizesArg(i, 5), IntArg(i, 6)));
      }},
     {"conv2d",
      [](const CallbackInfo& i) -> Napi::Value {
        const at::Tensor& x = TensorArg(i, 0);
        if (i[4].IsString()) {
-         return Wrap(i.Env(), at::conv2d(x, TensorArg(i, 1), OptTensorArg(i, 2), IntListArg(i, 3), StringArg(i, 4),
-                                         IntListArg(i, 5), IntArg(i, 6)));
+         return Wrap(i.Env(), at::conv2d(x, TensorArg(i, 1), OptTensorArg(i, 2), SizesArg(i, 3), StringArg(i, 4),
+                                         SizesArg(i, 5), IntArg(i, 6)));
        }
-       return Wrap(i.Env(), at::conv2d(x, TensorArg(i, 1), OptTensorArg(i, 2), IntListArg(i, 3), IntListArg(i, 4),
-                                       IntListArg(i, 5), IntArg(i, 6)));
+       return Wrap(i.Env(), at::conv2d(x, TensorArg(i, 1), OptTensorArg(i, 2), SizesArg(i, 3), SizesArg(i, 4),
+                                       SizesArg(i, 5), IntArg(i, 6)));
      }},
-    // convTranspose2d(x, weight, bias | null, stride[], padding[], outputPadding[], groups, dilation[])
+    // convTranspose2d(x, weight, bias | null, stride, padding, outputPadding, groups, dilation)
     {"convTranspose2d",
      [](const CallbackInfo& i) -> Napi::Value {
-       return Wrap(i.Env(), at::conv_transpose2d(TensorArg(i, 0), TensorArg(i, 1), OptTensorArg(i, 2), IntListArg(i, 3),
-                                                 IntListArg(i, 4), IntListArg(i, 5), IntArg(i, 6), IntListArg(i, 7)));
+       return Wrap(i.Env(), at::conv_transpose2d(TensorArg(i, 0), TensorArg(i, 1), OptTensorArg(i, 2), SizesArg(i, 3),
+                                                 SizesArg(i, 4), SizesArg(i, 5), IntArg(i, 6), SizesArg(i, 7)));
      }},
-    // maxPool2d(x, kernel[], stride[], padding[], dilation[], ceilMode, returnIndices)
+    // maxPool2d(x, kernel, stride, padding, dilation, ceilMode, returnIndices)
     {"maxPool2d",
      [](const CallbackInfo& i) -> Napi::Value {
        const at::Tensor& x = TensorArg(i, 0);
        if (BoolArg(i, 6)) {
-         return MaybeTuple(i.Env(), at::max_pool2d_with_indices(x, IntListArg(i, 1), IntListArg(i, 2), IntListArg(i, 3),
-                                                                IntListArg(i, 4), BoolArg(i, 5)));
+         return MaybeTuple(i.Env(), at::max_pool2d_with_indices(x, SizesArg(i, 1), SizesArg(i, 2), SizesArg(i, 3),
+                                                                SizesArg(i, 4), BoolArg(i, 5)));
        }
        return Wrap(i.Env(),
-                   at::max_pool2d(x, IntListArg(i, 1), IntListArg(i, 2), IntListArg(i, 3), IntListArg(i, 4), BoolArg(i, 5)));
+                   at::max_pool2d(x, SizesArg(i, 1), SizesArg(i, 2), SizesArg(i, 3), SizesArg(i, 4), BoolArg(i, 5)));
      }},
-    // avgPool2d(x, kernel[], stride[], padding[], ceilMode, countIncludePad, divisorOverride | null)
+    // avgPool2d(x, kernel, stride, padding, ceilMode, countIncludePad, divisorOverride | null)
     {"avgPool2d",
      [](const CallbackInfo& i) -> Napi::Value {
-       return Wrap(i.Env(), at::avg_pool2d(TensorArg(i, 0), IntListArg(i, 1), IntListArg(i, 2), IntListArg(i, 3),
+       return Wrap(i.Env(), at::avg_pool2d(TensorArg(i, 0), SizesArg(i, 1), SizesArg(i, 2), SizesArg(i, 3),
                                            BoolArg(i, 4), BoolArg(i, 5), OptIntArg(i, 6)));
      }},
     {"adaptiveAvgPool2d",

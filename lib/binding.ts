@@ -175,11 +175,11 @@ export interface NativeBinding {
   tril(a: H, diagonal: number): H;
   triu(a: H, diagonal: number): H;
   // nn_functional.cc
-  conv1d(x: H, w: H, b: Hn, stride: number[], padding: number[] | string, dilation: number[], groups: number): H;
-  conv2d(x: H, w: H, b: Hn, stride: number[], padding: number[] | string, dilation: number[], groups: number): H;
-  convTranspose2d(x: H, w: H, b: Hn, stride: number[], padding: number[], outputPadding: number[], groups: number, dilation: number[]): H;
-  maxPool2d(x: H, kernel: number[], stride: number[], padding: number[], dilation: number[], ceilMode: boolean, returnIndices: boolean): H | [H, H];
-  avgPool2d(x: H, kernel: number[], stride: number[], padding: number[], ceilMode: boolean, countIncludePad: boolean, divisorOverride: number | null): H;
+  conv1d(x: H, w: H, b: Hn, stride: number | number[], padding: number | number[] | string, dilation: number | number[], groups: number): H;
+  conv2d(x: H, w: H, b: Hn, stride: number | number[], padding: number | number[] | string, dilation: number | number[], groups: number): H;
+  convTranspose2d(x: H, w: H, b: Hn, stride: number | number[], padding: number | number[], outputPadding: number | number[], groups: number, dilation: number | number[]): H;
+  maxPool2d(x: H, kernel: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], ceilMode: boolean, returnIndices: boolean): H | [H, H];
+  avgPool2d(x: H, kernel: number | number[], stride: number | number[], padding: number | number[], ceilMode: boolean, countIncludePad: boolean, divisorOverride: number | null): H;
   adaptiveAvgPool2d(x: H, size: number[]): H;
   adaptiveMaxPool2d(x: H, size: number[]): H;
   batchNorm(x: H, runningMean: Hn, runningVar: Hn, weight: Hn, bias: Hn, training: boolean, momentum: number, eps: number): H;

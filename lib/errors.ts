@@ -73,6 +73,16 @@ export function checkTuple(op: string, param: string, value: unknown, n: number,
   return tuple;
 }
 
+/**
+ * A size per spatial dim for ops that take one integer for all dims (conv's stride, padding and
+ * dilation, a pool's kernel): an integer stays one number, which libtorch repeats per dim and the
+ * binding reads in one call (a list costs three per element); anything else is checkTuple's.
+ */
+export function checkSizes(op: string, param: string, value: unknown, n: number, min?: number): number | number[] {
+  if (typeof value === 'number' && Number.isInteger(value) && (min === undefined || value >= min)) return value;
+  return checkTuple(op, param, value, n, min);
+}
+
 export function checkOneOf<T extends string>(op: string, param: string, value: unknown, allowed: readonly T[]): T {
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
     throw invalidValue(op, param, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);

@@ -4,7 +4,7 @@
  * Each call is one native libtorch op with autograd.
  */
 import { native, type Handle } from '../binding';
-import { checkNumber, checkOneOf, checkShape, checkTuple, invalidType, invalidValue } from '../errors';
+import { checkNumber, checkOneOf, checkShape, checkSizes, checkTuple, invalidType, invalidValue } from '../errors';
 import { isFloatingDtype } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
 import { checkOptions, defineOptions, rule } from '../options';
@@ -46,14 +46,14 @@ export interface ConvOptions {
   groups?: number;
 }
 
-function convPadding(op: string, padding: ConvOptions['padding'], n: number): number[] | string {
+function convPadding(op: string, padding: ConvOptions['padding'], n: number): number | number[] | string {
   if (padding === 'same' || padding === 'valid') return padding;
-  return checkTuple(op, 'padding', padding ?? 0, n);
+  return checkSizes(op, 'padding', padding ?? 0, n);
 }
 
 /** 1D convolution over [N, C, L] (or unbatched [C, L]) with weight [out, in/groups, k]. */
 // Sizes (int or tuple), tensors and reductions are checked where the functions read them
-// (checkTuple, optional(), reduction()); the schemas add unknown keys, types and ranges.
+// (checkSizes, checkTuple, optional(), reduction()); the schemas add unknown keys, types and ranges.
 const size = rule.any();
 const tensorOrNull = rule.any();
 const reductionRule = rule.any();
@@ -82,8 +82,8 @@ export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   checkOptions(op, SCHEMAS.conv, options);
   rank(op, input(op, x), [2, 3], '[N, C, L]');
   return new Tensor(
-    native.conv1d(x._h, input(op, weight, 'weight')._h, optional(op, bias, 'bias'), checkTuple(op, 'stride', options.stride ?? 1, 1),
-      convPadding(op, options.padding, 1), checkTuple(op, 'dilation', options.dilation ?? 1, 1), options.groups ?? 1),
+    native.conv1d(x._h, input(op, weight, 'weight')._h, optional(op, bias, 'bias'), checkSizes(op, 'stride', options.stride ?? 1, 1),
+      convPadding(op, options.padding, 1), checkSizes(op, 'dilation', options.dilation ?? 1, 1), options.groups ?? 1),
   );
 }
 
@@ -93,8 +93,8 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   checkOptions(op, SCHEMAS.conv, options);
   rank(op, input(op, x), [3, 4], '[N, C, H, W]');
   return new Tensor(
-    native.conv2d(x._h, input(op, weight, 'weight')._h, optional(op, bias, 'bias'), checkTuple(op, 'stride', options.stride ?? 1, 2),
-      convPadding(op, options.padding, 2), checkTuple(op, 'dilation', options.dilation ?? 1, 2), options.groups ?? 1),
+    native.conv2d(x._h, input(op, weight, 'weight')._h, optional(op, bias, 'bias'), checkSizes(op, 'stride', options.stride ?? 1, 2),
+      convPadding(op, options.padding, 2), checkSizes(op, 'dilation', options.dilation ?? 1, 2), options.groups ?? 1),
   );
 }
 
@@ -113,9 +113,9 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
   rank(op, input(op, x), [3, 4], '[N, C, H, W]');
   return new Tensor(
     native.convTranspose2d(x._h, input(op, weight, 'weight')._h, optional(op, bias, 'bias'),
-      checkTuple(op, 'stride', options.stride ?? 1, 2), checkTuple(op, 'padding', options.padding ?? 0, 2),
-      checkTuple(op, 'outputPadding', options.outputPadding ?? 0, 2), options.groups ?? 1,
-      checkTuple(op, 'dilation', options.dilation ?? 1, 2)),
+      checkSizes(op, 'stride', options.stride ?? 1, 2), checkSizes(op, 'padding', options.padding ?? 0, 2),
+      checkSizes(op, 'outputPadding', options.outputPadding ?? 0, 2), options.groups ?? 1,
+      checkSizes(op, 'dilation', options.dilation ?? 1, 2)),
   );
 }
 
@@ -132,10 +132,10 @@ export function maxPool2d(x: Tensor, kernelSize: IntOrPair, options: MaxPoolOpti
   const op = 'maxPool2d';
   checkOptions(op, SCHEMAS.maxPool, options);
   rank(op, input(op, x), [3, 4], '[N, C, H, W]');
-  const kernel = checkTuple(op, 'kernelSize', kernelSize, 2);
+  const kernel = checkSizes(op, 'kernelSize', kernelSize, 2);
   return new Tensor(
-    native.maxPool2d(x._h, kernel, checkTuple(op, 'stride', options.stride ?? kernel, 2), checkTuple(op, 'padding', options.padding ?? 0, 2),
-      checkTuple(op, 'dilation', options.dilation ?? 1, 2), Boolean(options.ceilMode), false) as Handle,
+    native.maxPool2d(x._h, kernel, checkSizes(op, 'stride', options.stride ?? kernel, 2), checkSizes(op, 'padding', options.padding ?? 0, 2),
+      checkSizes(op, 'dilation', options.dilation ?? 1, 2), Boolean(options.ceilMode), false) as Handle,
   );
 }
 
@@ -144,9 +144,9 @@ export function maxPool2dWithIndices(x: Tensor, kernelSize: IntOrPair, options: 
   const op = 'maxPool2d';
   checkOptions(op, SCHEMAS.maxPool, options);
   rank(op, input(op, x), [3, 4], '[N, C, H, W]');
-  const kernel = checkTuple(op, 'kernelSize', kernelSize, 2);
-  const [values, indices] = native.maxPool2d(x._h, kernel, checkTuple(op, 'stride', options.stride ?? kernel, 2),
-    checkTuple(op, 'padding', options.padding ?? 0, 2), checkTuple(op, 'dilation', options.dilation ?? 1, 2), Boolean(options.ceilMode), true) as [Handle, Handle];
+  const kernel = checkSizes(op, 'kernelSize', kernelSize, 2);
+  const [values, indices] = native.maxPool2d(x._h, kernel, checkSizes(op, 'stride', options.stride ?? kernel, 2),
+    checkSizes(op, 'padding', options.padding ?? 0, 2), checkSizes(op, 'dilation', options.dilation ?? 1, 2), Boolean(options.ceilMode), true) as [Handle, Handle];
   return { values: new Tensor(values), indices: new Tensor(indices) };
 }
 
@@ -164,9 +164,9 @@ export function avgPool2d(x: Tensor, kernelSize: IntOrPair, options: AvgPoolOpti
   const op = 'avgPool2d';
   checkOptions(op, SCHEMAS.avgPool, options);
   rank(op, input(op, x), [3, 4], '[N, C, H, W]');
-  const kernel = checkTuple(op, 'kernelSize', kernelSize, 2);
+  const kernel = checkSizes(op, 'kernelSize', kernelSize, 2);
   return new Tensor(
-    native.avgPool2d(x._h, kernel, checkTuple(op, 'stride', options.stride ?? kernel, 2), checkTuple(op, 'padding', options.padding ?? 0, 2),
+    native.avgPool2d(x._h, kernel, checkSizes(op, 'stride', options.stride ?? kernel, 2), checkSizes(op, 'padding', options.padding ?? 0, 2),
       Boolean(options.ceilMode), options.countIncludePad ?? true, options.divisorOverride ?? null),
   );
 }
