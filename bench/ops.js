@@ -138,19 +138,23 @@ function clockNs(clock) {
 
 /** The nodetorch side: one timing function per op and disposal style (each returns ns/op). */
 /**
- * A collection at the end of every nodetorch round, timed with it: each round pays for collecting
- * its own garbage. Without it, the handles a GC-path round leaves behind were collected (finalizers
- * and all) during whichever round allocated next, usually a dispose or tidy round. A GC-path round
- * ends with a full collection: ops with sizeable results (conv2d, maxPool2d) make V8 start
- * incremental marking for the native bytes they report, and the mark-compact that ends it fell into
- * the next round (2.6–5.4 ms of a 200 ms dispose round, `node --trace-gc`). Dispose and tidy rounds
- * leave only young garbage (option objects, the Tensor wrappers) and end with a young collection.
+ * Each nodetorch round pays for collecting its own garbage: it ends with a full collection, timed
+ * with it, minus the time of a second full collection right after (the cost of marking the heap
+ * the bench itself keeps alive, which is not the round's). Without it, the handles a GC-path round
+ * left behind were collected (finalizers and all) during whichever round allocated next, usually a
+ * dispose or tidy round; and ops with sizeable results (conv2d, maxPool2d) made V8 start
+ * incremental marking for the native bytes they report, whose mark-compact then fell into the next
+ * round (2.6–5.4 ms of a 200 ms dispose round, `node --trace-gc`).
  */
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc');
-function collectOwnGarbage(path) {
-  if (path === 'gc') gc();
-  else gc({ type: 'minor' });
+async function timeRound(clock, run) {
+  const start = clockNs(clock);
+  await run();
+  gc();
+  const end = clockNs(clock);
+  gc();
+  return end - start - (clockNs(clock) - end);
 }
 
 function nodeSide(clock) {
@@ -171,13 +175,8 @@ function nodeSide(clock) {
     const dispose = loops(`for (let i = 0; i < n; i++) ${disposeStatement}`);
     const tidy = loops(`for (let i = 0; i < n; i += ${TIDY_CHUNK}) nt.tidy(() => { for (let j = 0; j < ${TIDY_CHUNK}; j++) ${op.js}; });`);
     const gc = loops(`return (async () => { for (let i = 1; i <= n; i++) { ${op.js}; if (i % ${GC_YIELD_EVERY} === 0) await tick(); } })();`);
-    const time = (fn, path) => async (n) => {
-      const start = clockNs(clock);
-      await fn(nt, F, tick, ...names.map((k) => inputs[k]), n);
-      collectOwnGarbage(path);
-      return (clockNs(clock) - start) / n;
-    };
-    timers[op.name] = { dispose: time(dispose, 'dispose'), tidy: time(tidy, 'tidy'), gc: time(gc, 'gc') };
+    const time = (fn) => async (n) => (await timeRound(clock, () => fn(nt, F, tick, ...names.map((k) => inputs[k]), n))) / n;
+    timers[op.name] = { dispose: time(dispose), tidy: time(tidy), gc: time(gc) };
   }
   return timers;
 }
