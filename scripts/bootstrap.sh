@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 # libtorch and its headers, c10d's gloo headers, a fast BLAS for libtorch, PyTorch-Python (the
 # reference for tests and benchmarks), the Fashion-MNIST files, the build tools, unzip (for
 # scripts/libtorch-from-wheel.sh), Chromium (the tests render report.html in it headless), requests
-# and curl (the serving tests' clients); ccache keeps rebuilds short.
-PACKAGES=(libtorch-dev libgloo-dev libopenblas0-pthread python3-torch dataset-fashion-mnist cmake g++ ninja-build ccache unzip chromium python3-requests curl)
+# and curl (the serving tests' clients), jemalloc (README's allocator for code that leaves tensors to
+# the GC; tests/memory.test.ts); ccache keeps rebuilds short.
+PACKAGES=(libtorch-dev libgloo-dev libopenblas0-pthread python3-torch dataset-fashion-mnist cmake g++ ninja-build ccache unzip chromium python3-requests curl libjemalloc2)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as util from 'node:util';
 import * as v8 from 'node:v8';
@@ -292,6 +293,20 @@ describe('CPU block cache', () => {
       console.log(JSON.stringify([nt.info().cpuAllocator, nt.info().malloc, nt.memory().cpuCachedBytes]));`;
     const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NODETORCH_MALLOC: 'default' } });
     expect(JSON.parse(out)).toEqual(["libtorch's (NODETORCH_MALLOC=default)", 'glibc defaults (NODETORCH_MALLOC=default)', 0]);
+  });
+  // Debian's libjemalloc2 (scripts/bootstrap.sh installs it): README's advice for code that leaves results to the GC.
+  const jemalloc = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
+  it.skipIf(!fs.existsSync(jemalloc))('leaves a preloaded jemalloc its own settings, and frees the GC path through it', () => {
+    const script = `const nt = require(${JSON.stringify(path.join(__dirname, '..'))});
+      const a = nt.randn([8, 8]);
+      const want = a.relu().sum().item();
+      (async () => {
+        let same = true;
+        for (let i = 1; i <= 20000; i++) { if (a.relu().sum().item() !== want) same = false; if (i % 1000 === 0) await new Promise((r) => setImmediate(r)); }
+        console.log(JSON.stringify([nt.info().malloc, same, nt.memory().numTensors < 20000]));
+      })();`;
+    const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, LD_PRELOAD: jemalloc } });
+    expect(JSON.parse(out)).toEqual(['jemalloc, preloaded (its own settings)', true, true]);
   });
 });
 describe('GC backstop', () => {
