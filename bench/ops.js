@@ -136,7 +136,6 @@ function clockNs(clock) {
   return (user + system) * 1000;
 }
 
-/** The nodetorch side: one timing function per op and disposal style (each returns ns/op). */
 /**
  * Each nodetorch round pays for collecting its own garbage: it ends with a full collection, timed
  * with it, minus the time of a second full collection right after (the cost of marking the heap
@@ -157,6 +156,7 @@ async function timeRound(clock, run) {
   return end - start - (clockNs(clock) - end);
 }
 
+/** The nodetorch side: one timing function per op and disposal style (each returns ns/op). */
 function nodeSide(clock) {
   nt.setNumThreads(1);
   nt.manualSeed(0);

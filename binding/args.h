@@ -69,8 +69,9 @@ inline std::string StringArg(const Napi::CallbackInfo& info, size_t i) {
   return info[i].As<Napi::String>().Utf8Value();
 }
 
-// Sizes (conv's stride, padding and dilation; view's shape) come on most calls: one call for the
-// length and two per element, since each N-API call costs about as much as a small op's arithmetic.
+// Shapes and dims (view's shape, permute's order, a reduction's dims): one N-API call for the
+// length and two per element. Each napi_get_element costs ~600 instructions (N-API sets up a
+// TryCatch for it), about a tenth of a small op, so sizes that can be one number use SizesArg.
 inline std::vector<int64_t> IntListArg(const Napi::CallbackInfo& info, size_t i) {
   napi_env env = info.Env();
   napi_value arr = info[i];
